@@ -1,0 +1,184 @@
+"""The one exception tree of pkr-pilot.
+
+Every error the toolkit raises on purpose derives from :class:`PilotError`, and
+its message is one line that says what went wrong and what to do about it.
+The CLI prints that line (no traceback unless ``--debug``) and exits with the
+class's ``exit_code``.
+
+::
+
+    PilotError
+    ├── ConfigError (ValueError)            bad or missing configuration, unknown network
+    │   └── UserInputError                  a bad amount, address, file row or option
+    ├── ToolchainError (RuntimeError)       Node.js, solc or anvil missing or broken
+    │   └── CompileError                    solc reported errors (file:line:col messages)
+    ├── ChainError (ConnectionError)        node unreachable, timed out, refused
+    │   ├── NodeStartError                  the managed anvil did not come up
+    │   ├── ChainIdMismatch                 the chain is not the one the config expects
+    │   └── TransactionTimeout              a transaction was not mined in time
+    ├── AccountError (PermissionError)      unknown account, bad keystore password,
+    │   └── DevKeyRefused                   dev keys on a chain that is not local
+    ├── ContractRevert                      a call or transaction reverted (decoded)
+    │   └── TransactionFailed               a mined transaction has receipt status 0
+    ├── DeploymentError                     records, journal, layout and verify problems
+    │   └── StorageLayoutError              an upgrade would move a storage slot
+    └── ReconcileError                      the books do not balance
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "AccountError",
+    "ChainError",
+    "ChainIdMismatch",
+    "CompileError",
+    "ConfigError",
+    "ContractRevert",
+    "DeploymentError",
+    "DevKeyRefused",
+    "NodeStartError",
+    "PilotError",
+    "ReconcileError",
+    "StorageLayoutError",
+    "ToolchainError",
+    "TransactionFailed",
+    "TransactionTimeout",
+    "UserInputError",
+]
+
+
+class PilotError(Exception):
+    """Root of every error pkr-pilot raises on purpose."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message} ({hint})")
+
+
+class ConfigError(PilotError, ValueError):
+    """Configuration is missing or wrong: fix the file or option named."""
+
+    exit_code = 2
+
+
+class UserInputError(ConfigError):
+    """A value typed by the user (amount, address, CSV row) is not acceptable."""
+
+    exit_code = 2
+
+
+class ToolchainError(PilotError, RuntimeError):
+    """A required tool (Node.js, solc, anvil) is missing or misbehaves."""
+
+    exit_code = 3
+
+
+class CompileError(ToolchainError):
+    """solc reported errors; ``diagnostics`` holds one ``file:line:col: message`` per error."""
+
+    def __init__(self, diagnostics: list[str]) -> None:
+        self.diagnostics = diagnostics
+        head = diagnostics[0] if diagnostics else "unknown compiler error"
+        more = f" (+{len(diagnostics) - 1} more)" if len(diagnostics) > 1 else ""
+        super().__init__(f"compilation failed: {head}{more}")
+
+
+class ChainError(PilotError, ConnectionError):
+    """The node cannot be reached or did not answer as expected."""
+
+    exit_code = 4
+
+
+class NodeStartError(ChainError):
+    """The managed local node failed to start; the message carries its stderr."""
+
+
+class ChainIdMismatch(ChainError):
+    """The node's chain id differs from the one the configuration expects."""
+
+    def __init__(self, expected: int, actual: int, *, where: str) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{where} expects chain id {expected} but the node reports {actual}",
+            hint="check --network, or the chain_id in networks.toml / deployments/<network>/.chainId",
+        )
+
+
+class TransactionTimeout(ChainError):
+    """A transaction was sent but not mined within the timeout."""
+
+    def __init__(self, tx_hash: str, seconds: float) -> None:
+        self.tx_hash = tx_hash
+        super().__init__(
+            f"transaction {tx_hash} was not mined within {seconds:g} s",
+            hint="check the node is mining; re-run the same command to resume, or use --replace to bump its fee",
+        )
+
+
+class AccountError(PilotError, PermissionError):
+    """An account cannot be used: unknown name, bad password, missing keystore."""
+
+    exit_code = 5
+
+
+class DevKeyRefused(AccountError):
+    """The public anvil test keys may only sign on local dev chains."""
+
+
+class ContractRevert(PilotError):
+    """A contract call reverted. ``name`` and ``args`` hold the decoded custom error.
+
+    ``str(err)`` reads like ``FrozenAccount(account=0xAbC…)``.
+    """
+
+    exit_code = 6
+
+    def __init__(
+        self,
+        name: str,
+        args: Mapping[str, Any] | None = None,
+        *,
+        data: bytes = b"",
+        action: str | None = None,
+    ) -> None:
+        self.name = name
+        self.args_by_name: dict[str, Any] = dict(args or {})
+        self.data = data
+        self.action = action
+        rendered = ", ".join(f"{k}={_render(v)}" for k, v in self.args_by_name.items())
+        text = f"{name}({rendered})"
+        super().__init__(f"{action} reverted: {text}" if action else f"reverted: {text}")
+        self.signature_text = text
+
+
+class TransactionFailed(ContractRevert):
+    """A mined transaction has status 0."""
+
+
+class DeploymentError(PilotError):
+    """Deployment records, journal, verify or upgrade problem."""
+
+    exit_code = 7
+
+
+class StorageLayoutError(DeploymentError):
+    """A new implementation's storage layout clashes with the recorded one."""
+
+
+class ReconcileError(PilotError):
+    """The on-chain books do not balance; the message lists the first mismatch."""
+
+    exit_code = 8
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    return str(value)
