@@ -1,0 +1,61 @@
+# pkr-pilot: `make demo` and `make test` are the two commands a new user needs.
+# Both set up what is missing first (npm packages, the Python venv) and are
+# quick on a second run. Setup reaches the package registries; nothing run
+# afterwards downloads anything.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PKR := $(VENV)/bin/pkr-pilot
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-fast fuzz lint typecheck bench-gas bench-bulk gas-snapshot slither clean help
+
+help:
+	@echo "make demo        set up if needed, then run the pilot demo on an ephemeral local node"
+	@echo "make test        set up if needed, then run the whole test suite (all lanes)"
+	@echo "make fuzz        deep stateful property-test profile, prints steps per second"
+	@echo "make lint        ruff + mypy --strict"
+	@echo "make bench-gas   gas per operation against the budgets"
+	@echo "make bench-bulk  bulk engine against plain web3.py"
+	@echo "make gas-snapshot rewrite .gas-snapshot on purpose"
+
+setup: node_modules/.installed $(VENV)/.installed
+
+node_modules/.installed: package.json package-lock.json
+	@command -v node >/dev/null || { echo "error: Node.js 18+ is needed (node not on PATH)"; exit 3; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) is needed (set PYTHON=...)"; exit 3; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,ape,analysis]'
+	@touch $@
+
+demo: setup
+	$(PY) scripts/demo.py
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+fuzz: setup
+	$(PY) -m pytest tests/invariants --hypothesis-profile=deep -p no:randomly -q -s
+
+lint: setup
+	$(VENV)/bin/ruff check src tests scripts
+	$(VENV)/bin/mypy
+
+bench-gas: setup
+	$(PKR) bench gas
+
+bench-bulk: setup
+	$(PKR) bench bulk
+
+gas-snapshot: setup
+	$(PKR) bench gas --write-snapshot
+
+clean:
+	rm -rf build .pkr-pilot/logs

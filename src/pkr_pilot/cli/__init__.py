@@ -1,0 +1,99 @@
+"""The ``pkr-pilot`` command line: parsing and rendering only.
+
+Each command lives in its own module and is imported only when invoked, so
+``pkr-pilot --help`` stays fast. A :class:`~pkr_pilot.errors.PilotError`
+becomes one line on stderr and the error's exit code; ``--debug`` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from ..errors import PilotError
+from ._context import CliContext
+
+__all__ = ["cli", "main"]
+
+#: command name -> (module:attribute, one-line help shown by --help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "compile": ("pkr_pilot.cli.compile_cmd:compile_command", "Compile contracts/ into build/ (cached)."),
+    "node": ("pkr_pilot.cli.node_cmd:node_command", "Run a persistent local anvil node."),
+    "accounts": ("pkr_pilot.cli.accounts_cmd:accounts_group", "Create, import and list keystore accounts."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._lazy:
+            target, _ = self._lazy[cmd_name]
+            module_name, attr = target.split(":")
+            command = getattr(importlib.import_module(module_name), attr)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{target} is not a click command")
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Help text comes from the table, so --help imports no command module.
+        rows = [(name, self._lazy[name][1]) for name in sorted(self._lazy)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option(
+    "--solc",
+    metavar="PATH",
+    envvar="PKR_PILOT_SOLC",
+    help="Use this solc binary (env PKR_PILOT_SOLC).",
+)
+@click.version_option(package_name="pkr-pilot")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, solc: str | None) -> None:
+    """pkr-pilot: compile, deploy, operate and test the PKR pilot stablecoin."""
+    ctx.obj = CliContext(debug=debug, solc=solc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: run the CLI and turn PilotError into a clean exit."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="pkr-pilot", standalone_mode=False)
+    except PilotError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

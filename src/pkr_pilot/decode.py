@@ -1,0 +1,140 @@
+"""Turn raw revert data into typed errors that keep the error's name and arguments.
+
+web3.py hands custom errors back as raw bytes; :class:`ErrorDecoder` knows every
+error in the ABIs it was given (plus ``Error(string)`` and ``Panic(uint256)``)
+and builds a :class:`~pkr_pilot.errors.ContractRevert` whose text reads like
+``FrozenAccount(account=0xAbC…)``.
+
+>>> abi = [{"type": "error", "name": "FrozenAccount",
+...         "inputs": [{"name": "account", "type": "address"}]}]
+>>> d = ErrorDecoder([abi])
+>>> data = bytes.fromhex(d.selector_of("FrozenAccount")[2:]) + bytes(12) + bytes.fromhex("11" * 20)
+>>> str(d.decode(data))
+'reverted: FrozenAccount(account=0x1111111111111111111111111111111111111111)'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ContractRevert, TransactionFailed
+
+__all__ = ["ErrorDecoder", "revert_data_from_exception"]
+
+_ERROR_STRING = bytes.fromhex("08c379a0")
+_PANIC = bytes.fromhex("4e487b71")
+
+PANIC_CODES: Mapping[int, str] = {
+    0x01: "assertion failed",
+    0x11: "arithmetic overflow or underflow",
+    0x12: "division or modulo by zero",
+    0x21: "invalid enum value",
+    0x22: "bad storage byte array encoding",
+    0x31: "pop on empty array",
+    0x32: "array index out of bounds",
+    0x41: "out of memory",
+    0x51: "call to a zero-initialised internal function",
+}
+
+
+@dataclass(frozen=True)
+class _ErrorSpec:
+    name: str
+    types: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+class ErrorDecoder:
+    """Decode revert data against the custom errors of a set of ABIs."""
+
+    def __init__(self, abis: Iterable[Sequence[Mapping[str, Any]]]) -> None:
+        from eth_utils.crypto import keccak
+
+        self._by_selector: dict[bytes, _ErrorSpec] = {}
+        for abi in abis:
+            for item in abi:
+                if item.get("type") != "error":
+                    continue
+                types = tuple(_canonical_type(i) for i in item.get("inputs", []))
+                names = tuple(
+                    i.get("name") or f"arg{n}" for n, i in enumerate(item.get("inputs", []))
+                )
+                signature = f"{item['name']}({','.join(types)})"
+                self._by_selector[keccak(text=signature)[:4]] = _ErrorSpec(
+                    item["name"], types, names
+                )
+
+    def selector_of(self, name: str) -> str:
+        """The 4-byte selector of a known error, as ``0x``-hex."""
+        for selector, spec in self._by_selector.items():
+            if spec.name == name:
+                return "0x" + selector.hex()
+        raise KeyError(name)
+
+    def decode(
+        self, data: bytes, *, action: str | None = None, failed_tx: bool = False
+    ) -> ContractRevert:
+        """Build the typed error for ``data`` (never raises for unknown data)."""
+        from eth_abi.abi import decode as abi_decode
+        from eth_utils.address import to_checksum_address
+
+        cls = TransactionFailed if failed_tx else ContractRevert
+        selector, body = data[:4], data[4:]
+        if not data:
+            return cls("EmptyRevert", {}, data=data, action=action)
+        if selector == _ERROR_STRING:
+            (reason,) = abi_decode(["string"], body)
+            return cls("Error", {"reason": reason}, data=data, action=action)
+        if selector == _PANIC:
+            (code,) = abi_decode(["uint256"], body)
+            return cls(
+                "Panic",
+                {"code": hex(code), "meaning": PANIC_CODES.get(code, "unknown")},
+                data=data,
+                action=action,
+            )
+        spec = self._by_selector.get(bytes(selector))
+        if spec is None:
+            return cls("UnknownError", {"data": data}, data=data, action=action)
+        values = abi_decode(list(spec.types), body)
+        args: dict[str, Any] = {}
+        for name, typ, value in zip(spec.names, spec.types, values, strict=True):
+            args[name] = to_checksum_address(value) if typ == "address" else value
+        return cls(spec.name, args, data=data, action=action)
+
+
+def revert_data_from_exception(exc: BaseException) -> bytes | None:
+    """Dig the raw revert bytes out of a web3 / eth-tester exception, if any."""
+    candidates: list[Any] = [getattr(exc, "data", None)]
+    candidates.extend(getattr(exc, "args", ()) or ())
+    for value in candidates:
+        found = _as_revert_bytes(value)
+        if found is not None:
+            return found
+    return None
+
+
+def _as_revert_bytes(value: Any) -> bytes | None:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if isinstance(value, str) and value.startswith("0x"):
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            return None
+    if isinstance(value, Mapping):
+        for key in ("data", "result"):
+            found = _as_revert_bytes(value.get(key))
+            if found is not None:
+                return found
+    return None
+
+
+def _canonical_type(param: Mapping[str, Any]) -> str:
+    typ = str(param["type"])
+    if typ.startswith("tuple"):
+        inner = ",".join(_canonical_type(c) for c in param.get("components", []))
+        return f"({inner}){typ[5:]}"
+    return typ

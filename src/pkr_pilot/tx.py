@@ -1,0 +1,336 @@
+"""The one way pkr-pilot sends a transaction: simulate, sign, send, wait, decode.
+
+:class:`Sender` wraps an explicit ``Web3`` and a signer. It
+
+* simulates with ``eth_call`` first and raises the decoded custom error
+  (:class:`~pkr_pilot.errors.ContractRevert`) before anything is signed;
+* prices with EIP-1559 fees capped by the network's ``max_fee_gwei`` /
+  ``max_priority_fee_gwei`` (legacy ``gasPrice`` only where the node has no base fee);
+* takes the ``pending`` nonce and retries once when another operator's
+  transaction took it;
+* waits for the configured confirmations with a timeout that says what to do,
+  notices a dropped transaction, and raises :class:`~pkr_pilot.errors.TransactionFailed`
+  (decoded by replaying the call) when a receipt has status 0;
+* can replace a stuck transaction with the same nonce and higher fees.
+
+Deployments, operator actions, the simulator and the tests all go through it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .decode import ErrorDecoder, revert_data_from_exception
+from .errors import ChainError, ContractRevert, TransactionFailed, TransactionTimeout
+
+if TYPE_CHECKING:
+    from eth_account.datastructures import SignedTransaction
+    from web3 import Web3
+    from web3.types import TxReceipt
+
+    from .config import NetworkConfig
+
+__all__ = ["Sent", "Sender", "Simulation", "TransactionDropped", "TxPolicy", "TxSigner"]
+
+#: Minimum fee bump a node accepts for a same-nonce replacement is 10 %; use more.
+REPLACEMENT_BUMP_PERCENT = 15
+
+
+class TransactionDropped(ChainError):
+    """The node no longer knows a transaction we sent and its nonce is still free."""
+
+    def __init__(self, tx_hash: str) -> None:
+        self.tx_hash = tx_hash
+        super().__init__(
+            f"transaction {tx_hash} was dropped by the node",
+            hint="re-run the same command: it resends with the same idempotency key",
+        )
+
+
+class TxSigner(Protocol):
+    """What :class:`Sender` needs from an account: an address and a signature."""
+
+    @property
+    def address(self) -> str: ...
+
+    def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTransaction: ...
+
+
+@dataclass(frozen=True)
+class TxPolicy:
+    """How to price and wait; built from a :class:`NetworkConfig`."""
+
+    confirmations: int = 1
+    timeout: float = 120.0
+    poll_interval: float = 0.05
+    max_fee_per_gas: int | None = None
+    max_priority_fee_per_gas: int | None = None
+    #: Gas limit = estimate * (100 + margin) / 100.
+    gas_margin_percent: int = 20
+
+    @classmethod
+    def from_network(cls, network: NetworkConfig) -> TxPolicy:
+        return cls(
+            confirmations=max(1, network.confirmations),
+            timeout=network.timeout,
+            max_fee_per_gas=network.max_fee_per_gas,
+            max_priority_fee_per_gas=network.max_priority_fee_per_gas,
+        )
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Outcome of a dry run: the return data and gas estimate."""
+
+    result: bytes
+    gas: int
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A signed transaction the node accepted (enough to wait for or replace it)."""
+
+    tx_hash: str
+    nonce: int
+    sender: str
+    tx: Mapping[str, Any]
+
+
+class Sender:
+    """Simulate, sign, send and wait for transactions from one account."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        signer: TxSigner,
+        *,
+        decoder: ErrorDecoder | None = None,
+        policy: TxPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.w3 = w3
+        self.signer = signer
+        self.decoder = decoder or ErrorDecoder([])
+        self.policy = policy or TxPolicy()
+        self._sleep = sleep
+        self._clock = clock
+        self._chain_id: int | None = None
+
+    # -- reading -----------------------------------------------------------
+    @property
+    def address(self) -> str:
+        return self.signer.address
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
+
+    def call(self, tx: Mapping[str, Any], *, action: str | None = None, block: Any = "latest") -> bytes:
+        """``eth_call`` from this account; a revert raises the decoded error."""
+        params = {"from": self.address, **tx}
+        try:
+            return bytes(self.w3.eth.call(params, block))  # type: ignore[arg-type]
+        except Exception as exc:
+            raise self._translate(exc, action) from None
+
+    def simulate(self, tx: Mapping[str, Any], *, action: str | None = None) -> Simulation:
+        """Dry-run ``tx``: its return data and gas estimate, or the decoded revert."""
+        result = self.call(tx, action=action)
+        params = {"from": self.address, **tx}
+        try:
+            gas = int(self.w3.eth.estimate_gas(params))  # type: ignore[arg-type]
+        except Exception as exc:
+            raise self._translate(exc, action) from None
+        return Simulation(result=result, gas=gas)
+
+    # -- sending -----------------------------------------------------------
+    def transact(self, tx: Mapping[str, Any], *, action: str | None = None) -> TxReceipt:
+        """Simulate, then send and wait; the receipt of a successful transaction."""
+        sim = self.simulate(tx, action=action)
+        sent = self.send(tx, gas=self._with_margin(sim.gas))
+        return self.wait(sent, action=action)
+
+    def send(self, tx: Mapping[str, Any], *, gas: int | None = None, nonce: int | None = None) -> Sent:
+        """Price, sign and submit ``tx``; retries once if the pending nonce moved."""
+        for attempt in (1, 2):
+            full = self.build(tx, gas=gas, nonce=nonce)
+            try:
+                return self._submit(full)
+            except _NonceTaken:
+                if nonce is not None or attempt == 2:
+                    raise ChainError(
+                        f"nonce {full['nonce']} of {self.address} is taken by another transaction",
+                        hint="another operator uses this account; wait for its transaction or use --replace",
+                    ) from None
+        raise AssertionError("unreachable")
+
+    def build(self, tx: Mapping[str, Any], *, gas: int | None = None, nonce: int | None = None) -> dict[str, Any]:
+        """Complete ``tx`` with chain id, nonce, gas and fees (EIP-1559 when available)."""
+        full: dict[str, Any] = {"from": self.address, "value": 0, **tx, "chainId": self.chain_id}
+        full["nonce"] = nonce if nonce is not None else int(
+            self.w3.eth.get_transaction_count(self.address, "pending")  # type: ignore[arg-type]
+        )
+        if gas is None and "gas" not in full:
+            gas = self._with_margin(self.simulate(tx).gas)
+        if gas is not None:
+            full["gas"] = gas
+        if "maxFeePerGas" not in full and "gasPrice" not in full:
+            full.update(self.fees())
+        return full
+
+    def fees(self) -> dict[str, int]:
+        """EIP-1559 fees within the policy's caps; legacy gasPrice if no base fee."""
+        block = self.w3.eth.get_block("latest")
+        base = block.get("baseFeePerGas")
+        cap, tip_cap = self.policy.max_fee_per_gas, self.policy.max_priority_fee_per_gas
+        if base is None:
+            price = int(self.w3.eth.gas_price)
+            return {"gasPrice": min(price, cap) if cap is not None else price}
+        try:
+            tip = int(self.w3.eth.max_priority_fee)
+        except Exception:  # nodes without eth_maxPriorityFeePerGas
+            tip = 10**9
+        if tip_cap is not None:
+            tip = min(tip, tip_cap)
+        max_fee = 2 * int(base) + tip
+        if cap is not None:
+            if cap < int(base):
+                raise ChainError(
+                    f"fee cap {cap} wei is below the current base fee {int(base)} wei",
+                    hint="raise max_fee_gwei in the network config, or wait for fees to fall",
+                )
+            max_fee = min(max_fee, cap)
+            tip = min(tip, max_fee)
+        return {"maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip}
+
+    def replace(self, sent: Sent, *, bump_percent: int = REPLACEMENT_BUMP_PERCENT) -> Sent:
+        """Resend ``sent`` with the same nonce and fees raised by ``bump_percent``."""
+        tx = dict(sent.tx)
+        fresh = self.fees()
+        for key in ("maxFeePerGas", "maxPriorityFeePerGas", "gasPrice"):
+            if key in tx:
+                bumped = int(tx[key]) * (100 + bump_percent) // 100 + 1
+                tx[key] = max(bumped, fresh.get(key, 0))
+        cap = self.policy.max_fee_per_gas
+        if cap is not None and int(tx.get("maxFeePerGas", tx.get("gasPrice", 0))) > cap:
+            raise ChainError(
+                f"replacing {sent.tx_hash} needs a fee above the cap of {cap} wei",
+                hint="raise max_fee_gwei in the network config",
+            )
+        if "maxPriorityFeePerGas" in tx:
+            tx["maxPriorityFeePerGas"] = min(tx["maxPriorityFeePerGas"], tx["maxFeePerGas"])
+        return self._submit(tx)
+
+    def wait(self, sent: Sent | str, *, action: str | None = None) -> TxReceipt:
+        """Wait for the receipt and the policy's confirmations; decode a failure."""
+        tx_hash = sent if isinstance(sent, str) else sent.tx_hash
+        deadline = self._clock() + self.policy.timeout
+        receipt = None
+        misses = 0
+        while True:
+            receipt = self._receipt(tx_hash)
+            if receipt is not None:
+                head = int(self.w3.eth.block_number)
+                if head - int(receipt["blockNumber"]) + 1 >= self.policy.confirmations:
+                    break
+            elif isinstance(sent, Sent):
+                misses = misses + 1 if self._dropped(sent) else 0
+                if misses >= 3:
+                    raise TransactionDropped(tx_hash)
+            if self._clock() > deadline:
+                raise TransactionTimeout(tx_hash, self.policy.timeout)
+            self._sleep(self.policy.poll_interval)
+        if int(receipt["status"]) != 1:
+            raise self._failure(tx_hash, receipt, action)
+        return receipt
+
+    # -- internals -----------------------------------------------------------
+    def _submit(self, full: Mapping[str, Any]) -> Sent:
+        signable = {k: v for k, v in full.items() if k != "from"}
+        signed = self.signer.sign_transaction(signable)
+        try:
+            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        except Exception as exc:
+            text = str(exc).lower()
+            if "nonce too low" in text or "already known" in text or "underpriced" in text:
+                raise _NonceTaken() from None
+            revert = self._maybe_revert(exc, None)
+            if revert is not None:
+                raise revert from None
+            raise ChainError(f"the node refused the transaction: {exc}") from None
+        return Sent(tx_hash="0x" + bytes(tx_hash).hex(), nonce=int(full["nonce"]), sender=self.address, tx=dict(full))
+
+    def _receipt(self, tx_hash: str) -> TxReceipt | None:
+        from web3.exceptions import TransactionNotFound
+
+        try:
+            return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return None
+
+    def _dropped(self, sent: Sent) -> bool:
+        from web3.exceptions import TransactionNotFound
+
+        try:
+            self.w3.eth.get_transaction(sent.tx_hash)  # type: ignore[arg-type]
+            return False
+        except TransactionNotFound:
+            mined_nonce = int(self.w3.eth.get_transaction_count(sent.sender, "latest"))  # type: ignore[arg-type]
+            return mined_nonce <= sent.nonce
+
+    def _failure(self, tx_hash: str, receipt: TxReceipt, action: str | None) -> ContractRevert:
+        """Replay a failed transaction at its block to recover the revert data."""
+        tx = self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        call = {"from": tx["from"], "to": tx.get("to"), "data": tx.get("input"), "value": tx.get("value", 0), "gas": tx["gas"]}
+        data = b""
+        try:
+            self.w3.eth.call(call, int(receipt["blockNumber"]) - 1)  # type: ignore[arg-type]
+        except Exception as exc:
+            data = revert_data_from_exception(exc) or b""
+        if not data and int(receipt["gasUsed"]) >= int(tx["gas"]):
+            return TransactionFailed("OutOfGas", {"gas": int(tx["gas"]), "tx": tx_hash}, action=action)
+        err = self.decoder.decode(data, action=action, failed_tx=True)
+        err.args_by_name.setdefault("tx", tx_hash)
+        return err
+
+    def _translate(self, exc: Exception, action: str | None) -> Exception:
+        revert = self._maybe_revert(exc, action)
+        if revert is not None:
+            return revert
+        if isinstance(exc, ConnectionError | TimeoutError) or "connection" in type(exc).__name__.lower():
+            return ChainError(f"the node did not answer: {exc}", hint="check the node is running and --network")
+        return exc
+
+    def _maybe_revert(self, exc: Exception, action: str | None) -> ContractRevert | None:
+        from web3.exceptions import ContractLogicError
+
+        data = revert_data_from_exception(exc)
+        if data is not None and (isinstance(exc, ContractLogicError) or len(data) >= 4 or data == b""):
+            if isinstance(exc, ContractLogicError) or "revert" in str(exc).lower():
+                return self.decoder.decode(data, action=action)
+        if isinstance(exc, ContractLogicError) or "execution reverted" in str(exc).lower():
+            return ContractRevert("Reverted", {"message": str(exc)}, action=action)
+        return None
+
+    def _with_margin(self, gas: int) -> int:
+        return gas * (100 + self.policy.gas_margin_percent) // 100
+
+
+class _NonceTaken(Exception):
+    """Internal: the node refused a transaction because its nonce was used."""
+
+
+def with_policy(sender: Sender, **changes: Any) -> Sender:
+    """A copy of ``sender`` with some policy fields changed (e.g. ``confirmations=0``)."""
+    return Sender(
+        sender.w3,
+        sender.signer,
+        decoder=sender.decoder,
+        policy=replace(sender.policy, **changes),
+    )
