@@ -1,0 +1,124 @@
+"""Exact money and address parsing for operators' input.
+
+Amounts are typed by people (``1,250.50``) and become integers of base units
+(paisa for 2 decimals). Nothing here ever touches a float.
+
+>>> parse_amount("1,250.50", decimals=2)
+125050
+>>> format_amount(125050, decimals=2)
+'1,250.50'
+>>> parse_amount("0.001", decimals=2)
+Traceback (most recent call last):
+...
+pkr_pilot.errors.UserInputError: amount '0.001' has more than 2 decimal places (the token has 2 decimals)
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from .errors import UserInputError
+
+__all__ = ["format_amount", "parse_address", "parse_amount", "parse_ref", "to_decimal"]
+
+_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+_PLAIN = re.compile(r"^\d+(\.\d+)?$")
+_UINT256_MAX = 2**256 - 1
+
+
+def parse_amount(text: str, *, decimals: int, allow_zero: bool = False) -> int:
+    """``text`` in token units (``1,250.50``, ``1250.5``, ``_`` separators) to base units.
+
+    Refuses negatives, non-numbers, exponents, more decimal places than the
+    token has, and zero unless ``allow_zero``. Thousands separators must be
+    in the right places (``1,25.0`` is refused).
+    """
+    raw = text.strip()
+    if raw.startswith("-"):
+        raise UserInputError(f"amount {text!r} is negative")
+    if raw.startswith("+"):
+        raw = raw[1:]
+    cleaned = raw.replace("_", "")
+    if "," in cleaned:
+        if not _GROUPED.match(cleaned):
+            raise UserInputError(
+                f"amount {text!r} has misplaced thousands separators",
+                hint="write 1,250.50 or 1250.50",
+            )
+        cleaned = cleaned.replace(",", "")
+    if not _PLAIN.match(cleaned):
+        raise UserInputError(f"amount {text!r} is not a number", hint="write e.g. 1250.50")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:  # pragma: no cover - the regex already guarantees digits
+        raise UserInputError(f"amount {text!r} is not a number") from None
+    scaled = value.scaleb(decimals)
+    if scaled != scaled.to_integral_value():
+        raise UserInputError(
+            f"amount {text!r} has more than {decimals} decimal places "
+            f"(the token has {decimals} decimals)"
+        )
+    units = int(scaled)
+    if units == 0 and not allow_zero:
+        raise UserInputError(f"amount {text!r} is zero", hint="give an amount above zero")
+    if units > _UINT256_MAX:
+        raise UserInputError(f"amount {text!r} is too large")
+    return units
+
+
+def to_decimal(units: int, *, decimals: int) -> Decimal:
+    """Base units to an exact :class:`~decimal.Decimal` in token units."""
+    return Decimal(units).scaleb(-decimals)
+
+
+def format_amount(units: int, *, decimals: int, grouping: bool = True) -> str:
+    """Base units to a human string with exactly ``decimals`` places."""
+    sign = "-" if units < 0 else ""
+    whole, frac = divmod(abs(units), 10**decimals)
+    whole_text = f"{whole:,}" if grouping else str(whole)
+    if decimals == 0:
+        return f"{sign}{whole_text}"
+    return f"{sign}{whole_text}.{frac:0{decimals}d}"
+
+
+def parse_address(text: str, *, what: str = "address") -> str:
+    """A checksummed address; a mixed-case input must already carry a valid checksum."""
+    from eth_utils.address import is_address, to_checksum_address
+
+    raw = text.strip()
+    # eth_utils accepts all-lower/all-upper hex, and mixed case only with a valid checksum.
+    if not is_address(raw):
+        if raw.startswith("0x") and is_address(raw.lower()):
+            raise UserInputError(
+                f"{what} {text!r} has a bad checksum",
+                hint="copy the address again, or type it all in lower case",
+            )
+        raise UserInputError(
+            f"{what} {text!r} is not an Ethereum address", hint="expected 0x followed by 40 hex digits"
+        )
+    return str(to_checksum_address(raw))
+
+
+def parse_ref(text: str | None) -> bytes:
+    """An operation reference as ``bytes32``.
+
+    ``0x`` + 64 hex digits is taken as is; any other text (a bank transfer id,
+    a case number) of at most 32 UTF-8 bytes is right-padded with zeros. The
+    empty reference is refused: every privileged change must be traceable.
+    """
+    if text is None or not text.strip():
+        raise UserInputError("a reference is required", hint="pass --ref with the bank transfer id, case number or report hash")
+    raw = text.strip()
+    if raw.startswith("0x") and len(raw) == 66:
+        try:
+            return bytes.fromhex(raw[2:])
+        except ValueError:
+            raise UserInputError(f"reference {text!r} is not valid hex") from None
+    encoded = raw.encode()
+    if len(encoded) > 32:
+        raise UserInputError(
+            f"reference {text!r} is longer than 32 bytes",
+            hint="shorten it, or pass its keccak hash as 0x + 64 hex digits",
+        )
+    return encoded.ljust(32, b"\0")
