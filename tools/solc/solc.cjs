@@ -7,16 +7,24 @@
 // subset of the native command line those tools use:
 //
 //   solc --version
-//   solc --standard-json [--base-path P] [--include-path P]... [--allow-paths A,B]
-//   solc --combined-json abi,bin,... [--base-path P] [--allow-paths ...] [remap=...] FILE...
+//   solc --help                        (py-solc-x reads the --combined-json line)
+//   solc --standard-json [FILE|-] [--base-path P] [--include-path P]... [--allow-paths A,B]
+//   solc --combined-json abi,bin,... [options] [prefix=target]... FILE... | -
+//        options: --base-path --include-path --allow-paths --optimize --optimize-runs N
+//                 --evm-version V --via-ir --metadata-hash H --metadata-literal
+//                 --revert-strings S --optimize-yul --no-optimize-yul --output-dir D --overwrite
 //
 // Imports are read from disk like native solc: relative to the base path, then
 // each include path, and only inside the base path, include paths and allowed
 // paths. Output goes to stdout; usage errors go to stderr with exit code 1.
+// As with native solc, --standard-json exits 0 even when the sources have
+// errors (they are in the JSON); --combined-json exits 1 on errors.
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
+
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 function fail(message) {
   process.stderr.write(`Error: ${message}\n`);
@@ -25,14 +33,35 @@ function fail(message) {
 
 function loadSolc() {
   // Resolve `solc` from the project that holds this file, whatever the cwd.
-  const projectRoot = path.resolve(__dirname, '..', '..');
   try {
-    return require(require.resolve('solc', { paths: [projectRoot, process.cwd()] }));
+    return require(require.resolve('solc', { paths: [PROJECT_ROOT] }));
   } catch (err) {
-    fail(`solc-js is not installed (${err.message}). Run 'npm ci' in ${projectRoot}.`);
+    fail(`solc-js is not installed (${err.message.split('\n')[0]}). Run \`make setup\` (or \`npm ci\`) in ${PROJECT_ROOT}.`);
   }
   return undefined;
 }
+
+// Map `--combined-json` keys to standard-JSON output selections.
+const COMBINED = {
+  abi: 'abi',
+  asm: 'evm.legacyAssembly',
+  bin: 'evm.bytecode.object',
+  'bin-runtime': 'evm.deployedBytecode.object',
+  devdoc: 'devdoc',
+  'function-debug': 'evm.bytecode.functionDebugData',
+  'function-debug-runtime': 'evm.deployedBytecode.functionDebugData',
+  'generated-sources': 'evm.bytecode.generatedSources',
+  'generated-sources-runtime': 'evm.deployedBytecode.generatedSources',
+  hashes: 'evm.methodIdentifiers',
+  metadata: 'metadata',
+  opcodes: 'evm.bytecode.opcodes',
+  srcmap: 'evm.bytecode.sourceMap',
+  'srcmap-runtime': 'evm.deployedBytecode.sourceMap',
+  'storage-layout': 'storageLayout',
+  userdoc: 'userdoc',
+};
+// Keys about sources rather than contracts, or about the output's shape.
+const COMBINED_SPECIAL = new Set(['ast', 'compact-format']);
 
 function parseArgs(argv) {
   const opts = {
@@ -45,11 +74,13 @@ function parseArgs(argv) {
     remappings: [],
     optimize: false,
     optimizeRuns: 200,
+    optimizeYul: null,
     evmVersion: null,
-  };
-  const takeValue = (i, flag) => {
-    if (i + 1 >= argv.length) fail(`${flag} needs a value`);
-    return argv[i + 1];
+    viaIR: false,
+    metadataHash: null,
+    metadataLiteral: false,
+    revertStrings: null,
+    outputDir: null,
   };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
@@ -60,14 +91,18 @@ function parseArgs(argv) {
     }
     const value = () => {
       if (inlineValue !== null) return inlineValue;
-      const v = takeValue(i, arg);
+      if (i + 1 >= argv.length) fail(`${arg} needs a value`);
       i += 1;
-      return v;
+      return argv[i];
     };
     switch (arg) {
       case '--version':
       case '-v':
         opts.mode = 'version';
+        break;
+      case '--help':
+      case '-h':
+        opts.mode = 'help';
         break;
       case '--standard-json':
         opts.mode = 'standard-json';
@@ -90,32 +125,59 @@ function parseArgs(argv) {
         break;
       case '--optimize-runs':
         opts.optimizeRuns = Number(value());
+        if (!Number.isInteger(opts.optimizeRuns) || opts.optimizeRuns < 0) fail('--optimize-runs needs a non-negative integer');
+        break;
+      case '--optimize-yul':
+        opts.optimizeYul = true;
+        break;
+      case '--no-optimize-yul':
+        opts.optimizeYul = false;
         break;
       case '--evm-version':
         opts.evmVersion = value();
         break;
-      case '--no-color':
-      case '--pretty-json':
-      case '--json-indent':
+      case '--via-ir':
+      case '--experimental-via-ir':
+        opts.viaIR = true;
         break;
-      case '--help':
-      case '-h':
-        opts.mode = 'help';
+      case '--metadata-hash':
+        opts.metadataHash = value();
+        break;
+      case '--metadata-literal':
+        opts.metadataLiteral = true;
+        break;
+      case '--revert-strings':
+        opts.revertStrings = value();
+        break;
+      case '--output-dir':
+      case '-o':
+        opts.outputDir = value();
+        break;
+      case '--overwrite':
+      case '--no-color':
+      case '--color':
+      case '--pretty-json':
+        break;
+      case '--json-indent':
+        value();
+        break;
+      case '-':
+        opts.files.push('-');
         break;
       default:
-        if (arg.startsWith('--')) fail(`unsupported option ${arg} (this is the Node-backed solc; see tools/solc/solc.cjs)`);
-        if (arg.includes('=') && !arg.startsWith('/')) opts.remappings.push(arg);
+        if (arg.startsWith('-')) fail(`unrecognised option '${arg}' (this is the Node-backed solc; see tools/solc/solc.cjs)`);
+        if (arg.includes('=') && !fs.existsSync(arg)) opts.remappings.push(arg);
         else opts.files.push(arg);
     }
   }
   return opts;
 }
 
-function makeReader(opts) {
+function makeReader(opts, extraAllowed = []) {
   const base = path.resolve(opts.basePath || process.cwd());
   const includes = opts.includePaths.map((p) => path.resolve(p));
-  const allowed = [base, ...includes, ...opts.allowPaths.map((p) => path.resolve(p))];
-  const inside = (file) => allowed.some((dir) => file === dir || file.startsWith(dir + path.sep));
+  const allowed = [base, ...includes, ...opts.allowPaths.map((p) => path.resolve(p)), ...extraAllowed];
+  const inside = (file) => allowed.some((dir) => file === dir || file.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep));
   return function findImports(sourceUnit) {
     const candidates = path.isAbsolute(sourceUnit)
       ? [sourceUnit]
@@ -123,70 +185,73 @@ function makeReader(opts) {
     for (const candidate of candidates) {
       const file = path.resolve(candidate);
       if (!inside(file)) continue;
-      if (fs.existsSync(file) && fs.statSync(file).isFile()) {
-        return { contents: fs.readFileSync(file, 'utf8') };
+      try {
+        if (fs.statSync(file).isFile()) return { contents: fs.readFileSync(file, 'utf8') };
+      } catch (err) {
+        // not there: try the next root
       }
     }
     return { error: `File not found inside the base path or any of the include paths: ${sourceUnit}` };
   };
 }
 
-function readStdin() {
+function readInput(file) {
   try {
-    return fs.readFileSync(0, 'utf8');
+    return fs.readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (err) {
-    fail(`cannot read standard input: ${err.message}`);
+    fail(`cannot read ${file === '-' ? 'standard input' : file}: ${err.message}`);
   }
   return '';
 }
 
 function standardJson(solc, opts) {
-  const input = readStdin();
+  if (opts.files.length > 1) fail('--standard-json takes at most one input file');
+  const input = readInput(opts.files[0] || '-');
   const output = solc.compile(input, { import: makeReader(opts) });
   process.stdout.write(output + '\n');
 }
 
-// Map `--combined-json` keys to standard-JSON output selections.
-const COMBINED = {
-  abi: ['abi'],
-  bin: ['evm.bytecode.object'],
-  'bin-runtime': ['evm.deployedBytecode.object'],
-  srcmap: ['evm.bytecode.sourceMap'],
-  'srcmap-runtime': ['evm.deployedBytecode.sourceMap'],
-  userdoc: ['userdoc'],
-  devdoc: ['devdoc'],
-  hashes: ['evm.methodIdentifiers'],
-  metadata: ['metadata'],
-  'storage-layout': ['storageLayout'],
-  opcodes: ['evm.bytecode.opcodes'],
-  asm: ['evm.legacyAssembly'],
-};
-
 function combinedJson(solc, opts) {
-  if (opts.files.length === 0) fail('--combined-json needs at least one source file');
+  if (opts.files.length === 0) fail('--combined-json needs at least one source file (or - for standard input)');
   const base = path.resolve(opts.basePath || process.cwd());
   const sources = {};
   for (const file of opts.files) {
+    if (file === '-') {
+      sources['<stdin>'] = { content: readInput('-') };
+      continue;
+    }
     const abs = path.resolve(file);
     if (!fs.existsSync(abs)) fail(`"${file}" is not found.`);
-    let unit = path.relative(base, abs);
-    if (unit.startsWith('..')) unit = abs;
+    let unit = path.relative(base, abs).split(path.sep).join('/');
+    if (unit.startsWith('..') || path.isAbsolute(unit)) unit = abs;
     sources[unit] = { content: fs.readFileSync(abs, 'utf8') };
   }
-  const keys = opts.combined.filter((k) => k !== 'compact-format' && k !== 'ast');
+  const keys = opts.combined;
   const selection = new Set();
   for (const key of keys) {
-    if (!COMBINED[key]) fail(`unsupported --combined-json key "${key}"`);
-    COMBINED[key].forEach((s) => selection.add(s));
+    if (COMBINED_SPECIAL.has(key)) continue;
+    if (!COMBINED[key]) fail(`Invalid option to --combined-json: ${key}`);
+    selection.add(COMBINED[key]);
   }
+  const optimizer = { enabled: opts.optimize, runs: opts.optimizeRuns };
+  if (opts.optimizeYul !== null) optimizer.details = { yul: opts.optimizeYul };
   const settings = {
     remappings: opts.remappings,
-    optimizer: { enabled: opts.optimize, runs: opts.optimizeRuns },
-    outputSelection: { '*': { '*': [...selection], '': ['ast'] } },
+    optimizer,
+    outputSelection: { '*': { '*': [...selection], '': keys.includes('ast') ? ['ast'] : [] } },
   };
   if (opts.evmVersion) settings.evmVersion = opts.evmVersion;
+  if (opts.viaIR) settings.viaIR = true;
+  if (opts.metadataHash || opts.metadataLiteral) {
+    settings.metadata = {};
+    if (opts.metadataHash) settings.metadata.bytecodeHash = opts.metadataHash;
+    if (opts.metadataLiteral) settings.metadata.useLiteralContent = true;
+  }
+  if (opts.revertStrings) settings.debug = { revertStrings: opts.revertStrings };
   const input = { language: 'Solidity', sources, settings };
-  const out = JSON.parse(solc.compile(JSON.stringify(input), { import: makeReader({ ...opts, allowPaths: [...opts.allowPaths, base] }) }));
+  // Files named on the command line are allowed, like native solc does.
+  const fileDirs = opts.files.filter((f) => f !== '-').map((f) => path.dirname(path.resolve(f)));
+  const out = JSON.parse(solc.compile(JSON.stringify(input), { import: makeReader(opts, fileDirs) }));
   const errors = (out.errors || []).filter((e) => e.severity === 'error');
   for (const e of out.errors || []) process.stderr.write((e.formattedMessage || e.message) + '\n');
   if (errors.length) process.exit(1);
@@ -196,26 +261,68 @@ function combinedJson(solc, opts) {
   for (const [unit, byName] of Object.entries(out.contracts || {})) {
     for (const [name, c] of Object.entries(byName)) {
       const entry = {};
-      for (const key of keys) entry[key] = get(c, COMBINED[key][0]);
+      for (const key of keys) {
+        if (COMBINED_SPECIAL.has(key)) continue;
+        entry[key] = get(c, COMBINED[key]);
+      }
       contracts[`${unit}:${name}`] = entry;
     }
   }
-  const sourceList = Object.keys(out.sources || {});
-  const srcOut = {};
-  for (const unit of sourceList) srcOut[unit] = { AST: out.sources[unit].ast, id: out.sources[unit].id };
-  process.stdout.write(JSON.stringify({ contracts, sourceList, sources: srcOut, version: solc.version() }) + '\n');
+  const result = { contracts };
+  if (keys.includes('ast')) {
+    // Native solc lists sources by id; crytic-compile and py-solc-x read these fields.
+    const units = Object.keys(out.sources || {}).sort((a, b) => out.sources[a].id - out.sources[b].id);
+    result.sourceList = units;
+    result.sources = {};
+    for (const unit of units) result.sources[unit] = { AST: out.sources[unit].ast, id: out.sources[unit].id };
+  }
+  result.version = solc.version();
+  const text = JSON.stringify(result);
+  if (opts.outputDir) {
+    fs.mkdirSync(opts.outputDir, { recursive: true });
+    fs.writeFileSync(path.join(opts.outputDir, 'combined.json'), text);
+  } else {
+    process.stdout.write(text + '\n');
+  }
+}
+
+function help() {
+  // py-solc-x takes the list of --combined-json keys from the line starting with "  --combined-json".
+  const keys = [...Object.keys(COMBINED), ...COMBINED_SPECIAL].sort().join(',');
+  process.stdout.write(
+    [
+      'solc, the solidity compiler commandline interface (Node-backed: solc-js, see tools/solc/solc.cjs)',
+      '',
+      'Usage: solc [options] [input_file...]',
+      '',
+      '  --version            Print version and exit.',
+      '  --standard-json      Switch to Standard JSON input / output mode (stdin or one file).',
+      '  --base-path path     Use the given path as the root of the source tree.',
+      '  --include-path path  Make an additional source directory available to the default import callback.',
+      '  --allow-paths path(s)',
+      '                       Allow a given path for imports. A list of paths can be supplied by separating them with a comma.',
+      '  --optimize           Enable bytecode optimizer.',
+      '  --optimize-runs n    Set for how many contract runs to optimize.',
+      '  --evm-version version',
+      '                       Select desired EVM version.',
+      '  --via-ir             Use the new IR-based code generator.',
+      `  --combined-json ${keys}`,
+      '',
+    ].join('\n'),
+  );
 }
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
-  if (opts.mode === 'help' || opts.mode === null) {
-    process.stdout.write('solc (Node-backed, solc-js): --version | --standard-json | --combined-json KEYS FILE...\n');
-    process.exit(opts.mode === 'help' ? 0 : 1);
+  if (opts.mode === 'help') return help();
+  if (opts.mode === null) {
+    process.stderr.write('solc (Node-backed, solc-js): use --version, --standard-json or --combined-json KEYS FILE... (see --help)\n');
+    process.exit(1);
   }
   const solc = loadSolc();
   if (opts.mode === 'version') {
     process.stdout.write(`solc, the solidity compiler commandline interface\nVersion: ${solc.version()}\n`);
-    return;
+    return undefined;
   }
   if (opts.mode === 'standard-json') return standardJson(solc, opts);
   return combinedJson(solc, opts);
