@@ -1,0 +1,202 @@
+"""Deploy the PilotRupee stack: plan, write-ahead journal, records, verify, upgrade with a layout check.
+
+::
+
+    from pkr_pilot.config import load_project
+    from pkr_pilot.chain import connect
+    from pkr_pilot.deploy import deploy_stack, load_deployment
+
+    project = load_project()
+    with connect(project, "localhost") as chain:
+        deployment = deploy_stack(chain, deployer_signer, project)   # built-in dev config on a dev chain
+    deployment.token.address                                            # the proxy
+    load_deployment(project, "localhost").contracts["MintDesk"].address
+
+Public API:
+
+- :func:`deploy_stack` -> :class:`Deployment` (frozen: network, chain id, address + ABI per contract)
+- :func:`run_deploy` -> :class:`DeployResult` (also the per-step outcomes, notices and timing)
+- :func:`load_deployment`, :class:`RecordStore`, :class:`ContractRecord`
+- :class:`DeployConfig`, :func:`load_deploy_config`, :func:`dev_default_config`, :func:`resolve_deploy_config`
+- :func:`check_compatible`, :func:`extract_layout` (storage layouts, ERC-7201 namespaces included)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..errors import ConfigError
+from .config import DeployConfig, default_config_path, dev_default_config, load_deploy_config
+from .journal import Journal
+from .layout import check_compatible, extract_layout
+from .records import ContractRecord, DeployedContract, Deployment, RecordStore, load_deployment
+from .runner import CRASH_ENV, DeployResult, DeployRunner, Progress, StepOutcome
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from ..compile import CompileResult
+    from ..config import NetworkConfig, Project
+    from ..tx import TxPolicy, TxSigner
+
+__all__ = [
+    "ContractRecord",
+    "DeployConfig",
+    "DeployResult",
+    "DeployedContract",
+    "Deployment",
+    "Progress",
+    "RecordStore",
+    "StepOutcome",
+    "check_compatible",
+    "deploy_stack",
+    "dev_default_config",
+    "extract_layout",
+    "load_deploy_config",
+    "load_deployment",
+    "record_store",
+    "resolve_deploy_config",
+    "run_deploy",
+]
+
+#: Sentinel: "use the default records folder for this network".
+DEFAULT = Path("<default>")
+
+
+class ChainLike(Protocol):
+    """What the deploy needs from :class:`pkr_pilot.chain.Chain`."""
+
+    @property
+    def w3(self) -> Web3: ...
+
+    @property
+    def network(self) -> NetworkConfig: ...
+
+    @property
+    def chain_id(self) -> int: ...
+
+    @property
+    def is_dev(self) -> bool: ...
+
+
+def resolve_deploy_config(
+    project: Project, network_name: str, *, path: Path | None, is_dev: bool, decimals_hint: int = 2
+) -> DeployConfig:
+    """``--config FILE``, else ``deploy/<network>.toml``, else the built-in dev default (dev chains only)."""
+    if path is not None:
+        return load_deploy_config(path)
+    candidate = default_config_path(project.paths.root, network_name)
+    if candidate.is_file():
+        return load_deploy_config(candidate)
+    if is_dev:
+        return dev_default_config(decimals_hint)
+    raise ConfigError(
+        f"no deploy config for network {network_name!r} ({candidate.relative_to(project.paths.root)} not found)",
+        hint="copy deploy/example.toml there, or pass --config FILE",
+    )
+
+
+def record_store(project: Project, network: NetworkConfig, folder: Path | None = DEFAULT) -> RecordStore:
+    """The records of ``network``: ``deployments/<name>/``, or in memory for an ephemeral node."""
+    name = network.deployments_name
+    if folder is DEFAULT:
+        folder = None if network.backend in ("anvil", "memory") else project.paths.network_deployments(name)
+    return RecordStore(folder, name)
+
+
+def run_deploy(
+    chain: ChainLike,
+    signer: TxSigner,
+    project: Project,
+    config: DeployConfig | None = None,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    signers: Mapping[str, TxSigner] | Iterable[TxSigner] | None = None,
+    upgrade: bool = False,
+    deployments_dir: Path | None = DEFAULT,
+    compiled: CompileResult | None = None,
+    policy: TxPolicy | None = None,
+    crash_at: str | None = None,
+) -> DeployResult:
+    """Deploy (or finish, or check) the stack described by ``config`` on ``chain``.
+
+    ``signer`` is the deployer. Steps that need another role's key (configuring
+    minters needs MINTER_ADMIN_ROLE, the first attestation ATTESTOR_ROLE, an upgrade
+    UPGRADER_ROLE) are signed by the deployer if the config gives it that role, else by
+    a matching key from ``signers``; on a dev chain the ``dev:N`` keys named by the
+    config are added automatically.
+
+    ``deployments_dir``: default ``deployments/<network>/`` (in memory for an ephemeral
+    ``anvil``/``memory`` backend); ``None`` forces in-memory records and journal.
+    ``crash_at`` is the test seam described in :mod:`.runner` (default: ``$PKR_PILOT_CRASH_AT``).
+    """
+    import os
+
+    from eth_utils.address import to_checksum_address
+
+    from ..compile import compile_project, load_build_info
+    from ..config import DEV_CHAIN_IDS
+    from ..tx import TxPolicy
+    from ._signers import dev_signer, refs_of, resolve_accounts, signer_map
+
+    network = chain.network
+    chain_id = int(chain.chain_id)
+    is_dev = bool(chain.is_dev)
+    if config is None:
+        config = resolve_deploy_config(project, network.deployments_name, path=None, is_dev=is_dev)
+    compiled = compiled if compiled is not None else compile_project(project)
+    deployer = str(to_checksum_address(signer.address))
+    refs = refs_of(config)
+    accounts = resolve_accounts(
+        refs, deployer=deployer, chain_id=chain_id, dev_chain_ids=DEV_CHAIN_IDS, keystores=project.paths.keystores
+    )
+    keys = signer_map(signers)
+    if is_dev:
+        for ref in refs:
+            if ref.startswith("dev:") and accounts[ref] not in keys:
+                keys[accounts[ref]] = dev_signer(int(ref[4:]), chain_id=chain_id, dev_chain_ids=DEV_CHAIN_IDS)
+    store = record_store(project, network, deployments_dir)
+    journal = Journal.in_folder(store.folder)
+
+    @lru_cache(maxsize=4)
+    def build_info(build_info_id: str) -> Mapping[str, Any]:
+        return load_build_info(project.paths, build_info_id)
+
+    runner = DeployRunner(
+        w3=chain.w3,
+        chain_id=chain_id,
+        network=network.deployments_name,
+        is_dev=is_dev,
+        root=project.paths.root,
+        config=config,
+        artifacts=compiled.artifacts,
+        solc_long_version=compiled.solc.long_version,
+        build_info=build_info,
+        deployer=signer,
+        signers=keys,
+        accounts=accounts,
+        store=store,
+        journal=journal,
+        policy=policy or TxPolicy.from_network(network),
+        upgrade=upgrade,
+        progress=progress,
+        crash_at=os.environ.get(CRASH_ENV) if crash_at is None else crash_at,
+    )
+    return runner.run()
+
+
+def deploy_stack(
+    chain: ChainLike,
+    signer: TxSigner,
+    project: Project,
+    config: DeployConfig | None = None,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    **options: Any,
+) -> Deployment:
+    """Deploy the stack and return its frozen :class:`Deployment` (see :func:`run_deploy`)."""
+    return run_deploy(chain, signer, project, config, progress=progress, **options).deployment
+

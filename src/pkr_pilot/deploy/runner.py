@@ -1,0 +1,667 @@
+"""Run a deploy plan through :class:`~pkr_pilot.tx.Sender`, journaled and resumable.
+
+For each step, in order:
+
+1. **Journal says confirmed** with the same params: nothing to do ("up to date").
+2. **A transaction is in flight** (journal ``sending``/``sent``): its receipt settles
+   the step; if the node has it pending, wait for it; if the node never saw it or lost
+   it (restart), the sender's mined nonce and the chain tell whether it (or another
+   transaction with its nonce) landed: code at the CREATE address of that nonce for a
+   creation, ``applied`` (hasRole, minterAllowance, …) for a call; otherwise send again.
+3. **Chain already shows the effect** (``applied``; or, for a creation the journal does not
+   know, a record whose address has code): journal it as confirmed ``via state``.
+4. Otherwise: journal ``planned``, simulate, sign (the signing wrapper journals ``sending``
+   with hash and nonce *before* the node sees it), submit, journal ``sent``, wait for the
+   network's confirmations, journal ``confirmed``, write the record.
+
+Test seam: ``PKR_PILOT_CRASH_AT="<step-id>:<point>"`` makes the process SIGKILL
+itself at ``before-send`` (after ``planned``), ``after-sign`` (after ``sending``,
+before submission), ``after-send`` (after ``sent``) or ``after-confirm`` (after
+``confirmed`` and the record). It exists for the crash-and-resume drills in
+``tests/deploy`` and is never set in normal use.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eth_utils.address import to_checksum_address
+
+from ..decode import ErrorDecoder
+from ..errors import ConfigError, DeploymentError
+from ..tx import Sender, TxPolicy
+from ._code import code_hash, compare_code
+from .config import DeployConfig
+from .journal import Journal, StepState
+from .layout import check_compatible, extract_layout
+from .plan import (
+    DESK,
+    IMPLEMENTATION_SLOT,
+    TIMELOCK,
+    TOKEN,
+    TOKEN_IMPL,
+    TOKEN_PROXY,
+    Step,
+    StepContext,
+    build_plan,
+)
+from .records import ContractRecord, DeployedContract, Deployment, GitInfo, RecordStore, git_info
+
+if TYPE_CHECKING:
+    from eth_account.datastructures import SignedTransaction
+    from web3 import Web3
+    from web3.types import TxReceipt
+
+    from ..compile import Artifact, Artifacts
+    from ..tx import TxSigner
+
+__all__ = ["CRASH_ENV", "CRASH_POINTS", "DeployResult", "DeployRunner", "Progress", "StepOutcome", "create_address"]
+
+CRASH_ENV = "PKR_PILOT_CRASH_AT"
+CRASH_POINTS = ("before-send", "after-sign", "after-send", "after-confirm")
+
+
+def create_address(sender: str, nonce: int) -> str:
+    """The address a CREATE from ``sender`` with ``nonce`` deploys to."""
+    import rlp  # type: ignore[import-untyped]
+    from eth_utils.crypto import keccak
+
+    raw = bytes.fromhex(sender[2:])
+    return str(to_checksum_address(keccak(rlp.encode([raw, nonce]))[12:]))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress event for the CLI (rendered on stderr)."""
+
+    index: int
+    total: int
+    step: str
+    title: str
+    #: start | sent | confirmed | applied | up-to-date | recovered | notice
+    status: str
+    tx_hash: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    step: str
+    title: str
+    #: sent (a transaction of this run) | recovered (a transaction of an earlier run) |
+    #: applied (the chain already showed it) | up-to-date (journal)
+    status: str
+    tx_hash: str | None = None
+    block: int | None = None
+    gas_used: int | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    """What a deploy run did."""
+
+    deployment: Deployment
+    outcomes: tuple[StepOutcome, ...]
+    notices: tuple[str, ...]
+    seconds: float
+    config_source: str
+
+    @property
+    def transactions_sent(self) -> int:
+        return sum(1 for o in self.outcomes if o.status == "sent")
+
+    @property
+    def up_to_date(self) -> bool:
+        return all(o.status == "up-to-date" for o in self.outcomes)
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.deployment.to_json()
+        out["status"] = "up to date" if self.up_to_date else "deployed"
+        out["transactions"] = self.transactions_sent
+        out["steps"] = [
+            {k: v for k, v in vars(o).items() if v is not None} for o in self.outcomes
+        ]
+        out["notices"] = list(self.notices)
+        out["seconds"] = round(self.seconds, 3)
+        out["config"] = self.config_source
+        return out
+
+
+class _CrashSeam:
+    def __init__(self, spec: str | None) -> None:
+        self.spec = (spec or "").strip() or None
+
+    def hit(self, step: str, point: str) -> None:
+        if self.spec is not None and self.spec == f"{step}:{point}":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class _JournalingSigner:
+    """Wraps a signer: every signature is journaled (hash, nonce) before it can be sent."""
+
+    def __init__(self, inner: TxSigner, journal: Journal, step: str, seam: _CrashSeam) -> None:
+        self._inner = inner
+        self._journal = journal
+        self._step = step
+        self._seam = seam
+
+    @property
+    def address(self) -> str:
+        return self._inner.address
+
+    def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTransaction:
+        signed = self._inner.sign_transaction(tx)
+        tx_hash = "0x" + bytes(signed.hash).hex()
+        self._journal.append("sending", self._step, tx=tx_hash, nonce=int(tx["nonce"]), sender=self.address)
+        self._seam.hit(self._step, "after-sign")
+        return signed
+
+
+class DeployRunner:
+    """Executes one deploy of ``config`` on one chain. Use :func:`pkr_pilot.deploy.deploy_stack`."""
+
+    def __init__(
+        self,
+        *,
+        w3: Web3,
+        chain_id: int,
+        network: str,
+        is_dev: bool,
+        root: Path,
+        config: DeployConfig,
+        artifacts: Artifacts,
+        solc_long_version: str | None,
+        build_info: Callable[[str], Mapping[str, Any]],
+        deployer: TxSigner,
+        signers: Mapping[str, TxSigner],
+        accounts: Mapping[str, str],
+        store: RecordStore,
+        journal: Journal,
+        policy: TxPolicy,
+        upgrade: bool = False,
+        progress: Callable[[Progress], None] | None = None,
+        crash_at: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.w3 = w3
+        self.chain_id = chain_id
+        self.network = network
+        self.is_dev = is_dev
+        self.root = root
+        self.config = config
+        self.artifacts = artifacts
+        self.solc_long_version = solc_long_version
+        self._build_info = build_info
+        self.deployer = deployer
+        self.deployer_address = str(to_checksum_address(deployer.address))
+        self.signers = dict(signers)
+        self.signers.setdefault(self.deployer_address, deployer)
+        self.accounts = dict(accounts)
+        self.store = store
+        self.journal = journal
+        self.policy = policy
+        self.upgrade = upgrade
+        self._progress = progress
+        self._seam = _CrashSeam(crash_at)
+        self._sleep = sleep
+        self._notices: list[str] = []
+        self._git: GitInfo | None = None
+        self._decoder = ErrorDecoder(
+            [artifacts[n].abi for n in (config.token.contract, "PilotRupeeProxy", "MintDesk", "PilotTimelock") if n in artifacts]
+        )
+        self.ctx = StepContext(
+            w3=w3, chain_id=chain_id, deployer=self.deployer_address, config=config, artifacts=artifacts, accounts=self.accounts
+        )
+
+    # ------------------------------------------------------------------ entry point
+    def run(self) -> DeployResult:
+        started = time.perf_counter()
+        self.store.check_chain_id(self.chain_id)
+        with self._locked():
+            self._discard_stale_history()
+            upgrade_to = self._upgrade_decision()
+            plan = build_plan(self.config, self.accounts, self.deployer_address, upgrade_to=upgrade_to)
+            actors = self._actor_signers(plan)
+            self.journal.append(
+                "run",
+                chain_id=self.chain_id,
+                network=self.network,
+                deployer=self.deployer_address,
+                config=self.config.source,
+                config_fingerprint=self.config.fingerprint(),
+                steps=len(plan),
+                upgrade=upgrade_to,
+            )
+            outcomes = []
+            for index, step in enumerate(plan, start=1):
+                outcome = self._execute(index, len(plan), step, actors[step.id])
+                outcomes.append(outcome)
+            self._ensure_records(plan)
+            deployment = self._deployment()
+        return DeployResult(
+            deployment=deployment,
+            outcomes=tuple(outcomes),
+            notices=tuple(self._notices),
+            seconds=time.perf_counter() - started,
+            config_source=self.config.source,
+        )
+
+    # ------------------------------------------------------------------ safety
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        folder = self.store.folder
+        if folder is None:
+            yield
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise DeploymentError(
+                    f"another deploy is running on deployments/{self.network}",
+                    hint="wait for it to finish; re-run afterwards",
+                ) from None
+            yield
+        finally:
+            os.close(fd)
+
+    def _discard_stale_history(self) -> None:
+        """Journal and records from a previous incarnation of a dev chain (same id, reset) are set aside."""
+        known: list[tuple[str, str]] = []
+        for step, confirmed in self.journal.confirmed_steps().items():
+            address = confirmed.get("address")
+            if address:
+                known.append((step, str(address)))
+        if not known:
+            known = [(r.name, r.address) for r in self.store.records()]
+        if not known:
+            return
+        present = [bool(self.w3.eth.get_code(a)) for _s, a in known]  # type: ignore[arg-type]
+        if all(present):
+            return
+        if any(present):
+            missing = [s for (s, _a), p in zip(known, present, strict=True) if not p]
+            raise DeploymentError(
+                f"deployments/{self.network} names contracts with no code on this chain ({', '.join(missing)})",
+                hint="the folder and the chain disagree; check --network, or move the folder away",
+            )
+        if not self.is_dev:
+            raise DeploymentError(
+                f"none of the contracts recorded in deployments/{self.network} exist on chain {self.chain_id}",
+                hint="check --network; if the chain was reset, move the folder away",
+            )
+        archived = self.journal.archive("stale")
+        if self.store.folder is not None:
+            stale = self.store.folder / f".stale-{int(time.time() * 1000)}"
+            stale.mkdir(parents=True, exist_ok=True)
+            for record in self.store.names():
+                os.replace(self.store.folder / f"{record}.json", stale / f"{record}.json")
+            if archived is not None:
+                os.replace(archived, stale / archived.name)
+        self._notice("the dev chain was reset: earlier records were moved aside, deploying afresh")
+
+    # ------------------------------------------------------------------ upgrade
+    def _upgrade_decision(self) -> str | None:
+        """Code-hash tag of a new implementation to deploy and upgrade to, or None."""
+        proxy = self._known_address("token.proxy", TOKEN)
+        if proxy is None:
+            return None
+        raw = bytes(self.w3.eth.get_storage_at(proxy, IMPLEMENTATION_SLOT))  # type: ignore[arg-type]
+        current = str(to_checksum_address(raw[-20:]))
+        artifact = self.artifacts[self.config.token.contract]
+        on_chain = bytes(self.w3.eth.get_code(current))  # type: ignore[arg-type]
+        if compare_code(on_chain, artifact.deployed_bytecode, artifact.immutable_references) != "mismatch":
+            return None
+        tag = code_hash(artifact.deployed_bytecode, artifact.immutable_references)[2:14]
+        state = self.journal.state(f"token.upgradeToAndCall@{tag}")
+        if not self.upgrade and state.status not in ("planned", "sending", "sent"):
+            self._notice(
+                f"the local {artifact.name} build differs from the implementation at {current}: "
+                "not upgraded (run with --upgrade)"
+            )
+            return None
+        old = self.store.read(TOKEN_IMPL)
+        if old is None or old.storage_layout is None:
+            raise DeploymentError(
+                "no recorded storage layout for the deployed implementation; refusing to upgrade blind",
+                hint=f"deployments/{self.network}/{TOKEN_IMPL}.json is missing",
+            )
+        if old.address != current:
+            raise DeploymentError(
+                f"the proxy points at {current} but the record says {old.address}",
+                hint="the proxy was upgraded outside this tool; refresh the records before upgrading",
+            )
+        check_compatible(old.storage_layout, self._layout(artifact), contract=artifact.name)
+        return tag
+
+    def _layout(self, artifact: Artifact) -> dict[str, Any]:
+        return extract_layout(
+            artifact.storage_layout, self._build_info(artifact.build_info_id), artifact.source_name, artifact.name
+        )
+
+    def _known_address(self, step: str, record: str) -> str | None:
+        state = self.journal.state(step)
+        if state.is_confirmed and state.confirmed and state.confirmed.get("address"):
+            return str(state.confirmed["address"])
+        rec = self.store.read(record)
+        return rec.address if rec is not None else None
+
+    # ------------------------------------------------------------------ signers
+    def _actor_signers(self, plan: Sequence[Step]) -> dict[str, TxSigner]:
+        from .config import TOKEN_ROLES
+
+        out: dict[str, TxSigner] = {}
+        for step in plan:
+            if step.actor == "deployer":
+                out[step.id] = self.deployer
+                continue
+            refs = self.config.role_holders(step.actor)
+            holders = [self.accounts.get(r) for r in refs if r not in ("timelock", "mint_desk")]
+            if self.deployer_address in holders:
+                out[step.id] = self.deployer
+                continue
+            signer = next((self.signers[h] for h in holders if h in self.signers), None)
+            if signer is None:
+                role = TOKEN_ROLES.get(step.actor, step.actor)
+                who = ", ".join(refs) or "nobody"
+                raise ConfigError(
+                    f"step {step.id} must be signed by a {role} holder ({who}) and no key for one was given",
+                    hint=f"set accounts.{step.actor} = \"keystore:NAME\" in the network config, "
+                    f"or add the deployer to roles.{step.actor}",
+                )
+            out[step.id] = signer
+        return out
+
+    # ------------------------------------------------------------------ one step
+    def _execute(self, index: int, total: int, step: Step, signer: TxSigner) -> StepOutcome:
+        state = self.journal.state(step.id)
+        if state.is_confirmed and state.params == step.params_hash and state.confirmed is not None:
+            self._absorb(step, state.confirmed)
+            self._emit(index, total, step, "up-to-date", state.confirmed.get("tx"))
+            return self._outcome(step, "up-to-date", state.confirmed)
+
+        self._emit(index, total, step, "start")
+        if state.inflight:
+            settled = self._settle_inflight(step, state, signer)
+            if settled is not None:
+                self._emit(index, total, step, "recovered", settled.get("tx"))
+                return self._outcome(step, "recovered", settled)
+
+        found = self._already_there(step, state)
+        if found is not None:
+            self._emit(index, total, step, "applied", found.get("tx"))
+            return self._outcome(step, "applied", found)
+
+        confirmed = self._send(step, state, signer, index, total)
+        self._emit(index, total, step, "confirmed", confirmed.get("tx"))
+        return self._outcome(step, "sent", confirmed)
+
+    def _already_there(self, step: Step, state: StepState) -> dict[str, Any] | None:
+        if step.is_create:
+            if "@" in step.id:
+                return None  # an upgrade's new implementation: the old record is not it
+            record = self.store.read(step.target)
+            if record is not None and self.w3.eth.get_code(record.address):  # type: ignore[arg-type]
+                return self._confirm(step, via="record", address=record.address, tx=record.transaction_hash,
+                                     block=record.block_number, args=list(record.args))
+            return None
+        assert step.applied is not None
+        if step.applied(self.ctx):
+            return self._confirm(step, via="state")
+        return None
+
+    def _settle_inflight(self, step: Step, state: StepState, signer: TxSigner) -> dict[str, Any] | None:
+        """Settle transactions an earlier run signed; the confirmation, or None to send anew."""
+        from web3.exceptions import TransactionNotFound
+
+        sender = Sender(self.w3, signer, decoder=self._decoder, policy=self.policy, sleep=self._sleep)
+        for tx_hash, nonce in reversed(state.inflight):
+            receipt = sender._receipt(tx_hash)
+            if receipt is None:
+                try:
+                    self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+                except TransactionNotFound:
+                    continue
+                receipt = sender.wait(tx_hash, action=step.title)  # pending in the node: wait for it
+            if int(receipt["status"]) != 1:
+                self.journal.append("failed", step.id, tx=tx_hash)
+                raise sender._failure(tx_hash, receipt, step.title)
+            return self._confirm_receipt(step, tx_hash, nonce, receipt, args=state.args)
+        # None of them is known to the node: was the nonce used anyway (mined, receipt lost)?
+        sender_address = state.sender or signer.address
+        tx_hash, nonce = state.inflight[-1]
+        mined = int(self.w3.eth.get_transaction_count(sender_address, "latest"))  # type: ignore[arg-type]
+        if mined <= nonce:
+            return None  # dropped (e.g. the node restarted with an empty mempool): send again
+        if step.is_create:
+            address = create_address(sender_address, nonce)
+            if self.w3.eth.get_code(address):  # type: ignore[arg-type]
+                return self._confirm(step, via="code", address=address, tx=tx_hash, args=state.args)
+            return None
+        assert step.applied is not None
+        if step.applied(self.ctx):
+            return self._confirm(step, via="state", tx=tx_hash)
+        return None
+
+    def _send(self, step: Step, state: StepState, signer: TxSigner, index: int, total: int) -> dict[str, Any]:
+        if step.time_dependent and state.args is not None and state.params == step.params_hash:
+            args = list(state.args)  # fixed on the first attempt (e.g. the attestation's asOf)
+        else:
+            args = step.args(self.ctx)
+        tx = self._transaction(step, args)
+        self.journal.append("planned", step.id, params=step.params_hash, args=args, sender=signer.address)
+        self._seam.hit(step.id, "before-send")
+        wrapped = _JournalingSigner(signer, self.journal, step.id, self._seam)
+        sender = Sender(self.w3, wrapped, decoder=self._decoder, policy=self.policy, sleep=self._sleep)
+        simulation = sender.simulate(tx, action=step.title)
+        gas = simulation.gas * (100 + self.policy.gas_margin_percent) // 100
+        sent = sender.send(tx, gas=gas)
+        self.journal.append("sent", step.id, tx=sent.tx_hash, nonce=sent.nonce)
+        self._emit(index, total, step, "sent", sent.tx_hash)
+        self._seam.hit(step.id, "after-send")
+        receipt = sender.wait(sent, action=step.title)
+        confirmed = self._confirm_receipt(step, sent.tx_hash, sent.nonce, receipt, args=args)
+        self._seam.hit(step.id, "after-confirm")
+        return confirmed
+
+    def _transaction(self, step: Step, args: list[Any]) -> dict[str, Any]:
+        if step.is_create:
+            assert step.artifact is not None
+            artifact = self.artifacts[step.artifact]
+            return {"data": "0x" + (artifact.bytecode + _encode_constructor(artifact.abi, args)).hex()}
+        assert step.function is not None
+        contract = self.ctx.contract(step.target)
+        data = contract.encode_abi(step.function, args=args)
+        return {"to": contract.address, "data": data}
+
+    # ------------------------------------------------------------------ confirmation
+    def _confirm_receipt(
+        self, step: Step, tx_hash: str, nonce: int, receipt: TxReceipt, *, args: list[Any] | None
+    ) -> dict[str, Any]:
+        address = receipt.get("contractAddress")
+        return self._confirm(
+            step,
+            via="receipt",
+            tx=tx_hash,
+            nonce=nonce,
+            block=int(receipt["blockNumber"]),
+            block_hash="0x" + bytes(receipt["blockHash"]).hex(),
+            gas_used=int(receipt["gasUsed"]),
+            address=str(to_checksum_address(address)) if address else None,
+            args=args,
+        )
+
+    def _confirm(self, step: Step, *, via: str, **fields: Any) -> dict[str, Any]:
+        fields = {k: v for k, v in fields.items() if v is not None}
+        if step.is_create and "args" not in fields:
+            fields["args"] = step.args(self.ctx)
+        entry = self.journal.append("confirmed", step.id, params=step.params_hash, via=via, **fields)
+        self._absorb(step, entry)
+        if step.is_create:
+            self._write_records(step, entry, overwrite=True)
+        elif step.function == "upgradeToAndCall":
+            self._record_upgrade(entry)
+        return entry
+
+    def _absorb(self, step: Step, confirmed: Mapping[str, Any]) -> None:
+        address = confirmed.get("address")
+        if step.is_create and address:
+            self.ctx.addresses[step.target] = str(address)
+            if step.target == TOKEN_PROXY:
+                self.ctx.addresses[TOKEN] = str(address)
+
+    # ------------------------------------------------------------------ records
+    def _ensure_records(self, plan: Sequence[Step]) -> None:
+        """Write records that a crash between ``confirmed`` and the file write left missing."""
+        for step in plan:
+            if not step.is_create or "@" in step.id:
+                continue
+            state = self.journal.state(step.id)
+            if state.is_confirmed and state.confirmed is not None and self.store.read(step.target) is None:
+                self._write_records(step, state.confirmed, overwrite=False)
+        if TOKEN_PROXY in self.ctx.addresses and self.store.read(TOKEN) is None:
+            proxy_state = self.journal.state("token.proxy")
+            if proxy_state.confirmed is not None:
+                self._write_token_record(proxy_state.confirmed)
+
+    def _write_records(self, step: Step, confirmed: Mapping[str, Any], *, overwrite: bool) -> None:
+        assert step.artifact is not None
+        artifact = self.artifacts[step.artifact]
+        layout = self._layout(artifact) if step.target == TOKEN_IMPL else None
+        record = self._record(step.target, artifact, confirmed, storage_layout=layout)
+        if overwrite or self.store.read(step.target) is None:
+            self.store.write(record)
+            self.store.write_solc_input(artifact.build_info_id, self._build_info(artifact.build_info_id).get("input", {}))
+        if step.target == TOKEN_PROXY:
+            self._write_token_record(confirmed)
+
+    def _write_token_record(self, proxy_confirmed: Mapping[str, Any]) -> None:
+        """PilotRupee.json: the proxy address with the implementation's ABI (hardhat-deploy style)."""
+        impl = self.store.read(TOKEN_IMPL)
+        artifact = self.artifacts["PilotRupeeProxy"]
+        token = self.config.token
+        record = self._record(TOKEN, artifact, proxy_confirmed, storage_layout=None)
+        record = _replace(
+            record,
+            abi=tuple(impl.abi) if impl is not None else tuple(self.artifacts[token.contract].abi),
+            implementation=impl.address if impl is not None else self.ctx.addresses.get(TOKEN_IMPL),
+            execute={
+                "methodName": "initialize",
+                "args": [token.name, token.symbol, token.decimals, self.deployer_address, self.config.admin_delay],
+            },
+        )
+        self.store.write(record)
+
+    def _record_upgrade(self, confirmed: Mapping[str, Any]) -> None:
+        token = self.store.read(TOKEN)
+        impl = self.store.read(TOKEN_IMPL)
+        if token is None or impl is None:
+            return
+        history = [*token.history, {"implementation": token.implementation, "replacedBy": confirmed.get("tx")}]
+        self.store.write(_replace(token, abi=tuple(impl.abi), implementation=impl.address, history=tuple(history)))
+
+    def _record(
+        self, name: str, artifact: Artifact, confirmed: Mapping[str, Any], *, storage_layout: Mapping[str, Any] | None
+    ) -> ContractRecord:
+        if self._git is None:
+            self._git = git_info(self.root)
+        return ContractRecord(
+            name=name,
+            address=str(confirmed["address"]),
+            abi=tuple(artifact.abi),
+            contract_name=artifact.name,
+            source_name=artifact.source_name,
+            transaction_hash=confirmed.get("tx"),
+            block_number=confirmed.get("block"),
+            block_hash=confirmed.get("block_hash"),
+            gas_used=confirmed.get("gas_used"),
+            deployer=str(confirmed.get("sender") or self.deployer_address),
+            args=tuple(_jsonable_args(confirmed.get("args") or [])),
+            chain_id=self.chain_id,
+            solc_long_version=self.solc_long_version,
+            build_info_id=artifact.build_info_id,
+            bytecode=artifact.bytecode_hex,
+            deployed_bytecode=artifact.deployed_bytecode_hex,
+            git=self._git,
+            timestamp=int(time.time()),
+            storage_layout=storage_layout,
+            immutable_references=artifact.immutable_references or None,
+        )
+
+    def _deployment(self) -> Deployment:
+        contracts: dict[str, DeployedContract] = {}
+        for name in (TOKEN, DESK, TIMELOCK):
+            record = self.store.read(name)
+            if record is not None:
+                contracts[name] = DeployedContract(name, record.address, tuple(record.abi), record.implementation)
+        return Deployment(self.network, self.chain_id, contracts)
+
+    # ------------------------------------------------------------------ output
+    def _outcome(self, step: Step, status: str, confirmed: Mapping[str, Any]) -> StepOutcome:
+        return StepOutcome(
+            step=step.id,
+            title=step.title,
+            status=status,
+            tx_hash=confirmed.get("tx"),
+            block=confirmed.get("block"),
+            gas_used=confirmed.get("gas_used"),
+            address=confirmed.get("address"),
+        )
+
+    def _emit(self, index: int, total: int, step: Step, status: str, tx_hash: str | None = None) -> None:
+        if self._progress is not None:
+            self._progress(Progress(index, total, step.id, step.title, status, tx_hash))
+
+    def _notice(self, text: str) -> None:
+        self._notices.append(text)
+        if self._progress is not None:
+            self._progress(Progress(0, 0, "", "", "notice", detail=text))
+
+
+def _replace(record: ContractRecord, **changes: Any) -> ContractRecord:
+    from dataclasses import replace
+
+    return replace(record, **changes)
+
+
+def _jsonable_args(args: Sequence[Any]) -> list[Any]:
+    out: list[Any] = []
+    for value in args:
+        if isinstance(value, bytes | bytearray):
+            out.append("0x" + bytes(value).hex())
+        elif isinstance(value, list | tuple):
+            out.append(_jsonable_args(value))
+        else:
+            out.append(value)
+    return out
+
+
+def _encode_constructor(abi: Sequence[Mapping[str, Any]], args: Sequence[Any]) -> bytes:
+    from eth_abi.abi import encode
+
+    ctor = next((item for item in abi if item.get("type") == "constructor"), None)
+    inputs = ctor.get("inputs", []) if ctor else []
+    if len(inputs) != len(args):
+        raise DeploymentError(f"constructor takes {len(inputs)} arguments, {len(args)} given")
+    types = [_abi_type(i) for i in inputs]
+    values = [bytes.fromhex(v[2:]) if isinstance(v, str) and t.startswith("bytes") and v.startswith("0x") else v
+              for t, v in zip(types, args, strict=True)]
+    return bytes(encode(types, values))
+
+
+def _abi_type(param: Mapping[str, Any]) -> str:
+    typ = str(param["type"])
+    if typ.startswith("tuple"):
+        return f"({','.join(_abi_type(c) for c in param.get('components', []))}){typ[5:]}"
+    return typ
