@@ -559,6 +559,21 @@ def test_cancelled_burn_releases_its_reservation(env: DeskEnv) -> None:
     request_burn(env, 40_000, "payout-1")
 
 
+def test_expired_burn_keeps_its_reservation_until_closed(env: DeskEnv) -> None:
+    a, d = env.accounts, env.desk.functions
+    fund_desk_for_redemption(env, 40_000)
+    rid = request_burn(env, 40_000, "payout-1")
+    expires_at = request(env, rid)["expiresAt"]
+
+    env.set_next_timestamp(expires_at + 1)
+    assert env.revert_of(d.requestBurn(40_000, ref("payout-2")), a.maker) == Revert(
+        "InsufficientDeskBalance", (0, 40_000)
+    )
+    env.send(d.closeExpired(rid), a.outsider)
+    assert d.reservedForBurns().call() == 0
+    request_burn(env, 40_000, "payout-1")  # nothing was burned under the ref: it is free again
+
+
 def test_burn_refs_are_single_use_and_shared_with_mints(env: DeskEnv) -> None:
     a, d = env.accounts, env.desk.functions
     fund_desk_for_redemption(env, 50_000)
