@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .decode import ErrorDecoder, revert_data_from_exception
-from .errors import ChainError, ContractRevert, UserInputError
+from .errors import ChainError, UserInputError
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -291,6 +291,17 @@ class ContractHandle:
                 hint="is there a contract at this address on this chain? check --network",
             )
         values = decode(types, raw)
+        values = tuple(_normalise(o, v) for o, v in zip(outputs, values, strict=True))
+        return values[0] if len(values) == 1 else values
+
+    def decode_output(self, function: str, raw: bytes) -> Any:
+        """Decode the return data of ``function`` (None when it returns nothing)."""
+        from eth_abi.abi import decode
+
+        outputs = self._function(function).get("outputs", [])
+        if not outputs or not raw:
+            return None
+        values = decode([_canonical_type(o) for o in outputs], raw)
         values = tuple(_normalise(o, v) for o, v in zip(outputs, values, strict=True))
         return values[0] if len(values) == 1 else values
 
@@ -718,8 +729,9 @@ class Stack:
     def from_deployment(cls, w3: Web3, deployment: Any) -> Stack:
         """A stack from a loaded deployment (``pkr_pilot.deploy.load_deployment``).
 
-        Accepts any object whose ``contracts`` maps a name to a record with ``address``, ``abi`` and
-        ``block`` (the deploy module's records). The token is the record named ``PilotRupee`` (the
+        Accepts a :class:`~pkr_pilot.deploy.Deployment`, or any mapping of names to records with
+        ``address``, ``abi`` and ``block``/``block_number`` (``ContractRecord``: the block is where event
+        scans start; without one they start at block 0). The token is the record named ``PilotRupee`` (the
         proxy address with the implementation's ABI).
         """
         records = _records_of(deployment)
@@ -740,7 +752,8 @@ def _records_of(deployment: Any) -> dict[str, tuple[str, Sequence[Mapping[str, A
     out: dict[str, tuple[str, Sequence[Mapping[str, Any]], int]] = {}
     for name, rec in dict(contracts).items():
         get = rec.get if isinstance(rec, Mapping) else (lambda k, r=rec: getattr(r, k, None))
-        address, abi, block = get("address"), get("abi"), get("block")
+        address, abi = get("address"), get("abi")
+        block = get("block") if get("block") is not None else get("block_number")
         if address is None or abi is None:
             continue
         out[str(name)] = (str(address), list(abi), int(block or 0))

@@ -1,0 +1,250 @@
+"""The operations journal: ``deployments/<network>/operations.jsonl``.
+
+One JSON object per line, one or more lines per privileged operation, appended with ``fsync``::
+
+    {"schema": "pkr-pilot.operations", "v": 1, "status": "sending",   "op": {...}, "tx": {...}}
+    {"schema": "pkr-pilot.operations", "v": 1, "status": "sent",      "op": {...}, "tx": {...}}
+    {"schema": "pkr-pilot.operations", "v": 1, "status": "confirmed", "op": {...}, "tx_hash": ..., "block": ...}
+
+Statuses, in the order an operation goes through them:
+
+``sending``   written after the transaction is signed and *before* the node sees it, with its hash,
+              nonce and the complete signed fields (so ``--replace`` can resend it with higher fees);
+``sent``      the node accepted it;
+``confirmed`` mined with status 1 and the network's confirmations (``supply_after`` read at its block);
+``failed``    mined with status 0 (decoded error in ``error``) or refused by the node: nothing happened;
+``dropped``   the node forgot it and its nonce was never used by it: nothing happened.
+
+An operation is identified by ``(scope, key)``: the idempotency key (the ``ref`` by default) within a
+scope (the action, except that every way of minting shares the scope ``mint``). ``fingerprint`` is a
+hash of what the operation does (contract, function, arguments): the same key with another fingerprint
+is refused. A final line cut short by a crash is ignored; any other unreadable line is an error.
+Concurrent writers are serialised with an advisory lock (``operations.lock`` next to the journal).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fcntl
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import DeploymentError
+
+__all__ = [
+    "JOURNAL_FILE",
+    "JOURNAL_SCHEMA",
+    "JOURNAL_SCHEMA_VERSION",
+    "Journal",
+    "OperationState",
+]
+
+JOURNAL_SCHEMA = "pkr-pilot.operations"
+JOURNAL_SCHEMA_VERSION = 1
+JOURNAL_FILE = "operations.jsonl"
+LOCK_FILE = "operations.lock"
+
+STATUSES = ("sending", "sent", "confirmed", "failed", "dropped")
+_FINAL_NOTHING_HAPPENED = ("failed", "dropped")
+
+
+@dataclass
+class OperationState:
+    """What the journal knows about one ``(scope, key)``: the latest attempt wins."""
+
+    scope: str
+    key: str
+    #: ``new`` (never seen), ``inflight`` (signed, outcome unknown), ``confirmed``, or ``retryable``
+    #: (every attempt so far failed or was dropped: nothing happened on chain).
+    status: str = "new"
+    fingerprint: str | None = None
+    #: The ``op`` object of the latest line (action, args, ref …).
+    op: Mapping[str, Any] | None = None
+    #: Signed transactions of the attempt in flight, oldest first: each the line's ``tx`` object.
+    inflight: list[Mapping[str, Any]] = field(default_factory=list)
+    #: The ``confirmed`` line, once there is one.
+    confirmed: Mapping[str, Any] | None = None
+    #: Attempts that failed or were dropped (nothing happened on chain).
+    attempts: int = 0
+
+
+class Journal:
+    """Append-only JSON-lines journal of privileged operations on one network."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.truncated_tail = False
+
+    @classmethod
+    def in_folder(cls, folder: Path) -> Journal:
+        return cls(folder / JOURNAL_FILE)
+
+    # -- reading -----------------------------------------------------------------------
+    def lines(self) -> list[dict[str, Any]]:
+        """Every complete line, oldest first (a torn final line is skipped)."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        out: list[dict[str, Any]] = []
+        chunks = raw.split(b"\n")
+        self.truncated_tail = False
+        for number, chunk in enumerate(chunks, start=1):
+            if not chunk.strip():
+                continue
+            try:
+                line = json.loads(chunk)
+            except json.JSONDecodeError:
+                if number == len(chunks):  # the last chunk has no newline: a write cut short
+                    self.truncated_tail = True
+                    continue
+                raise DeploymentError(
+                    f"{self.path}:{number} is not valid JSON",
+                    hint="the operations journal was edited or damaged; restore it from backup",
+                ) from None
+            _check_schema(line, self.path, number)
+            out.append(line)
+        return out
+
+    def state(self, scope: str, key: str) -> OperationState:
+        """The state of ``(scope, key)`` after replaying every line."""
+        state = OperationState(scope, key)
+        for line in self.lines():
+            op = line.get("op") or {}
+            if op.get("scope") != scope or op.get("key") != key:
+                continue
+            _apply(state, line)
+        return state
+
+    def entries(self, *, action: str | None = None) -> Iterator[dict[str, Any]]:
+        for line in self.lines():
+            if action is None or (line.get("op") or {}).get("action") == action:
+                yield line
+
+    # -- writing -----------------------------------------------------------------------
+    def append(self, status: str, op: Mapping[str, Any], **fields: Any) -> dict[str, Any]:
+        """Append one line and fsync it; returns what was written."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown journal status {status!r}")
+        line: dict[str, Any] = {
+            "schema": JOURNAL_SCHEMA,
+            "v": JOURNAL_SCHEMA_VERSION,
+            "time": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "status": status,
+            "op": dict(op),
+        }
+        line.update({k: v for k, v in fields.items() if v is not None})
+        encoded = (json.dumps(line, sort_keys=False, separators=(",", ":")) + "\n").encode()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new_file = not self.path.exists()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if not new_file and _ends_without_newline(self.path):
+                encoded = b"\n" + encoded  # keep a torn line from swallowing this one
+            os.write(fd, encoded)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if new_file:
+            _fsync_dir(self.path.parent)
+        return line
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the journal's advisory lock (other pkr-pilot processes wait)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path.parent / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+def _apply(state: OperationState, line: Mapping[str, Any]) -> None:
+    status = line["status"]
+    op = line.get("op") or {}
+    state.op = op
+    state.fingerprint = op.get("fingerprint")
+    if status in ("sending", "sent"):
+        tx = line.get("tx") or {}
+        if state.status != "inflight":
+            state.inflight = []
+        if not any(t.get("hash") == tx.get("hash") for t in state.inflight):
+            state.inflight.append(tx)
+        state.status = "inflight"
+    elif status == "confirmed":
+        state.status = "confirmed"
+        state.confirmed = line
+        state.inflight = []
+    elif status in _FINAL_NOTHING_HAPPENED:
+        state.attempts += 1
+        state.status = "retryable"
+        state.inflight = []
+
+
+def _check_schema(line: Any, path: Path, number: int) -> None:
+    if not isinstance(line, dict) or line.get("schema") != JOURNAL_SCHEMA:
+        raise DeploymentError(f"{path}:{number} is not an operations journal line")
+    version = line.get("v")
+    if not isinstance(version, int) or version > JOURNAL_SCHEMA_VERSION:
+        raise DeploymentError(
+            f"{path}:{number} has journal schema v{version}, this pkr-pilot reads up to v{JOURNAL_SCHEMA_VERSION}",
+            hint="upgrade pkr-pilot",
+        )
+    if line.get("status") not in STATUSES:
+        raise DeploymentError(f"{path}:{number} has an unknown status {line.get('status')!r}")
+
+
+def _ends_without_newline(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        if fh.tell() == 0:
+            return False
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) != b"\n"
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def tx_fields(tx: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON form of a signed transaction's fields (ints as decimal strings where they can be big)."""
+    out: dict[str, Any] = {}
+    for k, v in tx.items():
+        if k == "from":
+            continue
+        if isinstance(v, bytes | bytearray):
+            out[k] = "0x" + bytes(v).hex()
+        elif isinstance(v, int) and not isinstance(v, bool):
+            out[k] = str(v) if v > 2**53 else v
+        else:
+            out[k] = v
+    return out
+
+
+def tx_from_fields(fields: Mapping[str, Any], keys: Sequence[str] = ()) -> dict[str, Any]:
+    """Back from :func:`tx_fields` (decimal strings of numeric fields become ints again)."""
+    numeric = {"nonce", "gas", "value", "chainId", "maxFeePerGas", "maxPriorityFeePerGas", "gasPrice", "type", *keys}
+    out: dict[str, Any] = {}
+    for k, v in fields.items():
+        if k in ("hash", "sender"):
+            continue
+        out[k] = int(v) if k in numeric and isinstance(v, str) and not v.startswith("0x") else v
+    return out
