@@ -18,6 +18,7 @@ Public API:
 - :func:`run_deploy` -> :class:`DeployResult` (also the per-step outcomes, notices and timing)
 - :func:`load_deployment`, :class:`RecordStore`, :class:`ContractRecord`
 - :class:`DeployConfig`, :func:`load_deploy_config`, :func:`dev_default_config`, :func:`resolve_deploy_config`
+- :func:`verify_stack` -> :class:`~.verify.VerifyReport` (code, roles, minters, settings)
 - :func:`check_compatible`, :func:`extract_layout` (storage layouts, ERC-7201 namespaces included)
 """
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from ..compile import CompileResult
     from ..config import NetworkConfig, Project
     from ..tx import TxPolicy, TxSigner
+    from .verify import VerifyReport
 
 __all__ = [
     "ContractRecord",
@@ -60,6 +62,7 @@ __all__ = [
     "record_store",
     "resolve_deploy_config",
     "run_deploy",
+    "verify_stack",
 ]
 
 #: Sentinel: "use the default records folder for this network".
@@ -200,3 +203,42 @@ def deploy_stack(
     """Deploy the stack and return its frozen :class:`Deployment` (see :func:`run_deploy`)."""
     return run_deploy(chain, signer, project, config, progress=progress, **options).deployment
 
+
+
+def verify_stack(
+    chain: ChainLike,
+    project: Project,
+    config: DeployConfig | None = None,
+    *,
+    deployments_dir: Path | None = DEFAULT,
+    compiled: CompileResult | None = None,
+) -> VerifyReport:
+    """Compare the deployed stack with the local build and the deploy config (see :mod:`.verify`)."""
+    from ..compile import compile_project
+    from ..config import DEV_CHAIN_IDS
+    from ._signers import refs_of, resolve_accounts
+    from .verify import verify_deployment
+
+    network = chain.network
+    is_dev = bool(chain.is_dev)
+    if config is None:
+        config = resolve_deploy_config(project, network.deployments_name, path=None, is_dev=is_dev)
+    store = record_store(project, network, deployments_dir)
+    compiled = compiled if compiled is not None else compile_project(project)
+    deployer = _recorded_deployer(store)
+    accounts = resolve_accounts(
+        refs_of(config), deployer=deployer, chain_id=int(chain.chain_id), dev_chain_ids=DEV_CHAIN_IDS,
+        keystores=project.paths.keystores,
+    )
+    return verify_deployment(chain.w3, store, config, compiled.artifacts, accounts)
+
+
+def _recorded_deployer(store: RecordStore) -> str:
+    from ..errors import DeploymentError
+
+    record = store.read("PilotRupee_Proxy") or store.read("PilotRupee")
+    if record is None:
+        raise DeploymentError(
+            f"nothing is deployed in deployments/{store.network}", hint="run `pkr-pilot deploy` first"
+        )
+    return record.deployer
