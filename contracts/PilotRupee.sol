@@ -147,6 +147,17 @@ contract PilotRupee is
     bytes32 private constant _PILOT_RUPEE_STORAGE_LOCATION =
         0x9fdfe9d5f4ed7ee0fde9aa4f4454b07cdbf4e77d7f78d69b61af7d30576e3500;
 
+    /// @dev Slot of the `accounts` mapping: the namespace root + 4 (its position in the struct). Used by
+    /// the assembly in {_accountSlot}; tests/contracts check balances read straight from this slot.
+    uint256 private constant _ACCOUNTS_SLOT = 0x9fdfe9d5f4ed7ee0fde9aa4f4454b07cdbf4e77d7f78d69b61af7d30576e3504;
+
+    /// @dev Slot of the `allowances` mapping: the namespace root + 5. Used by {_allowanceSlot}.
+    uint256 private constant _ALLOWANCES_SLOT = 0x9fdfe9d5f4ed7ee0fde9aa4f4454b07cdbf4e77d7f78d69b61af7d30576e3505;
+
+    /// @dev keccak256("Transfer(address,address,uint256)")
+    uint256 private constant _TRANSFER_EVENT_SIGNATURE =
+        0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef;
+
     function _getPilotRupeeStorage() private pure returns (PilotRupeeStorage storage $) {
         assembly ("memory-safe") {
             // Point the storage pointer at the ERC-7201 namespace root computed above.
@@ -693,112 +704,135 @@ contract PilotRupee is
     // Internal: the choke point
     // ------------------------------------------------------------------------------------------
 
-    /// @dev THE choke point: every balance or supply change except {seize} comes here.
-    /// `from == 0` mints (cap, reserves and attestation age are enforced here, so no mint path can skip
-    /// them), `to == 0` burns. Enforces: not paused; `from` and `to` not fully frozen; only the available
-    /// balance (balance - frozen amount) of `from` moves; tier limits and allowlist mode when switched on.
+    /// @dev THE choke point: every balance or supply change except {seize} comes here (transfer,
+    /// transferFrom, mint, burn, EIP-3009; multicall only re-enters those). `from == 0` mints: the cap,
+    /// the reserves and the attestation age are enforced here, so no mint path can skip them. `to == 0`
+    /// burns. Enforces: not paused; `from` and `to` not fully frozen; only the available balance
+    /// (balance - frozen amount) of `from` moves; tier limits and allowlist mode when switched on.
     /// The spender of transferFrom is not a party to the balance change, so its freeze is checked in
     /// {_spendAllowance}, the only path that spends an allowance.
-    /// Reads the global word once and each account word once.
     function _update(address from, address to, uint256 value) internal virtual {
+        _move(from, to, value, false);
+    }
+
+    /// @dev Seize path (the one exception to {_update}): from a non-zero `from` to a non-zero `to`, with
+    /// (1) no pause check, (2) no full-freeze check on `from` but only frozen funds may be taken: the whole
+    /// balance of a fully frozen account, otherwise at most min(frozen amount, balance), and (3) no daily
+    /// outflow counted for `from` (a court order is not the holder spending). The recipient is checked
+    /// exactly as in {_update}. The frozen amount is reduced by what was taken, floored at 0.
+    function _seizeUpdate(address from, address to, uint256 value) private {
+        _move(from, to, value, true);
+    }
+
+    /// @dev The single implementation behind {_update} and {_seizeUpdate}. Reads the global word once and
+    /// each account word once (through a storage pointer, so each mapping slot is hashed once); the
+    /// limit and allowlist helpers run only when their switch, held in the same global word, is on.
+    function _move(address from, address to, uint256 value, bool seizure) private {
         PilotRupeeStorage storage $ = _getPilotRupeeStorage();
         uint256 g = $.global;
-        if (g & _GLOBAL_PAUSED != 0) revert EnforcedPause();
-        if (from == address(0)) {
-            g = _increaseSupply($, g, value);
-        } else {
-            _debit($, g, from, value, false);
+        if (g & _GLOBAL_PAUSED != 0) {
+            if (!seizure) revert EnforcedPause();
         }
+
+        if (from == address(0)) {
+            // Mint: supply side.
+            uint256 newSupply = (g & _MASK96) + value; // checked: `value` is caller input
+            uint256 cap = (g >> _CAP_SHIFT) & _MASK96;
+            if (newSupply > cap) revert SupplyCapExceeded(cap, newSupply);
+            uint256 r = $.reserves;
+            uint64 asOf = uint64(r >> _ASOF_SHIFT);
+            uint64 maxAge = uint64(r >> _MAXAGE_SHIFT);
+            if (block.timestamp > uint256(asOf) + maxAge) revert StaleAttestation(asOf, maxAge);
+            uint256 reserveAmount = r & _MASK128;
+            if (newSupply > reserveAmount) revert ReservesExceeded(reserveAmount, newSupply);
+            // newSupply <= cap < 2^96: it fits the supply field.
+            g = (g & ~_MASK96) | newSupply;
+            $.global = g;
+        } else {
+            Word storage fromSlot = _accountSlot(from);
+            uint256 w = fromSlot.value;
+            uint256 balance = w & _MASK96;
+            uint256 frozen = (w >> _FROZEN_SHIFT) & _MASK96;
+            if (!seizure) {
+                if (w & _ACCOUNT_FROZEN != 0) revert FrozenAccount(from);
+                uint256 available;
+                // Guarded by the comparison: no underflow.
+                unchecked {
+                    available = balance > frozen ? balance - frozen : 0;
+                }
+                if (value > available) {
+                    if (value > balance) revert ERC20InsufficientBalance(from, balance, value);
+                    revert InsufficientAvailableBalance(from, available, value);
+                }
+                if (g & _GLOBAL_LIMITS != 0) {
+                    if (w & _ACCOUNT_EXEMPT == 0) _recordOutflow($, from, w, value);
+                }
+                // value <= available <= balance: the subtraction stays inside the balance field.
+                unchecked {
+                    fromSlot.value = w - value;
+                }
+            } else {
+                uint256 seizable = w & _ACCOUNT_FROZEN != 0 ? balance : (frozen < balance ? frozen : balance);
+                if (value > seizable) revert SeizeExceedsFrozen(from, seizable, value);
+                uint256 released = value < frozen ? value : frozen;
+                // value <= balance and released <= frozen: each subtraction stays inside its own field.
+                unchecked {
+                    fromSlot.value = w - value - (released << _FROZEN_SHIFT);
+                }
+            }
+        }
+
         if (to == address(0)) {
-            // value <= balance of `from` <= total supply: no underflow; only the low 96 bits change.
+            // Burn: value <= balance of `from` <= total supply, so no underflow; only the supply field
+            // (low 96 bits) changes.
             unchecked {
                 $.global = g - value;
             }
         } else {
-            _credit($, g, to, value);
-        }
-        emit Transfer(from, to, value);
-    }
-
-    /// @dev Seize path: like {_update} from a non-zero `from` to a non-zero `to`, but (1) no pause check,
-    /// (2) no full-freeze check on `from` and it may take only frozen funds: the whole balance of a fully
-    /// frozen account, otherwise at most min(frozen amount, balance), and (3) it does not count towards
-    /// `from`'s daily outflow (a court order is not the holder spending). The recipient is checked exactly
-    /// as in {_update}. The frozen amount is reduced by what was taken, floored at 0.
-    function _seizeUpdate(address from, address to, uint256 value) private {
-        PilotRupeeStorage storage $ = _getPilotRupeeStorage();
-        uint256 g = $.global;
-        _debit($, g, from, value, true);
-        _credit($, g, to, value);
-        emit Transfer(from, to, value);
-    }
-
-    /// @dev Supply side of a mint: cap, attestation age and reserves. Returns the new global word,
-    /// already stored.
-    function _increaseSupply(PilotRupeeStorage storage $, uint256 g, uint256 value) private returns (uint256) {
-        uint256 newSupply = (g & _MASK96) + value; // checked: `value` is caller input
-        uint256 cap = (g >> _CAP_SHIFT) & _MASK96;
-        if (newSupply > cap) revert SupplyCapExceeded(cap, newSupply);
-        uint256 r = $.reserves;
-        uint64 asOf = uint64(r >> _ASOF_SHIFT);
-        uint64 maxAge = uint64(r >> _MAXAGE_SHIFT);
-        if (block.timestamp > uint256(asOf) + maxAge) revert StaleAttestation(asOf, maxAge);
-        uint256 reserveAmount = r & _MASK128;
-        if (newSupply > reserveAmount) revert ReservesExceeded(reserveAmount, newSupply);
-        // newSupply <= cap < 2^96: it fits the supply field.
-        g = (g & ~_MASK96) | newSupply;
-        $.global = g;
-        return g;
-    }
-
-    /// @dev Debits `value` from `from`'s account word. Normal path: `from` not fully frozen, `value` <=
-    /// available balance, daily outflow when limits are on. Seize path: see {_seizeUpdate}.
-    function _debit(PilotRupeeStorage storage $, uint256 g, address from, uint256 value, bool seizure) private {
-        Word storage slot = $.accounts[from];
-        uint256 w = slot.value;
-        uint256 balance = w & _MASK96;
-        uint256 frozen = (w >> _FROZEN_SHIFT) & _MASK96;
-        if (seizure) {
-            uint256 seizable = w & _ACCOUNT_FROZEN != 0 ? balance : (frozen < balance ? frozen : balance);
-            if (value > seizable) revert SeizeExceedsFrozen(from, seizable, value);
-            uint256 released = value < frozen ? value : frozen;
-            // value <= balance and released <= frozen: each subtraction stays inside its own field.
-            unchecked {
-                w = w - value - (released << _FROZEN_SHIFT);
+            // Re-read after the debit, so a self-transfer sees its own debit.
+            Word storage toSlot = _accountSlot(to);
+            uint256 w = toSlot.value;
+            if (w & _ACCOUNT_FROZEN != 0) revert FrozenAccount(to);
+            if (g & (_GLOBAL_LIMITS | _GLOBAL_ALLOWLIST) != 0) {
+                if (w & _ACCOUNT_EXEMPT == 0) _checkReceive($, g, to, w, value);
             }
-        } else {
-            if (w & _ACCOUNT_FROZEN != 0) revert FrozenAccount(from);
-            uint256 available;
-            // Guarded by the comparison: no underflow.
+            // Sum of all balances == total supply <= supply cap < 2^96, so balance + value < 2^96:
+            // no carry into the frozen-amount field.
             unchecked {
-                available = balance > frozen ? balance - frozen : 0;
-            }
-            if (value > available) {
-                if (value > balance) revert ERC20InsufficientBalance(from, balance, value);
-                revert InsufficientAvailableBalance(from, available, value);
-            }
-            if (g & _GLOBAL_LIMITS != 0 && w & _ACCOUNT_EXEMPT == 0) _recordOutflow($, from, w, value);
-            // value <= available <= balance: the subtraction stays inside the balance field.
-            unchecked {
-                w -= value;
+                toSlot.value = w + value;
             }
         }
-        slot.value = w;
+        _emitTransfer(from, to, value);
     }
 
-    /// @dev Credits `value` to `to`'s account word after the recipient checks (freeze; allowlist and
-    /// balance limit when on). Re-reads the word, so a self-transfer sees its own debit.
-    function _credit(PilotRupeeStorage storage $, uint256 g, address to, uint256 value) private {
-        Word storage slot = $.accounts[to];
-        uint256 w = slot.value;
-        if (w & _ACCOUNT_FROZEN != 0) revert FrozenAccount(to);
-        if (g & (_GLOBAL_LIMITS | _GLOBAL_ALLOWLIST) != 0 && w & _ACCOUNT_EXEMPT == 0) {
-            _checkReceive($, g, to, w, value);
+    /// @dev `$.accounts[account]` without the compiler's re-masking of `account` (callers pass ABI-decoded,
+    /// hence clean, addresses or msg.sender). Saves about 40 gas per account on the transfer path.
+    function _accountSlot(address account) private pure returns (Word storage slot) {
+        assembly ("memory-safe") {
+            // Solidity mapping slot: keccak256(abi.encode(key, mappingSlot)), in scratch space 0x00-0x3f.
+            mstore(0x00, account) // key (an address is already zero-padded on the stack)
+            mstore(0x20, _ACCOUNTS_SLOT) // the `accounts` mapping: namespace root + 4
+            slot.slot := keccak256(0x00, 0x40)
         }
-        // Sum of all balances == total supply <= supply cap < 2^96, so balance + value < 2^96:
-        // no carry into the frozen-amount field.
-        unchecked {
-            slot.value = w + value;
+    }
+
+    /// @dev `$.allowances[owner][spender]` computed like {_accountSlot} (nested mapping: two hashes).
+    function _allowanceSlot(address owner, address spender) private pure returns (Word storage slot) {
+        assembly ("memory-safe") {
+            mstore(0x00, owner) // outer key
+            mstore(0x20, _ALLOWANCES_SLOT) // the `allowances` mapping: namespace root + 5
+            mstore(0x20, keccak256(0x00, 0x40)) // inner mapping's slot
+            mstore(0x00, spender) // inner key
+            slot.slot := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @dev `emit Transfer(from, to, value)` in assembly (same log), without address re-masking and the
+    /// free-memory-pointer round trip: the data word goes in scratch space.
+    function _emitTransfer(address from, address to, uint256 value) private {
+        assembly ("memory-safe") {
+            mstore(0x00, value) // non-indexed data: value
+            log3(0x00, 0x20, _TRANSFER_EVENT_SIGNATURE, from, to) // topics: signature, from, to
         }
     }
 
@@ -833,9 +867,8 @@ contract PilotRupee is
     /// not in {_update}: the spender is not a party to the balance change and this is the only path that
     /// acts on someone else's behalf through an allowance.
     function _spendAllowance(address owner, address spender, uint256 value) internal virtual {
-        PilotRupeeStorage storage $ = _getPilotRupeeStorage();
-        if ($.accounts[spender].value & _ACCOUNT_FROZEN != 0) revert FrozenAccount(spender);
-        Word storage slot = $.allowances[owner][spender];
+        if (_accountSlot(spender).value & _ACCOUNT_FROZEN != 0) revert FrozenAccount(spender);
+        Word storage slot = _allowanceSlot(owner, spender);
         uint256 current = slot.value;
         if (current != type(uint256).max) {
             if (current < value) revert ERC20InsufficientAllowance(spender, current, value);
