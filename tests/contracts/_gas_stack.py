@@ -1,0 +1,122 @@
+"""A minimal PilotRupee stack for the gas budget test: compile, private anvil, impl + proxy, roles.
+
+Self-contained on purpose (the budget figures must not depend on what a fuller deploy plan
+configures): compiles ``contracts/`` with the project's settings through
+:func:`pkr_pilot.compile.compile_project` (cached in ``build/``), starts anvil with
+``--hardfork cancun`` on a free port, deploys the ``PilotRupee`` implementation behind
+``PilotRupeeProxy`` (OZ ``ERC1967Proxy``) and grants one role per dev account.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from web3 import Web3
+from web3.contract import Contract
+
+from pkr_pilot.gasbench import BenchAccounts
+
+ROOT = Path(__file__).resolve().parents[2]
+ANVIL = ROOT / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
+ADMIN_DELAY = 3_600
+
+
+@dataclass(frozen=True)
+class GasStack:
+    w3: Web3
+    token: Contract  # the proxy, with PilotRupee's ABI
+    implementation: str
+    accounts: BenchAccounts
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def anvil() -> Iterator[Web3]:
+    """A private anvil (cancun, EIP-170 enforced, 12 unlocked dev accounts), killed on exit."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(ANVIL), "--hardfork", "cancun", "--port", str(port), "--accounts", "12", "--silent"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 30}))
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if w3.is_connected():
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"anvil did not start on port {port}")
+            time.sleep(0.1)
+        yield w3
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def deploy_gas_stack(w3: Web3) -> GasStack:
+    """Deploy PilotRupee behind its proxy and give each role to its own dev account."""
+    from pkr_pilot.compile import compile_project
+    from pkr_pilot.config import load_project
+
+    artifacts = compile_project(load_project(ROOT)).artifacts
+    token_art, proxy_art = artifacts["PilotRupee"], artifacts["PilotRupeeProxy"]
+    acc = [Web3.to_checksum_address(a) for a in w3.eth.accounts]
+    admin = acc[0]
+
+    def send(fn: object) -> dict[str, object]:
+        tx_hash = fn.transact({"from": admin})  # type: ignore[attr-defined]
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
+        assert receipt["status"] == 1
+        return dict(receipt)
+
+    impl = send(w3.eth.contract(abi=token_art.abi, bytecode=token_art.bytecode).constructor())
+    impl_address = str(impl["contractAddress"])
+    init = w3.eth.contract(abi=token_art.abi).encode_abi(
+        "initialize", args=["Pilot Pakistani Rupee", "PKRP", 2, admin, ADMIN_DELAY]
+    )
+    proxy = send(
+        w3.eth.contract(abi=proxy_art.abi, bytecode=proxy_art.bytecode).constructor(
+            impl_address, init
+        )
+    )
+    token = w3.eth.contract(address=proxy["contractAddress"], abi=token_art.abi)
+    t = token.functions
+    roles = {
+        "MINTER_ADMIN_ROLE": acc[1],
+        "ATTESTOR_ROLE": acc[2],
+        "FREEZER_ROLE": acc[3],
+        "KYC_ROLE": acc[4],
+    }
+    for role, holder in roles.items():
+        send(t.grantRole(getattr(t, role)().call(), holder))
+    accounts = BenchAccounts(
+        admin=admin,
+        minter_admin=acc[1],
+        attestor=acc[2],
+        freezer=acc[3],
+        kyc=acc[4],
+        minter=acc[5],
+        sender=acc[6],
+        recipient=acc[7],
+        spender=acc[8],
+    )
+    return GasStack(w3=w3, token=token, implementation=impl_address, accounts=accounts)
