@@ -198,7 +198,8 @@ class Artifacts:
     ``artifacts["PilotRupee"]`` works while the name is unique;
     ``artifacts["contracts/a/X.sol:X"]`` always works. An unknown or ambiguous
     name raises :class:`~pkr_pilot.errors.ConfigError` naming the candidates.
-    Iterating yields the fully qualified names.
+    Iterating yields the fully qualified names. Files are read on first use;
+    if ``build/`` was rebuilt in between, reading raises instead of mixing builds.
     """
 
     def __init__(
@@ -206,8 +207,11 @@ class Artifacts:
         build_dir: Path,
         files: Mapping[str, str],
         preloaded: Mapping[str, Artifact] | None = None,
+        *,
+        build_info_id: str | None = None,
     ) -> None:
         self._build_dir = build_dir
+        self.build_info_id = build_info_id
         self._files = dict(sorted(files.items()))
         self._loaded: dict[str, Artifact] = dict(preloaded or {})
         self._by_name: dict[str, list[str]] = {}
@@ -242,6 +246,12 @@ class Artifacts:
             except json.JSONDecodeError:
                 raise ToolchainError(f"{path} is not valid JSON", hint=_COMPILE_HINT) from None
             artifact = Artifact.from_json(data, where=str(path))
+            if self.build_info_id is not None and artifact.build_info_id != self.build_info_id:
+                raise ToolchainError(
+                    f"{path} belongs to build {artifact.build_info_id}, "
+                    f"not {self.build_info_id}: build/ was rebuilt since these artifacts were listed",
+                    hint="use the artifacts of the latest compile_project() or load_artifacts()",
+                )
             self._loaded[fqn] = artifact
         return artifact
 
@@ -381,7 +391,7 @@ def load_artifacts(paths: ProjectPaths, *, check_fresh: bool = True) -> Artifact
                 f"{paths.build} is stale: {changed[0]} changed since the last compile{more}",
                 hint=_COMPILE_HINT,
             )
-    return Artifacts(paths.build, manifest.artifacts)
+    return Artifacts(paths.build, manifest.artifacts, build_info_id=manifest.build_info_id)
 
 
 def load_build_info(paths: ProjectPaths, build_info_id: str) -> dict[str, Any]:

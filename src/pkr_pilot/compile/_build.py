@@ -151,7 +151,7 @@ def _cache_hit(
         # Same compiler, different files on disk (e.g. npm reinstalled it): remember the new look.
         write_manifest(build, _replace_solc(previous, identity, candidate))
     return CompileResult(
-        artifacts=Artifacts(build, previous.artifacts),
+        artifacts=Artifacts(build, previous.artifacts, build_info_id=previous.build_info_id),
         build_info=build / previous.build_info,
         build_info_id=previous.build_info_id,
         cached=True,
@@ -234,7 +234,7 @@ def _compile(
     )
     write_manifest(build, manifest)
     return CompileResult(
-        artifacts=Artifacts(build, files, artifacts),
+        artifacts=Artifacts(build, files, artifacts, build_info_id=build_info_id),
         build_info=build / build_info_rel,
         build_info_id=build_info_id,
         cached=False,

@@ -12,7 +12,7 @@ A wrapper we installed into py-solc-x's folder ourselves
 (:func:`install_solcx_shim`) is recognised by its marker line and reported as
 ``node``.
 
-Choosing a candidate is cheap (``stat`` calls only); asking it for
+Choosing a candidate is cheap (a few stat calls and small reads); asking it for
 ``--version`` spawns a process (about 0.4 s for solc-js), so a
 :class:`SolcResolver` remembers the answer per fingerprint for its own
 lifetime, and callers may hand it answers remembered elsewhere (the build
@@ -28,7 +28,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -225,15 +225,15 @@ class SolcResolver:
                 raise ToolchainError(
                     f"solc at {explicit} is not executable", hint=f"chmod +x {explicit}"
                 )
-            return SolcCandidate(explicit, "explicit", self._fingerprint(explicit))
+            return SolcCandidate(explicit, "explicit", self._fingerprint(explicit, "explicit"))
 
         installed = solcx_install_folder(self._env) / f"solc-v{self.settings.solc_version}"
         if installed.is_file():
             target = shim_target(installed)
             if target is None:
-                return SolcCandidate(installed, "native", self._fingerprint(installed))
+                return SolcCandidate(installed, "native", self._fingerprint(installed, "native"))
             if target.is_file():
-                return SolcCandidate(installed, "node", self._fingerprint(installed))
+                return SolcCandidate(installed, "node", self._fingerprint(installed, "node"))
             # A stale wrapper of ours (checkout moved): fall through to bin/solc.
 
         return self._node_candidate()
@@ -258,25 +258,33 @@ class SolcResolver:
             raise ToolchainError(
                 f"solc-js is not installed in {self.paths.node_modules}", hint=_SETUP_HINT
             )
-        return SolcCandidate(wrapper, "node", self._fingerprint(wrapper))
+        return SolcCandidate(wrapper, "node", self._fingerprint(wrapper, "node"))
 
-    def _fingerprint(self, binary: Path) -> str:
-        parts: list[Path] = [binary]
+    def _fingerprint(self, binary: Path, kind: SolcKind) -> str:
+        """Changes whenever the compiler behind ``binary`` may have changed.
+
+        A native binary is known by its path, size and mtime. The Node-backed
+        solc is known by content (the wrapper, ``solc.cjs``, solc-js's
+        ``package.json``) and ``soljson.js``'s size and mtime, wherever the
+        checkout lives.
+        """
+        h = hashlib.sha256(f"{kind}\n".encode())
         target = shim_target(binary)
         if target is None and binary.name == "solc":
             sibling = binary.parent.parent / "tools" / "solc" / "solc.cjs"
             if sibling.is_file():
                 target = sibling
-        if target is not None:
-            checkout = target.parent.parent.parent
-            parts += [target, checkout / "node_modules" / "solc" / "soljson.js"]
-        h = hashlib.sha256()
-        for part in parts:
+        if target is None:
+            h.update(_stat_line(binary, binary.resolve()))
+            return h.hexdigest()
+        solcjs = target.parent.parent.parent / "node_modules" / "solc"
+        for part in (binary, target, solcjs / "package.json"):
             try:
-                st = part.stat()
-                h.update(f"{part.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+                h.update(hashlib.sha256(part.read_bytes()).digest())
             except OSError:
-                h.update(f"{part}|missing\n".encode())
+                h.update(f"{part.name} missing\n".encode())
+        # npm gives packaged files one fixed mtime: size and package.json tell versions apart.
+        h.update(_stat_line(solcjs / "soljson.js", Path("soljson.js")))
         return h.hexdigest()
 
     # -- expensive part -----------------------------------------------------
@@ -293,13 +301,14 @@ class SolcResolver:
         remembered = self._probed.get(candidate.fingerprint)
         if remembered is None and known:
             remembered = known.get(candidate.fingerprint)
-        if remembered is not None and remembered.path == candidate.path:
-            if (
-                remembered.kind == candidate.kind
-                and remembered.version == self.settings.solc_version
-            ):
-                self._probed[candidate.fingerprint] = remembered
-                return remembered
+        if (
+            remembered is not None
+            and remembered.kind == candidate.kind
+            and remembered.version == self.settings.solc_version
+        ):
+            identity = replace(remembered, path=candidate.path)
+            self._probed[candidate.fingerprint] = identity
+            return identity
         version, long_version = parse_version_output(self.runner.version(candidate.path))
         if version != self.settings.solc_version:
             where = {
@@ -320,6 +329,14 @@ class SolcResolver:
     def resolve(self) -> SolcIdentity:
         """:meth:`candidate` then :meth:`identify`."""
         return self.identify(self.candidate())
+
+
+def _stat_line(path: Path, label: Path) -> bytes:
+    try:
+        st = path.stat()
+    except OSError:
+        return f"{label}|missing\n".encode()
+    return f"{label}|{st.st_size}|{st.st_mtime_ns}\n".encode()
 
 
 def shim_target(path: Path) -> Path | None:
