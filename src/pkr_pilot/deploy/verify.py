@@ -26,13 +26,13 @@ Checks, each reported as one :class:`Check` (every mismatch is listed, not just 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
 
-from ..errors import ChainIdMismatch, DeploymentError
+from ..errors import ChainError, ChainIdMismatch, ContractRevert, DeploymentError
 from ._code import compare_code
 from .config import TOKEN_ROLES, DeployConfig
 from .plan import DESK, DESK_ROLES, IMPLEMENTATION_SLOT, TIMELOCK, TOKEN, TOKEN_IMPL, TOKEN_PROXY
@@ -133,6 +133,7 @@ class _Verifier:
         self.accounts = dict(accounts)
         self.checks: list[Check] = []
         self.addresses: dict[str, str] = {}
+        self.bad_code: set[str] = set()
 
     def add(self, kind: str, subject: str, expected: Any, actual: Any, *, ok: bool | None = None, note: str | None = None) -> None:
         self.checks.append(Check(kind, subject, expected == actual if ok is None else ok, expected, actual, note))
@@ -158,13 +159,20 @@ class _Verifier:
         if timelock is not None:
             self.addresses[TIMELOCK] = timelock.address
         self._code(token, desk, timelock)
-        self._token_roles(token)
-        self._minters(token)
-        self._settings(token)
-        if self.config.mint_desk.enabled:
-            self._desk(desk)
-        if self.config.timelock.enabled:
-            self._timelock(timelock)
+        self._section("token roles", lambda: self._token_roles(token))
+        self._section("minters", lambda: self._minters(token))
+        self._section("token settings", lambda: self._settings(token))
+        if self.config.mint_desk.enabled and desk is not None and desk.address not in self.bad_code:
+            self._section("desk", lambda: self._desk(desk))
+        if self.config.timelock.enabled and timelock is not None and timelock.address not in self.bad_code:
+            self._section("timelock", lambda: self._timelock(timelock))
+
+    def _section(self, what: str, check: Callable[[], None]) -> None:
+        """Run one group of checks; a contract that cannot be read is one mismatch, not a crash."""
+        try:
+            check()
+        except (ChainError, ContractRevert) as exc:
+            self.add("settings", what, "readable", None, ok=False, note=f"could not be read: {exc}")
 
     def _record(self, name: str) -> ContractRecord | None:
         record = self.store.read(name)
@@ -208,6 +216,7 @@ class _Verifier:
                 note="partial match: same executable code, metadata differs (sources changed in comments or paths)",
             )
         else:
+            self.bad_code.add(address)
             self.add(
                 "code", f"{subject} at {address}", f"runtime code of local {artifact_name}",
                 "no code" if not code else f"different code ({len(code)} bytes)", ok=False,

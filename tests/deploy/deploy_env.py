@@ -1,0 +1,163 @@
+"""Helpers for the deploy tests (fixtures live in conftest.py): a frozen project copy compiled once, private anvils, state snapshots.
+
+* ``project`` (session): a throw-away project root with a *copy* of ``contracts/`` and ``build/``
+  (compiled once), ``node_modules`` linked. Other people editing the checkout's contracts while the
+  suite runs cannot change what these tests deploy, and subprocesses reuse the same build (cache hit).
+* ``anvil`` (function): a factory for private anvil nodes (free port, automine, optional state file,
+  restartable from it).
+* :func:`stack_state`: what a finished deploy looks like on chain (addresses, role holders,
+  allowances, settings, every dev account's nonce), to compare a resumed deploy with a clean one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+
+from pkr_pilot.config import NetworkConfig, Project
+
+ROOT = Path(__file__).resolve().parents[2]
+ANVIL = ROOT / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
+DRIVER = Path(__file__).with_name("_drill_driver.py")
+MNEMONIC = "test test test test test test test test test test test junk"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Node:
+    """A private anvil process; ``restart()`` brings it back from its state file."""
+
+    port: int
+    state_file: Path | None
+    extra: tuple[str, ...] = ()
+    proc: subprocess.Popen[bytes] | None = None
+    w3: Web3 = field(init=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Node:
+        args = [str(ANVIL), "--hardfork", "cancun", "--port", str(self.port), "--mnemonic", MNEMONIC, "--silent", *self.extra]
+        if self.state_file is not None:
+            args += ["--dump-state", str(self.state_file)]
+            if self.state_file.exists():
+                args += ["--load-state", str(self.state_file)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 30}))
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                self.w3.eth.block_number  # noqa: B018 - the node answers
+                return self
+            except Exception:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.proc.kill()
+                    raise RuntimeError("anvil did not start") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop gracefully (SIGINT): anvil writes its state file on the way out."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self) -> Node:
+        self.stop()
+        return self.start()
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        response = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+        if "error" in response:
+            raise RuntimeError(f"{method} failed: {response['error']}")
+        return response["result"]
+
+
+@dataclass(frozen=True)
+class ChainHandle:
+    """What pkr_pilot.deploy needs from a chain (the shape of pkr_pilot.chain.Chain)."""
+
+    w3: Web3
+    network: NetworkConfig
+    chain_id: int = 31337
+    is_dev: bool = True
+
+
+def chain_for(node: Node, project: Project) -> ChainHandle:
+    return ChainHandle(node.w3, project.network(node.url))
+
+
+def dev(index: int) -> Any:
+    from pkr_pilot.deploy._signers import dev_signer
+
+    return dev_signer(index, chain_id=31337, dev_chain_ids={31337})
+
+
+def run_driver(node: Node, project: Project, folder: Path, *, crash_at: str | None = None,
+               config: Path | None = None, upgrade: bool = False, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the deploy in a child process (tests/deploy/_drill_driver.py)."""
+    env = {k: v for k, v in os.environ.items() if k != "PKR_PILOT_CRASH_AT"}
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    if crash_at is not None:
+        env["PKR_PILOT_CRASH_AT"] = crash_at
+    args = [sys.executable, str(DRIVER), "--root", str(project.paths.root), "--url", node.url, "--dir", str(folder)]
+    if config is not None:
+        args += ["--config", str(config)]
+    if upgrade:
+        args.append("--upgrade")
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def stack_state(w3: Web3, folder: Path, network: str = "drill") -> dict[str, Any]:
+    """The on-chain picture of a deployed stack, for equality between a clean and a resumed deploy."""
+    from pkr_pilot.contracts import Desk, Token
+    from pkr_pilot.deploy import RecordStore
+
+    store = RecordStore(folder, network)
+    records = {r.name: r for r in store.records()}
+    token_rec = records["PilotRupee"]
+    token = Token(w3, token_rec.address, token_rec.abi)
+    state: dict[str, Any] = {
+        "addresses": {name: r.address for name, r in sorted(records.items())},
+        "implementation": token_rec.implementation,
+        "token_roles": {k: sorted(v) for k, v in sorted(token.role_holders().items())},
+        "admin": token.default_admin(),
+        "supply_cap": token.supply_cap(),
+        "max_age": token.max_attestation_age(),
+        "reserves": token.reserves().amount,
+        "nonces": [int(w3.eth.get_transaction_count(dev(i).address)) for i in range(10)],  # type: ignore[arg-type]
+    }
+    minters = {str(e.args["minter"]) for e in token.events(("MinterConfigured",))}
+    state["minters"] = {m: token.minter_allowance(m) for m in sorted(minters)}
+    state["minter_events"] = len(token.events(("MinterConfigured",)))
+    state["role_grant_events"] = len(token.events(("RoleGranted",)))
+    if "MintDesk" in records:
+        desk = Desk(w3, records["MintDesk"].address, records["MintDesk"].abi)
+        state["desk_roles"] = {k: sorted(v) for k, v in sorted(desk.role_holders().items())}
+        state["desk_grant_events"] = len(desk.events(("RoleGranted",)))
+    return state
+
+
+def journal_lines(folder: Path) -> list[dict[str, Any]]:
+    path = folder / ".journal.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
