@@ -70,3 +70,56 @@ def test_implementation_fits_the_eip170_code_size_limit(stack: GasStack) -> None
     # anvil enforces EIP-170, so the deployment itself proves it; keep the margin visible.
     size = len(stack.w3.eth.get_code(stack.implementation))
     assert 0 < size <= EIP170_LIMIT
+
+
+# The budgets rest on the packed layout (contracts/README.md); the assembly slot helpers hard-code
+# the `accounts` (root + 4) and `allowances` (root + 5) mapping slots. Read them straight from
+# storage after the bench and compare with the views.
+NAMESPACE_ROOT = 0x9FDFE9D5F4ED7EE0FDE9AA4F4454B07CDBF4E77D7F78D69B61AF7D30576E3500
+MASK96 = (1 << 96) - 1
+
+
+def _mapping_slot(key: str, slot: int) -> int:
+    from eth_abi.abi import encode
+    from eth_utils.crypto import keccak
+
+    return int.from_bytes(keccak(encode(["address", "uint256"], [key, slot])), "big")
+
+
+def test_namespace_root_is_the_erc7201_slot_of_the_documented_namespace() -> None:
+    from eth_utils.crypto import keccak
+
+    inner = int.from_bytes(keccak(text="pkrpilot.storage.PilotRupee"), "big") - 1
+    root = int.from_bytes(keccak(inner.to_bytes(32, "big")), "big") & ~0xFF
+    assert root == NAMESPACE_ROOT
+
+
+def test_account_and_global_words_hold_the_documented_fields(
+    stack: GasStack, gas: dict[str, int]
+) -> None:
+    w3, t, a = stack.w3, stack.token.functions, stack.accounts
+    word = int.from_bytes(
+        w3.eth.get_storage_at(stack.token.address, _mapping_slot(a.sender, NAMESPACE_ROOT + 4)),
+        "big",
+    )
+    assert word & MASK96 == t.balanceOf(a.sender).call()
+    assert (word >> 96) & MASK96 == t.frozenBalanceOf(a.sender).call()
+    assert (word >> 200) & 0xFF == t.tierOf(a.sender).call() == 1  # set by the limits-on extras
+    assert (word >> 192) & 1 == 0
+    glob = int.from_bytes(w3.eth.get_storage_at(stack.token.address, NAMESPACE_ROOT), "big")
+    assert glob & MASK96 == t.totalSupply().call()
+    assert (glob >> 96) & MASK96 == t.supplyCap().call()
+    assert (glob >> 192) & 0b111 == 0  # paused, limits, allowlist all off
+
+
+def test_allowance_lives_in_the_documented_nested_mapping(
+    stack: GasStack, gas: dict[str, int]
+) -> None:
+    from eth_abi.abi import encode
+    from eth_utils.crypto import keccak
+
+    a = stack.accounts
+    outer = _mapping_slot(a.sender, NAMESPACE_ROOT + 5)
+    inner = int.from_bytes(keccak(encode(["address", "uint256"], [a.spender, outer])), "big")
+    stored = int.from_bytes(stack.w3.eth.get_storage_at(stack.token.address, inner), "big")
+    assert stored == stack.token.functions.allowance(a.sender, a.spender).call() > 0
