@@ -18,8 +18,9 @@ Statuses, in the order an operation goes through them:
 An operation is identified by ``(scope, key)``: the idempotency key (the ``ref`` by default) within a
 scope (the action, except that every way of minting shares the scope ``mint``). ``fingerprint`` is a
 hash of what the operation does (contract, function, arguments): the same key with another fingerprint
-is refused. A final line cut short by a crash is ignored; any other unreadable line is an error.
-Concurrent writers are serialised with an advisory lock (``operations.lock`` next to the journal).
+is refused. A final line cut short by a crash is ignored (and set aside to ``operations.torn`` by the next
+append); any other unreadable line is an error. Writers are serialised with an exclusive ``flock``
+on ``operations.lock`` next to the journal, held from the idempotency re-check to the ``sent`` line.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import datetime as _dt
 import fcntl
 import json
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -128,7 +130,11 @@ class Journal:
 
     # -- writing -----------------------------------------------------------------------
     def append(self, status: str, op: Mapping[str, Any], **fields: Any) -> dict[str, Any]:
-        """Append one line and fsync it; returns what was written."""
+        """Append one line and fsync it (under the journal lock); returns what was written.
+
+        A final line torn by an earlier crash (no newline) is moved to ``operations.torn`` first:
+        the write it belonged to never finished, so nothing was acted on after it.
+        """
         if status not in STATUSES:
             raise ValueError(f"unknown journal status {status!r}")
         line: dict[str, Any] = {
@@ -140,31 +146,86 @@ class Journal:
         }
         line.update({k: v for k, v in fields.items() if v is not None})
         encoded = (json.dumps(line, sort_keys=False, separators=(",", ":")) + "\n").encode()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        new_file = not self.path.exists()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            if not new_file and _ends_without_newline(self.path):
-                encoded = b"\n" + encoded  # keep a torn line from swallowing this one
-            os.write(fd, encoded)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if new_file:
-            _fsync_dir(self.path.parent)
+        with self.locked():
+            new_file = not self.path.exists()
+            if not new_file:
+                self._set_aside_torn_tail()
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, encoded)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if new_file:
+                _fsync_dir(self.path.parent)
         return line
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the journal's advisory lock (other pkr-pilot processes wait)."""
+        """Hold the journal's lock: other processes (``flock``) and threads wait; re-entrant per thread."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path.parent / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with _path_lock(self.path.parent / LOCK_FILE).hold():
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+
+    def _set_aside_torn_tail(self) -> None:
+        with self.path.open("rb+") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            if size == 0:
+                return
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) == b"\n":
+                return
+            fh.seek(0)
+            data = fh.read()
+            keep = data.rfind(b"\n") + 1
+            with self.path.with_suffix(".torn").open("ab") as torn:
+                torn.write(data[keep:] + b"\n")
+                torn.flush()
+                os.fsync(torn.fileno())
+            fh.truncate(keep)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+class _PathLock:
+    """An exclusive ``flock`` on one lock file, shared by the threads of this process (re-entrant)."""
+
+    def __init__(self, lock_file: Path) -> None:
+        self.lock_file = lock_file
+        self._rlock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._rlock:
+            if self._depth == 0:
+                fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._fd = fd
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._fd is not None:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+                    os.close(self._fd)
+                    self._fd = None
+
+
+_PATH_LOCKS: dict[Path, _PathLock] = {}
+_PATH_LOCKS_GUARD = threading.Lock()
+
+
+def _path_lock(lock_file: Path) -> _PathLock:
+    key = lock_file.resolve()
+    with _PATH_LOCKS_GUARD:
+        lock = _PATH_LOCKS.get(key)
+        if lock is None:
+            lock = _PATH_LOCKS[key] = _PathLock(key)
+        return lock
 
 
 def _apply(state: OperationState, line: Mapping[str, Any]) -> None:
@@ -200,15 +261,6 @@ def _check_schema(line: Any, path: Path, number: int) -> None:
         )
     if line.get("status") not in STATUSES:
         raise DeploymentError(f"{path}:{number} has an unknown status {line.get('status')!r}")
-
-
-def _ends_without_newline(path: Path) -> bool:
-    with path.open("rb") as fh:
-        fh.seek(0, os.SEEK_END)
-        if fh.tell() == 0:
-            return False
-        fh.seek(-1, os.SEEK_END)
-        return fh.read(1) != b"\n"
 
 
 def _fsync_dir(folder: Path) -> None:
