@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("pkr_pilot.cli.compile_cmd:compile_command", "Compile contracts/ into build/ (cached)."),
     "node": ("pkr_pilot.cli.node_cmd:node_command", "Run a persistent local anvil node."),
     "accounts": ("pkr_pilot.cli.accounts_cmd:accounts_group", "Create, import and list keystore accounts."),
+    "deploy": ("pkr_pilot.cli.deploy_cmd:deploy_command", "Deploy the stack (resumable; --upgrade after a layout check)."),
+    "verify": ("pkr_pilot.cli.deploy_cmd:verify_command", "Check deployed code, roles, minters and settings against build and config."),
 }
 
 

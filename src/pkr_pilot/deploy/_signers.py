@@ -20,44 +20,24 @@ if TYPE_CHECKING:
 
 __all__ = ["dev_address", "dev_signer", "resolve_accounts"]
 
-#: anvil's (and Hardhat's) default test mnemonic: its keys are public.
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
-_dev_cache: dict[int, Any] = {}
-
-
-def _dev_local_account(index: int) -> Any:
-    account = _dev_cache.get(index)
-    if account is None:
-        import importlib
-
-        try:  # prefer the project's accounts module (one derivation for everyone)
-            getter = getattr(importlib.import_module("pkr_pilot.accounts"), "dev_account", None)
-        except ImportError:
-            getter = None
-        if getter is not None:
-            account = getter(index)
-        else:
-            from eth_account import Account
-
-            Account.enable_unaudited_hdwallet_features()
-            account = Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
-        _dev_cache[index] = account
-    return account
-
-
 def dev_address(index: int) -> str:
-    return str(_dev_local_account(index).address)
+    from ..accounts import dev_address as _dev_address
+
+    return _dev_address(index)
 
 
-def dev_signer(index: int, *, chain_id: int, dev_chain_ids: Iterable[int]) -> TxSigner:
+def dev_signer(index: int, *, chain_id: int, dev_chain_ids: Iterable[int] = ()) -> TxSigner:
     """The public anvil key ``dev:index``; refused unless ``chain_id`` is a dev chain."""
-    if chain_id not in set(dev_chain_ids):
+    from ..accounts import dev_account
+
+    dev_ids = set(dev_chain_ids)
+    if dev_ids and chain_id not in dev_ids:
         raise DevKeyRefused(
             f"dev:{index} is a public test key and chain {chain_id} is not a local dev chain",
             hint="use a keystore account (keystore:NAME)",
         )
-    account: TxSigner = _dev_local_account(index)
-    return account
+    signer: TxSigner = dev_account(index, chain_id=chain_id)
+    return signer
 
 
 def keystore_address(keystores: Path, name: str) -> str:

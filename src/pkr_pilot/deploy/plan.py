@@ -40,8 +40,9 @@ from typing import TYPE_CHECKING, Any
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from ..amounts import format_amount
 from ..errors import ConfigError, DeploymentError
-from .config import TOKEN_ROLES, DeployConfig
+from .config import TOKEN_ROLES, UNLIMITED, DeployConfig
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -182,6 +183,12 @@ def build_plan(
     """
     ref = config.ref
     steps: list[Step] = []
+    unit = config.token.symbol
+
+    def money(units: int) -> str:
+        if units >= UNLIMITED:
+            return "unlimited"
+        return f"{format_amount(units, decimals=config.token.decimals)} {unit}"
 
     def acct(r: str) -> str:
         if r in ("timelock", "mint_desk"):
@@ -250,7 +257,7 @@ def build_plan(
     steps.append(
         Step(
             id="token.setSupplyCap",
-            title=f"set supply cap {cap}",
+            title=f"set supply cap {money(cap)}",
             actor="deployer",
             params=(cap,),
             target=TOKEN,
@@ -277,7 +284,7 @@ def build_plan(
         steps.append(
             Step(
                 id=f"token.setTierLimits.{t}",
-                title=f"set limits of tier {t}",
+                title=f"set tier {t} limits: balance {money(mb)}, daily outflow {money(mo)}",
                 actor="deployer",
                 params=(mb, mo),
                 target=TOKEN,
@@ -311,7 +318,7 @@ def build_plan(
         steps.append(
             Step(
                 id="token.attestReserves",
-                title=f"attest reserves {att.amount}",
+                title=f"attest reserves {money(att.amount)}",
                 actor="attestor",
                 params=(att.amount, att.report_hash, att.as_of),
                 target=TOKEN,
@@ -369,7 +376,7 @@ def build_plan(
         steps.append(
             Step(
                 id=f"token.configureMinter.{who}",
-                title=f"configure minter {who} with allowance {allowance}",
+                title=f"configure minter {who} with allowance {money(allowance)}",
                 actor="minter_admin",
                 params=(allowance,),
                 target=TOKEN,

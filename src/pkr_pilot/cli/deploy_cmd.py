@@ -1,0 +1,176 @@
+"""``pkr-pilot deploy`` and ``pkr-pilot verify``: parsing and rendering around :mod:`pkr_pilot.deploy`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ._context import CliContext, pass_cli
+
+if TYPE_CHECKING:
+    from ..config import NetworkConfig, Project
+    from ..deploy import DeployConfig, Progress
+    from ..tx import TxSigner
+
+__all__ = ["deploy_command", "verify_command"]
+
+#: Config roles whose holder may have to sign a deploy step (see deploy.plan).
+_SIGNING_ROLES = ("minter_admin", "attestor", "upgrader")
+
+
+@click.command("deploy")
+@click.option("--network", "network_name", required=True, help="Network name from pkr-pilot.toml, or a JSON-RPC URL.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Deploy config TOML (default: deploy/<network>.toml; built-in default on dev chains).")
+@click.option("--account", "account_spec", help="Deployer: keystore NAME / keystore:NAME, or dev:N on a local dev chain (default: accounts.deployer of the network).")
+@click.option("--upgrade", is_flag=True, help="Deploy a changed implementation and upgrade the proxy (after the storage-layout check).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON only (progress still goes to stderr).")
+@pass_cli
+def deploy_command(
+    cli: CliContext,
+    network_name: str,
+    config_file: Path | None,
+    account_spec: str | None,
+    upgrade: bool,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Deploy the stack (or finish an interrupted deploy); a re-run changes nothing."""
+    from ..chain import connect
+    from ..compile import compile_project
+    from ..deploy import resolve_deploy_config, run_deploy
+
+    project = cli.project()
+    network = project.network(network_name)
+    compiled = compile_project(project)
+    with connect(project, network_name) as chain:
+        config = resolve_deploy_config(project, network.deployments_name, path=config_file, is_dev=chain.is_dev)
+        deployer = _signer(project, network, chain, account_spec or _network_account(network, "deployer"), "deployer")
+        signers = _role_signers(project, network, chain, config, deployer.address)
+        if not yes:
+            click.echo(
+                f"Deploy to {network.name} (chain id {chain.chain_id}) from {deployer.address}\n"
+                f"config: {config.source}" + (" | with --upgrade" if upgrade else ""),
+                err=True,
+            )
+            if not click.confirm("Continue?", default=False, err=True):
+                raise click.exceptions.Abort()
+        result = run_deploy(
+            chain,
+            deployer,
+            project,
+            config,
+            progress=_progress_printer(),
+            signers=signers,
+            upgrade=upgrade,
+            compiled=compiled,
+        )
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    for notice in result.notices:
+        click.echo(f"note: {notice}")
+    if result.up_to_date:
+        click.echo(f"{network.name}: up to date (nothing sent)")
+    else:
+        click.echo(
+            f"{network.name}: {result.transactions_sent} transaction(s) sent in {result.seconds:.1f} s"
+        )
+    for name, contract in result.deployment.contracts.items():
+        extra = f"  (implementation {contract.implementation})" if contract.implementation else ""
+        click.echo(f"  {name:<14} {contract.address}{extra}")
+
+
+@click.command("verify")
+@click.option("--network", "network_name", required=True, help="Network name from pkr-pilot.toml, or a JSON-RPC URL.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Deploy config TOML (default as for deploy).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON only.")
+@click.option("--all", "show_all", is_flag=True, help="List passing checks too.")
+@pass_cli
+def verify_command(cli: CliContext, network_name: str, config_file: Path | None, as_json: bool, show_all: bool) -> None:
+    """Check the deployed code, roles, minters and settings; exit non-zero on any mismatch."""
+    from ..chain import connect
+    from ..deploy import resolve_deploy_config, verify_stack
+    from ..errors import DeploymentError
+
+    project = cli.project()
+    network = project.network(network_name)
+    with connect(project, network_name) as chain:
+        config = resolve_deploy_config(project, network.deployments_name, path=config_file, is_dev=chain.is_dev)
+        report = verify_stack(chain, project, config)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        for check in report.checks:
+            if show_all or not check.ok:
+                click.echo(check.describe())
+        passed = len(report.checks) - len(report.mismatches)
+        verdict = "verified" if report.ok else f"{len(report.mismatches)} mismatch(es)"
+        click.echo(f"{network.name} (chain id {report.chain_id}): {passed}/{len(report.checks)} checks pass: {verdict}")
+    if not report.ok:
+        raise click.exceptions.Exit(DeploymentError.exit_code)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _progress_printer() -> Any:
+    def show(event: Progress) -> None:
+        if event.status == "notice":
+            click.echo(f"note: {event.detail}", err=True)
+            return
+        prefix = f"[{event.index:>2}/{event.total}] {event.title}"
+        if event.status == "start":
+            return
+        if event.status == "sent":
+            click.echo(f"{prefix}: sent {event.tx_hash}", err=True)
+        elif event.status == "confirmed":
+            click.echo(f"{prefix}: confirmed", err=True)
+        elif event.status == "recovered":
+            click.echo(f"{prefix}: found mined transaction {event.tx_hash or '(from chain state)'}", err=True)
+        elif event.status == "applied":
+            click.echo(f"{prefix}: already so on chain", err=True)
+        # "up-to-date" steps (done by an earlier run) are summarised at the end, not listed
+        sys.stderr.flush()
+
+    return show
+
+
+def _network_account(network: NetworkConfig, role: str) -> str | None:
+    return network.accounts.get(role) or network.accounts.get("default")
+
+
+def _signer(project: Project, network: NetworkConfig, chain: Any, spec: str | None, role: str) -> TxSigner:
+    from ..errors import UserInputError
+
+    if not spec:
+        raise UserInputError(
+            f"no account for the {role}",
+            hint=f"pass --account keystore:NAME (or dev:N on a local dev chain), or set accounts.{role} in [networks.{network.name}]",
+        )
+    from ..accounts import load_account
+    from ._context import read_password
+
+    def ask(name: str) -> str:
+        return read_password(f"Password for keystore {name} ({role})")
+
+    signer: TxSigner = load_account(project, spec, chain_id=chain.chain_id, password=ask)
+    return signer
+
+
+def _role_signers(
+    project: Project, network: NetworkConfig, chain: Any, config: DeployConfig, deployer: str
+) -> dict[str, TxSigner]:
+    """Keys of role holders named in the network's ``accounts`` table (only roles a step may need)."""
+    out: dict[str, TxSigner] = {}
+    for role in _SIGNING_ROLES:
+        spec = network.accounts.get(role)
+        if spec and config.role_holders(role):
+            signer = _signer(project, network, chain, spec, role)
+            if signer.address != deployer:
+                out[signer.address] = signer
+    return out
