@@ -1,0 +1,631 @@
+"""Export the token's events with block times and refs, and read an export back.
+
+::
+
+    from pkr_pilot.contracts import Stack
+    from pkr_pilot.reports import events
+
+    stack = Stack.from_deployment(w3, deployment)
+    export = events.export_events(stack.token, include_transfers=False)   # every book event
+    events.write_events(export, Path("events.csv"), "csv")                # atomic, schema-versioned
+    again = events.read_events(Path("events.csv"), stack.token.abi)       # the same rows
+
+Every token event is exported (mints, burns, seizes, freezes and partial freezes, reserve
+attestations, minter and role changes, pauses, tiers and limits, upgrades …); the ERC-20 movement
+events ``Transfer`` and ``Approval`` only with ``include_transfers`` (they are most of the volume).
+Logs are read by :func:`pkr_pilot.contracts.scan_events` in pages of blocks (halved when the node
+refuses a range); block timestamps are fetched in JSON-RPC batches and cached.
+
+A row carries the block number and timestamp, the transaction hash, the log index, the event name,
+its decoded arguments and its reference (``ref``, or ``reportHash`` for attestations): the
+``bytes32`` as hex and as text when it is printable (``BANK-TX-0042``).
+
+File formats (both written atomically):
+
+* **JSON**: ``{"schema": "pkr-pilot.events", "version": 1, <metadata>, "rows": [...]}``; each row's
+  ``args`` holds integers as decimal strings (exact at any size), addresses checksummed and bytes
+  as ``0x`` hex.
+* **CSV**: one comment line ``#pkr-pilot.events/v1 {metadata as JSON}``, then a header and one line
+  per event with the columns of :data:`CSV_COLUMNS`; ``args`` is the same JSON object as above.
+  ``pandas.read_csv(path, comment="#")`` reads it.
+
+The metadata (chain id, token address, symbol, decimals, block range, whether transfers are in)
+holds nothing that depends on the wall clock, so the same chain exports to the same bytes; the JSON
+form adds ``exported_at`` only when the caller passes it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..contracts import DEFAULT_LOG_PAGE, DecodedEvent
+from ..errors import ChainError, UserInputError
+from ._files import atomic_write_text
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from ..contracts import Token
+
+__all__ = [
+    "CSV_COLUMNS",
+    "EVENTS_SCHEMA",
+    "EVENTS_SCHEMA_VERSION",
+    "MOVEMENT_EVENTS",
+    "BlockTimes",
+    "EventExport",
+    "EventRow",
+    "export_events",
+    "read_events",
+    "render_ref",
+    "write_events",
+    "write_events_csv",
+    "write_events_json",
+]
+
+EVENTS_SCHEMA = "pkr-pilot.events"
+EVENTS_SCHEMA_VERSION = 1
+#: ERC-20 movement events, exported only on request.
+MOVEMENT_EVENTS: tuple[str, ...] = ("Transfer", "Approval")
+CSV_COLUMNS: tuple[str, ...] = (
+    "block_number",
+    "block_timestamp",
+    "block_time",
+    "tx_hash",
+    "log_index",
+    "event",
+    "ref",
+    "ref_text",
+    "args",
+)
+_CSV_MAGIC = f"#{EVENTS_SCHEMA}/v{EVENTS_SCHEMA_VERSION} "
+#: Argument names that hold an event's reference, in order of preference.
+_REF_FIELDS = ("ref", "reportHash")
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One exported event. ``args`` are typed: ints, checksummed addresses, bytes, bools."""
+
+    block_number: int
+    block_timestamp: int
+    tx_hash: str
+    log_index: int
+    event: str
+    args: Mapping[str, Any]
+
+    @property
+    def ref(self) -> bytes | None:
+        """The event's ``bytes32`` reference (``ref``, or ``reportHash``), if it has one."""
+        for name in _REF_FIELDS:
+            value = self.args.get(name)
+            if isinstance(value, bytes | bytearray) and len(value) == 32:
+                return bytes(value)
+        return None
+
+    @property
+    def ref_text(self) -> str:
+        """The reference as text when printable, else ``0x`` hex; empty when there is none."""
+        ref = self.ref
+        return "" if ref is None else render_ref(ref)
+
+    @property
+    def block_time(self) -> str:
+        """The block timestamp as ISO 8601 UTC (``2030-01-01T00:00:00Z``)."""
+        return _iso(self.block_timestamp)
+
+    def key(self) -> tuple[int, int]:
+        """Position on chain: (block number, log index)."""
+        return (self.block_number, self.log_index)
+
+    def to_json(self) -> dict[str, Any]:
+        ref = self.ref
+        return {
+            "block_number": self.block_number,
+            "block_timestamp": self.block_timestamp,
+            "block_time": self.block_time,
+            "tx_hash": self.tx_hash,
+            "log_index": self.log_index,
+            "event": self.event,
+            "ref": None if ref is None else "0x" + ref.hex(),
+            "ref_text": self.ref_text or None,
+            "args": {k: _jsonable(v) for k, v in self.args.items()},
+        }
+
+
+@dataclass(frozen=True)
+class EventExport:
+    """The events of one token over a block range, oldest first, with what identifies the source."""
+
+    chain_id: int
+    token: str
+    symbol: str
+    decimals: int
+    from_block: int
+    to_block: int
+    include_transfers: bool
+    rows: tuple[EventRow, ...]
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "chain_id": self.chain_id,
+            "token": self.token,
+            "symbol": self.symbol,
+            "decimals": self.decimals,
+            "from_block": self.from_block,
+            "to_block": self.to_block,
+            "include_transfers": self.include_transfers,
+            "count": len(self.rows),
+        }
+
+    def counts(self) -> dict[str, int]:
+        """Rows per event name, sorted by name."""
+        out: dict[str, int] = {}
+        for row in self.rows:
+            out[row.event] = out.get(row.event, 0) + 1
+        return dict(sorted(out.items()))
+
+    def of(self, *names: str) -> list[EventRow]:
+        """The rows of the given event names, in chain order."""
+        wanted = set(names)
+        return [r for r in self.rows if r.event in wanted]
+
+
+def render_ref(ref: bytes) -> str:
+    """A ``bytes32`` reference as people typed it when it is printable UTF-8 text, else ``0x`` hex.
+
+    >>> render_ref(b"BANK-TX-0042".ljust(32, b"\\0"))
+    'BANK-TX-0042'
+    >>> render_ref(bytes.fromhex("ff" * 32))[:6]
+    '0xffff'
+    """
+    stripped = ref.rstrip(b"\0")
+    if not stripped or b"\0" in stripped:
+        return "0x" + ref.hex()
+    try:
+        text = stripped.decode("utf-8")
+    except UnicodeDecodeError:
+        return "0x" + ref.hex()
+    return text if text.isprintable() and not text.startswith("0x") else "0x" + ref.hex()
+
+
+# --------------------------------------------------------------------------- block times
+
+
+class BlockTimes:
+    """Block timestamps by number, fetched in JSON-RPC batches and cached.
+
+    Providers without batch support (the in-process py-evm backend) are asked one block at a time.
+    """
+
+    def __init__(self, w3: Web3, *, batch_size: int = 250) -> None:
+        self.w3 = w3
+        self.batch_size = max(1, batch_size)
+        self._cache: dict[int, int] = {}
+        self._batching = True
+
+    def __getitem__(self, number: int) -> int:
+        return self.fetch((number,))[number]
+
+    def fetch(self, numbers: Iterable[int]) -> dict[int, int]:
+        """Timestamps of ``numbers`` (each fetched once over the cache's life)."""
+        wanted = sorted(set(numbers))
+        missing = [n for n in wanted if n not in self._cache]
+        for start in range(0, len(missing), self.batch_size):
+            self._fetch(missing[start : start + self.batch_size])
+        return {n: self._cache[n] for n in wanted}
+
+    def _fetch(self, chunk: Sequence[int]) -> None:
+        if self._batching:
+            try:
+                self._fetch_batch(chunk)
+                return
+            except NotImplementedError:
+                self._batching = False
+        for n in chunk:
+            try:
+                block = self.w3.eth.get_block(n)
+            except Exception as exc:  # web3 raises several types (BlockNotFound, OSError, …)
+                raise ChainError(f"reading block {n} failed: {exc}") from None
+            self._cache[n] = int(block["timestamp"])
+
+    def _fetch_batch(self, chunk: Sequence[int]) -> None:
+        provider = self.w3.provider
+        requests = [("eth_getBlockByNumber", [hex(n), False]) for n in chunk]
+        try:
+            responses = provider.make_batch_request(requests)  # type: ignore[attr-defined, arg-type]
+        except NotImplementedError:
+            raise
+        except OSError as exc:
+            raise ChainError(f"reading blocks {chunk[0]}..{chunk[-1]} failed: {exc}") from None
+        if not isinstance(responses, list):
+            raise ChainError(f"the node refused a batch of block reads: {responses.get('error')}")
+        by_number: dict[int, int] = {}
+        for response in responses:
+            result = response.get("result")
+            if not result:
+                raise ChainError(f"the node could not return a block: {response.get('error') or 'no such block'}")
+            by_number[_int(result["number"])] = _int(result["timestamp"])
+        for n in chunk:
+            if n not in by_number:
+                raise ChainError(f"the node did not return block {n}")
+            self._cache[n] = by_number[n]
+
+
+# --------------------------------------------------------------------------- export
+
+
+def export_events(
+    token: Token,
+    *,
+    from_block: int | None = None,
+    to_block: int | None = None,
+    include_transfers: bool = False,
+    page: int = DEFAULT_LOG_PAGE,
+    block_times: BlockTimes | None = None,
+) -> EventExport:
+    """Every event of ``token`` in ``[from_block, to_block]``, decoded, with block timestamps.
+
+    ``from_block`` defaults to the token's deployment block, ``to_block`` to the latest block when the
+    export starts (fixed, so the export is one consistent picture). ``page`` is the number of blocks
+    per ``eth_getLogs`` request (halved automatically when the node refuses a range).
+    """
+    w3 = token.w3
+    head = int(w3.eth.block_number)
+    start = token.from_block if from_block is None else from_block
+    end = head if to_block is None else to_block
+    if start < 0 or end < 0:
+        raise UserInputError("block numbers cannot be negative")
+    if end > head:
+        raise UserInputError(f"--to-block {end} is beyond the chain head {head}")
+    if start > end:
+        raise UserInputError(f"--from-block {start} is after --to-block {end}")
+    names = [n for n in event_names(token.abi) if include_transfers or n not in MOVEMENT_EVENTS]
+    decoded = token.events(names, from_block=start, to_block=end, page=page) if names else []
+    times = (block_times or BlockTimes(w3)).fetch(e.block_number for e in decoded)
+    rows = tuple(_row(e, times[e.block_number]) for e in decoded)
+    return EventExport(
+        chain_id=int(w3.eth.chain_id),
+        token=token.address,
+        symbol=token.symbol,
+        decimals=token.decimals,
+        from_block=start,
+        to_block=end,
+        include_transfers=include_transfers,
+        rows=rows,
+    )
+
+
+def event_names(abi: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The names of the (non-anonymous) events in ``abi``, each once, in ABI order."""
+    out: dict[str, None] = {}
+    for item in abi:
+        if item.get("type") == "event" and not item.get("anonymous"):
+            out[str(item["name"])] = None
+    return list(out)
+
+
+def _row(event: DecodedEvent, timestamp: int) -> EventRow:
+    return EventRow(
+        block_number=event.block_number,
+        block_timestamp=timestamp,
+        tx_hash=event.tx_hash,
+        log_index=event.log_index,
+        event=event.name,
+        args=dict(event.args),
+    )
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def write_events(export: EventExport, path: Path, fmt: str, *, exported_at: str | None = None) -> None:
+    """Write ``export`` to ``path`` as ``csv`` or ``json`` (atomically)."""
+    if fmt == "csv":
+        write_events_csv(export, path)
+    elif fmt == "json":
+        write_events_json(export, path, exported_at=exported_at)
+    else:
+        raise UserInputError(f"unknown format {fmt!r}", hint="use csv or json")
+
+
+def events_csv_text(export: EventExport) -> str:
+    """The CSV form of ``export`` (see the module docstring)."""
+    buffer = io.StringIO()
+    buffer.write(_CSV_MAGIC + json.dumps(export.metadata(), sort_keys=True, separators=(",", ":")) + "\n")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in export.rows:
+        ref = row.ref
+        writer.writerow(
+            (
+                row.block_number,
+                row.block_timestamp,
+                row.block_time,
+                row.tx_hash,
+                row.log_index,
+                row.event,
+                "" if ref is None else "0x" + ref.hex(),
+                row.ref_text,
+                json.dumps({k: _jsonable(v) for k, v in row.args.items()}, separators=(",", ":")),
+            )
+        )
+    return buffer.getvalue()
+
+
+def write_events_csv(export: EventExport, path: Path) -> None:
+    atomic_write_text(path, events_csv_text(export))
+
+
+def events_json(export: EventExport, *, exported_at: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"schema": EVENTS_SCHEMA, "version": EVENTS_SCHEMA_VERSION, **export.metadata()}
+    if exported_at is not None:
+        body["exported_at"] = exported_at
+    body["counts"] = export.counts()
+    body["rows"] = [r.to_json() for r in export.rows]
+    return body
+
+
+def write_events_json(export: EventExport, path: Path, *, exported_at: str | None = None) -> None:
+    atomic_write_text(path, json.dumps(events_json(export, exported_at=exported_at), indent=1) + "\n")
+
+
+# --------------------------------------------------------------------------- reader
+
+
+def read_events(path: Path, abi: Sequence[Mapping[str, Any]]) -> EventExport:
+    """Read an export written by :func:`write_events` (CSV or JSON, told apart by content).
+
+    ``abi`` (the token's) types the arguments back (ints, addresses, bytes). A file that is not an
+    export, has an unknown schema version, a malformed row, or a row whose ``ref``/``ref_text``
+    columns disagree with its arguments raises :class:`~pkr_pilot.errors.UserInputError` naming the
+    line. Rows whose *values* were changed consistently are not caught here: that is what
+    :func:`pkr_pilot.reports.reconcile.reconcile` is for.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserInputError(f"events file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserInputError(f"events file {path} cannot be read: {exc}") from None
+    types = _event_types(abi)
+    if text.lstrip().startswith("{"):
+        return _read_json(path, text, types)
+    return _read_csv(path, text, types)
+
+
+def _read_json(path: Path, text: str, types: Mapping[str, Mapping[str, str]]) -> EventExport:
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserInputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(body, dict) or body.get("schema") != EVENTS_SCHEMA:
+        raise UserInputError(f"{path} is not a pkr-pilot events export (schema {EVENTS_SCHEMA!r} expected)")
+    _check_version(path, body.get("version"))
+    raw_rows = body.get("rows")
+    if not isinstance(raw_rows, list):
+        raise UserInputError(f"{path}: 'rows' is missing or not a list")
+    rows = []
+    for number, raw in enumerate(raw_rows, start=1):
+        where = f"{path}: row {number}"
+        if not isinstance(raw, dict):
+            raise UserInputError(f"{where} is not an object")
+        rows.append(_parse_row(where, raw, types))
+    return _export_from(path, body, rows)
+
+
+def _read_csv(path: Path, text: str, types: Mapping[str, Mapping[str, str]]) -> EventExport:
+    lines = text.splitlines()
+    if not lines or not lines[0].startswith(f"#{EVENTS_SCHEMA}/v"):
+        raise UserInputError(f"{path} is not a pkr-pilot events export (no '#{EVENTS_SCHEMA}/vN' first line)")
+    head, _, meta_text = lines[0].partition(" ")
+    try:
+        version = int(head.rsplit("/v", 1)[1])
+    except ValueError:
+        raise UserInputError(f"{path}:1: unreadable schema version {head!r}") from None
+    _check_version(path, version)
+    try:
+        meta = json.loads(meta_text)
+    except json.JSONDecodeError:
+        raise UserInputError(f"{path}:1: the metadata is not valid JSON") from None
+    if not isinstance(meta, dict):
+        raise UserInputError(f"{path}:1: the metadata is not a JSON object")
+    reader = csv.reader(lines[1:])
+    header = next(reader, None)
+    if header is None or tuple(header) != CSV_COLUMNS:
+        raise UserInputError(f"{path}:2: unexpected header", hint=f"expected {','.join(CSV_COLUMNS)}")
+    rows = []
+    for offset, values in enumerate(reader):
+        line = reader.line_num + 1
+        where = f"{path}:{line}"
+        if not values:
+            continue
+        if len(values) != len(CSV_COLUMNS):
+            raise UserInputError(f"{where}: expected {len(CSV_COLUMNS)} columns, found {len(values)}")
+        raw: dict[str, Any] = dict(zip(CSV_COLUMNS, values, strict=True))
+        try:
+            raw["args"] = json.loads(raw["args"])
+        except json.JSONDecodeError:
+            raise UserInputError(f"{where}: the args column is not valid JSON") from None
+        del offset
+        rows.append(_parse_row(where, raw, types))
+    return _export_from(path, meta, rows)
+
+
+def _parse_row(where: str, raw: Mapping[str, Any], types: Mapping[str, Mapping[str, str]]) -> EventRow:
+    name = raw.get("event")
+    if not isinstance(name, str) or name not in types:
+        raise UserInputError(f"{where}: unknown event {name!r}")
+    args_raw = raw.get("args")
+    if not isinstance(args_raw, dict):
+        raise UserInputError(f"{where}: args is not an object")
+    expected = types[name]
+    if set(args_raw) != set(expected):
+        raise UserInputError(
+            f"{where}: {name} arguments {sorted(args_raw)} do not match the ABI {sorted(expected)}"
+        )
+    args = {k: _from_json(where, k, args_raw[k], expected[k]) for k in expected}
+    row = EventRow(
+        block_number=_field_int(where, raw, "block_number"),
+        block_timestamp=_field_int(where, raw, "block_timestamp"),
+        tx_hash=_field_hash(where, raw),
+        log_index=_field_int(where, raw, "log_index"),
+        event=name,
+        args=args,
+    )
+    # The derived columns must agree with the arguments they are derived from.
+    ref = row.ref
+    shown_ref = raw.get("ref") or None
+    if shown_ref != (None if ref is None else "0x" + ref.hex()):
+        raise UserInputError(f"{where}: the ref column {shown_ref!r} does not match the event's arguments")
+    if (raw.get("ref_text") or "") != row.ref_text:
+        raise UserInputError(f"{where}: the ref_text column does not match the event's ref")
+    if "block_time" in raw and raw["block_time"] != row.block_time:
+        raise UserInputError(f"{where}: block_time {raw['block_time']!r} does not match block_timestamp")
+    return row
+
+
+def _export_from(path: Path, meta: Mapping[str, Any], rows: list[EventRow]) -> EventExport:
+    where = f"{path} (metadata)"
+    try:
+        export = EventExport(
+            chain_id=int(meta["chain_id"]),
+            token=_checksum(where, "token", meta["token"]),
+            symbol=str(meta["symbol"]),
+            decimals=int(meta["decimals"]),
+            from_block=int(meta["from_block"]),
+            to_block=int(meta["to_block"]),
+            include_transfers=bool(meta["include_transfers"]),
+            rows=tuple(rows),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserInputError(f"{where}: missing or bad field {exc}") from None
+    # ``count`` is informational: a row added or deleted is reconcile's business (export_matches_chain).
+    order = [r.key() for r in rows]
+    if order != sorted(order) or len(set(order)) != len(order):
+        raise UserInputError(f"{path}: rows are not in chain order or repeat a (block, log index)")
+    for row in rows:
+        if not export.from_block <= row.block_number <= export.to_block:
+            raise UserInputError(
+                f"{path}: a {row.event} row in block {row.block_number} lies outside the declared range "
+                f"{export.from_block}..{export.to_block}"
+            )
+    return export
+
+
+def _check_version(path: Path, version: Any) -> None:
+    if not isinstance(version, int) or version < 1:
+        raise UserInputError(f"{path}: bad schema version {version!r}")
+    if version > EVENTS_SCHEMA_VERSION:
+        raise UserInputError(
+            f"{path} has events schema v{version}; this pkr-pilot reads up to v{EVENTS_SCHEMA_VERSION}",
+            hint="upgrade pkr-pilot",
+        )
+
+
+# --------------------------------------------------------------------------- value conversion
+
+
+def _event_types(abi: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for item in abi:
+        if item.get("type") == "event" and not item.get("anonymous"):
+            out[str(item["name"])] = {str(i["name"]): str(i["type"]) for i in item.get("inputs", [])}
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _from_json(where: str, name: str, value: Any, typ: str) -> Any:
+    bad = UserInputError(f"{where}: argument {name}={value!r} is not a valid {typ}")
+    if typ.endswith("]"):
+        if not isinstance(value, list):
+            raise bad
+        inner = typ[: typ.rindex("[")]
+        return tuple(_from_json(where, name, v, inner) for v in value)
+    if typ == "bool":
+        if not isinstance(value, bool):
+            raise bad
+        return value
+    if typ.startswith(("uint", "int")):
+        if not isinstance(value, str) or not value.lstrip("-").isdigit():
+            raise bad
+        number = int(value)
+        if typ.startswith("uint") and number < 0:
+            raise bad
+        return number
+    if typ == "address":
+        return _checksum(where, name, value)
+    if typ.startswith("bytes"):
+        if not isinstance(value, str) or not value.startswith("0x"):
+            raise bad
+        try:
+            data = bytes.fromhex(value[2:])
+        except ValueError:
+            raise bad from None
+        if typ != "bytes" and len(data) != int(typ[5:]):
+            raise bad
+        return data
+    if typ == "string":
+        if not isinstance(value, str):
+            raise bad
+        return value
+    raise bad
+
+
+def _checksum(where: str, name: str, value: Any) -> str:
+    from eth_utils.address import is_checksum_address
+
+    if not isinstance(value, str) or not is_checksum_address(value):
+        raise UserInputError(f"{where}: {name} {value!r} is not a checksummed address")
+    return value
+
+
+def _field_int(where: str, raw: Mapping[str, Any], key: str) -> int:
+    value = raw.get(key)
+    if isinstance(value, bool):
+        raise UserInputError(f"{where}: {key} is not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    raise UserInputError(f"{where}: {key} {value!r} is not a non-negative integer")
+
+
+def _field_hash(where: str, raw: Mapping[str, Any]) -> str:
+    value = raw.get("tx_hash")
+    if not isinstance(value, str) or len(value) != 66 or not value.startswith("0x"):
+        raise UserInputError(f"{where}: tx_hash {value!r} is not a 0x + 64 hex digit hash")
+    try:
+        bytes.fromhex(value[2:])
+    except ValueError:
+        raise UserInputError(f"{where}: tx_hash {value!r} is not hex") from None
+    return value.lower()
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _iso(timestamp: int) -> str:
+    return _dt.datetime.fromtimestamp(timestamp, _dt.UTC).isoformat().replace("+00:00", "Z")
