@@ -1,0 +1,507 @@
+"""The managed anvil process: find the binary, start, wait until it answers, stop, restart.
+
+Only the standard library is used here (no web3), so the CLI stays quick to import.
+
+::
+
+    from pkr_pilot.chain import AnvilNode, AnvilOptions
+
+    with AnvilNode.for_project(project, AnvilOptions(state_file=path)) as node:
+        node.url                  # http://127.0.0.1:<free port>
+        node.restart()            # stop (state dumped) and start again from the state file
+
+The node's output goes to ``.pkr-pilot/logs/anvil-<port>.log`` (or nowhere with
+``log_dir=None``), with anvil's *Private Keys* and *Wallet* banner sections left
+out: those are the public test keys, but pkr-pilot writes no key material. The
+last lines are kept in memory so a failed start raises :class:`NodeStartError`
+with what anvil said.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import weakref
+from collections import deque
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any
+
+from ..accounts import DEV_ACCOUNT_COUNT, DEV_BALANCE_WEI, DEV_DERIVATION_PATH, DEV_MNEMONIC
+from ..errors import ChainError, NodeStartError, ToolchainError
+
+if TYPE_CHECKING:
+    from ..config import Project
+
+__all__ = [
+    "DEFAULT_CHAIN_ID",
+    "AnvilNode",
+    "AnvilOptions",
+    "anvil_package_name",
+    "find_anvil",
+    "free_port",
+]
+
+DEFAULT_CHAIN_ID = 31337
+#: Seconds to wait for a started anvil to answer eth_chainId.
+START_TIMEOUT = 10.0
+#: Seconds to wait after SIGINT (anvil dumps its state) before terminating harder.
+STOP_TIMEOUT = 10.0
+
+_PORT_IN_USE = "Address already in use"
+_KEY_LINE = re.compile(r"\(\d+\) 0x[0-9a-fA-F]{64}")
+_SECRET_SECTIONS = ("Private Keys", "Wallet")
+
+
+# --------------------------------------------------------------------------- binary
+
+
+def anvil_package_name(system: str | None = None, machine: str | None = None) -> str:
+    """The npm platform package holding anvil for this machine, e.g. ``anvil-linux-amd64``."""
+    system = (system or sys.platform).lower()
+    machine = (machine or platform.machine()).lower()
+    os_name = "darwin" if system.startswith("darwin") else "win32" if system.startswith("win") else "linux"
+    arch = "arm64" if machine in ("arm64", "aarch64") else "amd64"
+    return f"anvil-{os_name}-{arch}"
+
+
+def find_anvil(node_modules: Path | None, *, path_env: str | None = None) -> Path:
+    """``node_modules/@foundry-rs/anvil-<os>-<arch>/bin/anvil``, else ``anvil`` on PATH.
+
+    Raises:
+        ToolchainError: neither exists (run ``make setup`` / ``npm ci``).
+    """
+    exe = "anvil.exe" if sys.platform.startswith("win") else "anvil"
+    looked: list[str] = []
+    if node_modules is not None:
+        candidate = node_modules / "@foundry-rs" / anvil_package_name() / "bin" / exe
+        looked.append(str(candidate))
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    on_path = shutil.which(exe, path=path_env)
+    if on_path:
+        return Path(on_path)
+    looked.append("anvil on PATH")
+    raise ToolchainError(
+        f"anvil not found (looked for {' and '.join(looked)})",
+        hint="run `make setup` (or `npm ci`) to install @foundry-rs/anvil",
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on ``host`` right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class AnvilOptions:
+    """How to run anvil. Defaults: chain 31337, Cancun, the ten funded dev accounts, automine."""
+
+    chain_id: int = DEFAULT_CHAIN_ID
+    #: ``--hardfork``; take it from ``CompilerSettings.hardfork`` (the EVM version).
+    hardfork: str = "cancun"
+    host: str = "127.0.0.1"
+    #: None: a free port chosen at start (kept across restarts).
+    port: int | None = None
+    #: Dev accounts to fund (10,000 ETH each) from the public test mnemonic.
+    accounts: int = DEV_ACCOUNT_COUNT
+    #: ``--state FILE``: load it if it exists, dump to it on exit.
+    state_file: Path | None = None
+    #: ``--state-interval N``: also dump every N seconds (survives a hard kill).
+    state_interval: int | None = None
+    #: Interval mining every N seconds (no automine).
+    block_time: int | None = None
+    #: Mine only when asked (``evm_mine``).
+    no_mining: bool = False
+    #: Anything else to pass to anvil, verbatim.
+    extra_args: tuple[str, ...] = ()
+
+    def command(self, binary: Path, port: int) -> list[str]:
+        """The anvil command line for ``port``."""
+        args = [
+            str(binary),
+            "--host", self.host,
+            "--port", str(port),
+            "--chain-id", str(self.chain_id),
+            "--hardfork", self.hardfork,
+            "--mnemonic", DEV_MNEMONIC,
+            "--derivation-path", f"{DEV_DERIVATION_PATH}/",
+            "--accounts", str(self.accounts),
+            "--balance", str(DEV_BALANCE_WEI // 10**18),
+            "--color", "never",
+        ]  # fmt: skip
+        if self.state_file is not None:
+            args += ["--state", str(self.state_file)]
+        if self.state_interval is not None:
+            args += ["--state-interval", str(self.state_interval)]
+        if self.block_time is not None:
+            args += ["--block-time", str(self.block_time)]
+        if self.no_mining:
+            args.append("--no-mining")
+        args += list(self.extra_args)
+        return args
+
+
+# --------------------------------------------------------------------------- node
+
+
+class AnvilNode:
+    """One anvil process, started and stopped by pkr-pilot.
+
+    Use it as a context manager (stopped on exit, on an exception and on Ctrl-C),
+    or call :meth:`start` / :meth:`stop`. A node that is never stopped is killed
+    when the interpreter exits.
+    """
+
+    def __init__(
+        self,
+        binary: Path,
+        options: AnvilOptions | None = None,
+        *,
+        log_dir: Path | None = None,
+        start_timeout: float = START_TIMEOUT,
+    ) -> None:
+        self.binary = binary
+        self.options = options or AnvilOptions()
+        self.log_dir = log_dir
+        self.start_timeout = start_timeout
+        self._port: int | None = self.options.port
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._pump: _OutputPump | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+        #: Seconds the last start took from spawn to the first eth_chainId answer.
+        self.last_start_seconds: float | None = None
+
+    @classmethod
+    def for_project(
+        cls,
+        project: Project,
+        options: AnvilOptions | None = None,
+        *,
+        log: bool = True,
+        start_timeout: float = START_TIMEOUT,
+    ) -> AnvilNode:
+        """A node with the project's anvil binary, its EVM version as hardfork, logs in ``.pkr-pilot/logs``."""
+        options = replace(options or AnvilOptions(), hardfork=project.compiler.hardfork)
+        return cls(
+            find_anvil(project.paths.node_modules),
+            options,
+            log_dir=project.paths.state / "logs" if log else None,
+            start_timeout=start_timeout,
+        )
+
+    # ------------------------------------------------------------------ facts
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise ChainError("the anvil node has not been started yet", hint="call start() first")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        host = self.options.host
+        if host in ("0.0.0.0", ""):  # noqa: S104 - a client address for a wildcard bind
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def log_file(self) -> Path | None:
+        if self.log_dir is None or self._port is None:
+            return None
+        return self.log_dir / f"anvil-{self._port}.log"
+
+    def output_tail(self, lines: int = 20) -> list[str]:
+        """The last lines anvil printed (key sections left out)."""
+        if self._pump is None:
+            return []
+        return list(self._pump.tail)[-lines:]
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        where = self.url if self._port is not None else "no port yet"
+        return f"AnvilNode({where}, chain_id={self.options.chain_id}, {state})"
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> AnvilNode:
+        """Spawn anvil and wait until it answers ``eth_chainId`` (at most ``start_timeout`` s).
+
+        With no fixed port, a free one is picked (and a lost race for it retried).
+
+        Raises:
+            NodeStartError: anvil exited or did not answer; the message carries its last words.
+            ToolchainError: the binary cannot be executed.
+        """
+        if self.running:
+            return self
+        attempts = 3 if self._port is None else 1
+        for attempt in range(attempts):
+            if self._port is None or (attempt and self.options.port is None):
+                self._port = free_port(self.options.host)
+            try:
+                self._spawn_and_wait()
+                return self
+            except NodeStartError as exc:
+                if attempt + 1 < attempts and _PORT_IN_USE in str(exc):
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
+        """Stop gracefully: SIGINT (anvil dumps ``--state``), then SIGTERM, then SIGKILL.
+
+        Returns anvil's exit code (None when it was not running).
+        """
+        proc = self._proc
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            _interrupt(proc)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        self._reap()
+        return proc.returncode
+
+    def kill(self) -> None:
+        """Kill at once with SIGKILL: no state dump (a crash, for drills)."""
+        proc = self._proc
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        self._reap()
+
+    def restart(self, timeout: float = STOP_TIMEOUT) -> AnvilNode:
+        """Stop (dumping the state file) and start again on the same port."""
+        self.stop(timeout)
+        return self.start()
+
+    def wait(self) -> int:
+        """Block until anvil exits by itself (e.g. Ctrl-C in the terminal); its exit code."""
+        if self._proc is None:
+            raise ChainError("the anvil node is not running")
+        return self._proc.wait()
+
+    def __enter__(self) -> AnvilNode:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ JSON-RPC
+
+    def rpc(self, method: str, params: list[Any] | tuple[Any, ...] = (), *, timeout: float = 5.0) -> Any:
+        """One JSON-RPC call over plain HTTP (no web3 import); the ``result``.
+
+        Raises:
+            ChainError: the node is unreachable or answered with an error.
+        """
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
+        request = urllib.request.Request(  # noqa: S310 - always http:// to our own node
+            self.url, data=body.encode(), headers={"Content-Type": "application/json"}
+        )
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                answer = json.loads(response.read())
+        except (OSError, ValueError) as exc:
+            raise ChainError(f"anvil at {self.url} did not answer {method}: {exc}") from None
+        if "error" in answer:
+            message = answer["error"].get("message", answer["error"])
+            raise ChainError(f"anvil at {self.url}: {method} failed: {message}")
+        return answer.get("result")
+
+    # ------------------------------------------------------------------ internals
+
+    def _spawn_and_wait(self) -> None:
+        command = self.options.command(self.binary, self.port)
+        log_file = self.log_file
+        if log_file is not None:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+        if self.options.state_file is not None:
+            self.options.state_file.parent.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        try:
+            proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+        except OSError as exc:
+            raise ToolchainError(
+                f"cannot run anvil ({self.binary}): {exc.strerror or exc}",
+                hint="run `make setup` (or `npm ci`) to reinstall @foundry-rs/anvil",
+            ) from None
+        assert proc.stdout is not None
+        pump = _OutputPump(proc.stdout, log_file, header=_log_header(command))
+        pump.start()
+        self._proc, self._pump = proc, pump
+        self._finalizer = weakref.finalize(self, _kill_quietly, proc)
+        try:
+            self._wait_ready(proc, pump, started)
+        except BaseException:
+            self.kill()
+            raise
+
+    def _wait_ready(self, proc: subprocess.Popen[bytes], pump: _OutputPump, started: float) -> None:
+        deadline = started + self.start_timeout
+        silenced = any(flag in self.options.extra_args for flag in ("--silent", "-q", "--quiet"))
+        while not silenced and not pump.listening.wait(0.02):
+            if proc.poll() is not None:
+                pump.join(2)
+                raise self._start_error(f"anvil exited with code {proc.returncode}")
+            if time.perf_counter() > deadline:
+                raise self._start_error(f"anvil did not listen within {self.start_timeout:g} s")
+        while True:
+            try:
+                answer = self.rpc("eth_chainId", timeout=1.0)
+            except ChainError:
+                if proc.poll() is not None:
+                    pump.join(2)
+                    raise self._start_error(f"anvil exited with code {proc.returncode}") from None
+                if time.perf_counter() > deadline:
+                    raise self._start_error(
+                        f"anvil did not answer eth_chainId within {self.start_timeout:g} s"
+                    ) from None
+                time.sleep(0.02)
+                continue
+            break
+        if int(answer, 16) != self.options.chain_id:
+            raise self._start_error(
+                f"something else answers on port {self.port} (chain id {int(answer, 16)})"
+            )
+        self.last_start_seconds = time.perf_counter() - started
+
+    def _start_error(self, what: str) -> NodeStartError:
+        said = [line.strip() for line in self.output_tail(6) if line.strip()]
+        errors = [line for line in said if re.match(r"(?i)(error|fatal|thread .* panicked)", line)]
+        detail = " | ".join(errors or said[-3:]) or "no output"
+        where = f"see {self.log_file}" if self.log_file else "run anvil by hand to see more"
+        hint = where
+        if _PORT_IN_USE in detail:
+            hint = f"port {self.port} is taken: stop what runs there or choose another --port; {where}"
+        error = NodeStartError(f"{what}: {detail}", hint=hint)
+        error.output_tail = self.output_tail(40)  # type: ignore[attr-defined]
+        return error
+
+    def _reap(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
+        if self._pump is not None:
+            self._pump.join(2)
+        proc = self._proc
+        if proc is not None and proc.stdout is not None:
+            proc.stdout.close()
+        self._proc = None
+
+
+def _interrupt(proc: subprocess.Popen[bytes]) -> None:
+    if os.name == "posix":
+        proc.send_signal(signal.SIGINT)  # anvil's graceful shutdown: dumps --state
+    else:  # pragma: no cover - no SIGINT to a child on Windows
+        proc.terminate()
+
+
+def _kill_quietly(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(OSError):
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _log_header(command: list[str]) -> str:
+    shown = " ".join(
+        "'<public test mnemonic>'" if part == DEV_MNEMONIC else part for part in command
+    )
+    return f"--- pkr-pilot started anvil {time.strftime('%Y-%m-%d %H:%M:%S')}: {shown}"
+
+
+class _OutputPump(threading.Thread):
+    """Copies anvil's output to the log file without the key sections; keeps a tail."""
+
+    def __init__(self, stream: IO[bytes], log_file: Path | None, *, header: str) -> None:
+        super().__init__(name="anvil-output", daemon=True)
+        self._stream = stream
+        self._log_file = log_file
+        self._header = header
+        self.tail: deque[str] = deque(maxlen=60)
+        self.listening = threading.Event()
+
+    def run(self) -> None:
+        log = self._log_file.open("a", encoding="utf-8") if self._log_file is not None else None
+        try:
+            if log is not None:
+                log.write(self._header + "\n")
+            skipping = False
+            for raw in iter(self._stream.readline, b""):
+                line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+                text = line.strip()
+                if text in _SECRET_SECTIONS:
+                    skipping = True
+                    line = f"({text}: left out by pkr-pilot)"
+                elif skipping:
+                    if not text or set(text) == {"="} or _KEY_LINE.fullmatch(text):
+                        continue
+                    if text.startswith(("Mnemonic:", "Derivation path:")):
+                        continue
+                    skipping = False
+                if text.startswith("Listening on"):
+                    self.listening.set()
+                self.tail.append(line)
+                if log is not None:
+                    log.write(line + "\n")
+                    log.flush()
+        except (OSError, ValueError):  # the pipe was closed under us
+            pass
+        finally:
+            if log is not None:
+                log.close()

@@ -1,0 +1,382 @@
+"""The chain handle and :func:`connect`: one ``Web3`` per network, checked against its chain id."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+from ..config import DEV_CHAIN_IDS, NetworkConfig
+from ..errors import ChainError, ChainIdMismatch, ConfigError, UserInputError
+from .anvil import AnvilNode, AnvilOptions
+
+if TYPE_CHECKING:
+    from eth_tester import EthereumTester
+    from web3 import Web3
+
+    from ..config import Project
+
+__all__ = ["REQUEST_TIMEOUT", "Chain", "ChainKind", "SnapshotId", "connect"]
+
+ChainKind = Literal["anvil", "memory", "rpc"]
+#: An ``evm_snapshot`` id (anvil: a hex string) or an eth-tester snapshot id.
+SnapshotId = Any
+#: Seconds one JSON-RPC request may take before it fails.
+REQUEST_TIMEOUT = 30.0
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1", "0.0.0.0")  # noqa: S104 - compared, not bound
+
+
+@dataclass(frozen=True, eq=False)
+class Chain:
+    """A connected chain: its ``Web3``, the network it stands for, and dev-chain controls.
+
+    ``kind`` says what is behind ``w3``: a managed ``anvil`` (``node`` is its process),
+    the in-process ``memory`` chain (``tester`` is its eth-tester), or any ``rpc`` URL.
+    The controls (snapshots, mining, time, state dumps) work on dev chain ids only
+    (31337, 1337) and need anvil or the memory backend behind them.
+    """
+
+    w3: Web3
+    network: NetworkConfig
+    chain_id: int
+    kind: ChainKind
+    node: AnvilNode | None = None
+    tester: EthereumTester | None = field(default=None, repr=False)
+
+    @property
+    def is_dev(self) -> bool:
+        """True for the local dev chain ids (31337, 1337), where dev keys and controls work."""
+        return self.chain_id in DEV_CHAIN_IDS
+
+    @property
+    def url(self) -> str | None:
+        """The JSON-RPC URL (None for the in-process memory chain)."""
+        if self.node is not None:
+            return self.node.url
+        return self.network.url
+
+    def __repr__(self) -> str:
+        where = self.url or "in-process"
+        return f"Chain({self.network.name!r}, {self.kind}, chain_id={self.chain_id}, {where})"
+
+    # ------------------------------------------------------------------ raw JSON-RPC
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        """One raw JSON-RPC call (no result formatting); raises :class:`ChainError` on an error answer."""
+        response = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+        if "error" in response:
+            error = response["error"]
+            message = error.get("message", error) if isinstance(error, dict) else error
+            raise ChainError(
+                f"{self.network.name}: {method} failed: {message}",
+                hint="dev controls need anvil (`pkr-pilot node`) or the memory backend",
+            )
+        return response.get("result")
+
+    # ------------------------------------------------------------------ snapshots
+
+    def take_snapshot(self) -> SnapshotId:
+        """Record the chain state now; :meth:`revert_to` comes back to it."""
+        self._require_dev("snapshots")
+        if self.tester is not None:
+            return self.tester.take_snapshot()
+        return self.rpc("evm_snapshot")
+
+    def revert_to(self, snapshot: SnapshotId) -> None:
+        """Return to ``snapshot`` (anvil forgets it and every later one)."""
+        self._require_dev("snapshots")
+        if self.tester is not None:
+            self.tester.revert_to_snapshot(snapshot)
+            return
+        if self.rpc("evm_revert", snapshot) is not True:
+            raise ChainError(f"{self.network.name}: snapshot {snapshot} is unknown (already reverted?)")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[SnapshotId]:
+        """Run a block of code and undo its effect on the chain afterwards (even on error).
+
+        ::
+
+            with chain.snapshot():
+                token.mint(...)     # gone after the block
+        """
+        snapshot_id = self.take_snapshot()
+        try:
+            yield snapshot_id
+        finally:
+            self.revert_to(snapshot_id)
+
+    # ------------------------------------------------------------------ blocks and time
+
+    def mine(self, blocks: int = 1) -> None:
+        """Mine ``blocks`` blocks now (pending transactions go into the first)."""
+        self._require_dev("mining on demand")
+        if blocks < 1:
+            raise UserInputError(f"blocks must be at least 1, got {blocks}")
+        if self.tester is not None:
+            self.tester.mine_blocks(blocks)
+        else:
+            self.rpc("anvil_mine", hex(blocks), hex(1))  # one second apart, as py-evm
+
+    def latest_timestamp(self) -> int:
+        """Timestamp of the latest block."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def set_next_timestamp(self, timestamp: int) -> None:
+        """Give the next mined block this timestamp (later than the latest block's)."""
+        self._require_dev("time travel")
+        latest = self.latest_timestamp()
+        if timestamp <= latest:
+            raise UserInputError(
+                f"timestamp {timestamp} is not after the latest block's ({latest})",
+                hint="blocks move forward in time only",
+            )
+        if self.tester is not None:
+            self.tester.backend.set_pending_timestamp(timestamp)
+        else:
+            self.rpc("evm_setNextBlockTimestamp", hex(timestamp))
+
+    def increase_time(self, seconds: int) -> int:
+        """Mine one block ``seconds`` after the latest one; its timestamp.
+
+        The same on both dev backends: afterwards ``latest_timestamp()`` is the old one
+        plus ``seconds``, and later blocks keep moving forward from there.
+        """
+        if seconds < 1:
+            raise UserInputError(f"seconds must be at least 1, got {seconds}")
+        target = self.latest_timestamp() + seconds
+        self.set_next_timestamp(target)
+        self.mine(1)
+        return target
+
+    # ------------------------------------------------------------------ state dumps (anvil)
+
+    def dump_state(self) -> bytes:
+        """anvil's whole chain state (``anvil_dumpState``) as gzipped JSON."""
+        self._require_anvil_state("dump_state")
+        raw = self.rpc("anvil_dumpState")
+        return bytes.fromhex(str(raw).removeprefix("0x"))
+
+    def load_state(self, data: bytes) -> None:
+        """Merge a dump into the running chain (``anvil_loadState``: accounts, code and storage
+        in the dump overwrite the live ones). For an exact copy of a saved chain, start a node
+        from the file instead: ``AnvilNode(..., AnvilOptions(state_file=path))`` or
+        ``pkr-pilot node --state path``."""
+        self._require_anvil_state("load_state")
+        if data[:2] != b"\x1f\x8b":
+            data = gzip.compress(data)
+        if self.rpc("anvil_loadState", "0x" + data.hex()) is not True:
+            raise ChainError(f"{self.network.name}: anvil refused the state dump")
+
+    def save_state(self, path: Path) -> Path:
+        """Write the state as JSON (the format of ``anvil --state``), atomically; the path."""
+        data = gzip.decompress(self.dump_state())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        return path
+
+    def restore_state(self, path: Path) -> None:
+        """:meth:`load_state` from a file written by :meth:`save_state` or ``anvil --state``."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read state file {path}: {exc.strerror or exc}") from None
+        self.load_state(data)
+
+    # ------------------------------------------------------------------ guards
+
+    def _require_dev(self, what: str) -> None:
+        if not self.is_dev:
+            raise ChainError(
+                f"{what} only work on a local dev chain; {self.network.name} has chain id {self.chain_id}",
+                hint="use --network local, memory or localhost",
+            )
+
+    def _require_anvil_state(self, what: str) -> None:
+        self._require_dev(what)
+        if self.tester is not None:
+            raise ChainError(
+                f"{what} needs anvil; the memory backend keeps its state in-process only",
+                hint="use --network local or localhost (`pkr-pilot node`)",
+            )
+
+
+# --------------------------------------------------------------------------- connect
+
+
+@contextmanager
+def connect(
+    project: Project,
+    network: NetworkConfig | str,
+    *,
+    state_file: Path | None = None,
+    request_timeout: float = REQUEST_TIMEOUT,
+    log: bool = True,
+) -> Iterator[Chain]:
+    """Connect to ``network`` (a name from ``pkr-pilot.toml``, a URL, or a config) for a block.
+
+    * ``anvil``: start a managed anvil on a free port (its EVM version from the compiler
+      settings; ``state_file`` to load and dump state), stop it afterwards;
+    * ``memory``: a fresh in-process py-evm chain;
+    * ``rpc``: HTTP(S) or WS(S) JSON-RPC to ``network.url``.
+
+    Then read ``eth_chainId`` and refuse a chain other than ``network.chain_id``.
+
+    Raises:
+        ChainError: the node is unreachable or does not speak JSON-RPC.
+        ChainIdMismatch: the chain id differs from the configured one.
+        NodeStartError, ToolchainError: the managed anvil cannot start.
+    """
+    net = project.network(network) if isinstance(network, str) else network
+    if net.backend == "memory":
+        if net.block_time is not None:
+            raise ConfigError(
+                f"[networks.{net.name}]: block_time needs the anvil backend",
+                hint="use no_mining = true and Chain.mine() on the memory backend",
+            )
+        from .memory import MEMORY_CHAIN_ID, memory_web3
+
+        w3, tester = memory_web3(net.chain_id or MEMORY_CHAIN_ID, auto_mine=not net.no_mining)
+        yield _checked(Chain(w3, net, _read_chain_id(w3, net, "memory"), "memory", tester=tester))
+        return
+    if net.backend == "anvil":
+        options = AnvilOptions(
+            chain_id=net.chain_id or AnvilOptions.chain_id,
+            block_time=net.block_time,
+            no_mining=net.no_mining,
+            state_file=state_file,
+        )
+        with AnvilNode.for_project(project, options, log=log) as node:
+            w3 = _web3_for_url(node.url, request_timeout)
+            yield _checked(Chain(w3, net, _read_chain_id(w3, net, node.url), "anvil", node=node))
+        return
+    if not net.url:
+        raise ConfigError(f"[networks.{net.name}] has no url")
+    w3 = _web3_for_url(net.url, request_timeout)
+    chain = _checked(Chain(w3, net, _read_chain_id(w3, net, net.url), "rpc"))
+    _adapt_to_poa(chain)
+    try:
+        yield chain
+    finally:
+        _close_provider(w3)
+
+
+def _checked(chain: Chain) -> Chain:
+    expected = chain.network.chain_id
+    if expected is not None and expected != chain.chain_id:
+        raise ChainIdMismatch(expected, chain.chain_id, where=f"network {chain.network.name!r}")
+    return chain
+
+
+def _web3_for_url(url: str, timeout: float) -> Web3:
+    from web3 import Web3
+
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("http", "https"):
+        from web3 import HTTPProvider
+
+        return Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}))
+    if scheme in ("ws", "wss"):
+        from web3 import LegacyWebSocketProvider
+
+        return Web3(LegacyWebSocketProvider(url, websocket_timeout=max(1, int(timeout))))
+    raise ConfigError(f"unsupported URL {url!r}", hint="use http://, https://, ws:// or wss://")
+
+
+def _read_chain_id(w3: Web3, net: NetworkConfig, where: str) -> int:
+    """eth_chainId, failing fast and in one line when nothing (or not a node) answers."""
+    from requests.exceptions import RequestException
+    from web3.exceptions import Web3Exception
+
+    provider = w3.provider
+    saved = getattr(provider, "_exception_retry_configuration", None)
+    if hasattr(provider, "exception_retry_configuration"):
+        provider.exception_retry_configuration = None  # no retries: answer or fail now
+    try:
+        response = provider.make_request("eth_chainId", [])  # type: ignore[arg-type]
+    except (OSError, RequestException, TimeoutError) as exc:
+        raise _unreachable(where, _reason(exc)) from None
+    except (Web3Exception, ValueError) as exc:
+        raise ChainError(
+            f"{where} did not answer eth_chainId like an Ethereum JSON-RPC node: {_reason(exc)}",
+            hint="check the URL of network " + repr(net.name),
+        ) from None
+    finally:
+        if hasattr(provider, "exception_retry_configuration"):
+            provider.exception_retry_configuration = saved
+    result = response.get("result") if isinstance(response, dict) else None
+    if result is None:
+        detail = response.get("error") if isinstance(response, dict) else response
+        raise ChainError(f"{where} answered eth_chainId with {detail!r}", hint="is this an Ethereum node?")
+    return int(result, 16) if isinstance(result, str) else int(result)
+
+
+def _unreachable(url: str, reason: str) -> ChainError:
+    host = urlsplit(url).hostname or ""
+    if host in _LOOPBACK:
+        hint = "start it with `pkr-pilot node` (or use --network local for a throw-away node)"
+    else:
+        hint = "check the URL, your network access and that the node is running"
+    return ChainError(f"cannot reach the node at {url} ({reason})", hint=hint)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    errno = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
+    if errno:
+        return errno.group(1).strip()
+    if "timed out" in text.lower() or isinstance(exc, TimeoutError):
+        return "timed out"
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first if len(first) <= 160 else first[:157] + "..."
+
+
+def _adapt_to_poa(chain: Chain) -> None:
+    """Besu/Geth clique/QBFT blocks carry > 32 bytes of extraData: read them as POA blocks."""
+    try:
+        block = chain.rpc("eth_getBlockByNumber", "latest", False)
+    except ChainError:
+        return
+    extra = block.get("extraData", "0x") if isinstance(block, dict) else "0x"
+    if isinstance(extra, str) and len(extra) > 2 + 64:
+        from web3.middleware import ExtraDataToPOAMiddleware
+
+        chain.w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+
+
+def _close_provider(w3: Web3) -> None:
+    """Close a websocket connection; HTTP sessions are pooled by web3 itself."""
+    from web3 import LegacyWebSocketProvider
+
+    provider = w3.provider
+    if not isinstance(provider, LegacyWebSocketProvider):
+        return
+    ws = provider.conn.ws
+    loop = LegacyWebSocketProvider._loop
+    if ws is None or loop is None:
+        return
+    import asyncio
+
+    from websockets.exceptions import WebSocketException
+
+    with contextlib.suppress(OSError, TimeoutError, WebSocketException):
+        asyncio.run_coroutine_threadsafe(ws.close(), loop).result(timeout=5)
+    provider.conn.ws = None
