@@ -20,16 +20,17 @@ chain whose state matters.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
+from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.types import TxReceipt
 
 from .decode import ErrorDecoder, revert_data_from_exception
 from .errors import ConfigError, TransactionFailed
@@ -38,9 +39,13 @@ __all__ = [
     "EXTRA_SCENARIOS",
     "GAS_BUDGETS",
     "BenchAccounts",
+    "Transact",
     "over_budget",
     "run_gas_scenarios",
 ]
+
+#: Sends one prepared contract call from ``sender`` and returns the mined receipt.
+Transact = Callable[[ContractFunction, str], TxReceipt]
 
 #: Receipt gasUsed budgets through the proxy, cold slots (issue 3). Keys are spec names.
 GAS_BUDGETS: Mapping[str, int] = MappingProxyType(
@@ -120,8 +125,18 @@ class BenchAccounts:
             )
 
 
-def run_gas_scenarios(w3: Web3, token: Contract, accounts: BenchAccounts) -> dict[str, int]:
+def run_gas_scenarios(
+    w3: Web3,
+    token: Contract,
+    accounts: BenchAccounts,
+    *,
+    transact: Transact | None = None,
+) -> dict[str, int]:
     """Run every budget scenario (plus the limits-on extras when ``accounts.kyc`` is set).
+
+    ``transact`` sends one prepared call from an address and returns its receipt; the default
+    sends from node-unlocked accounts (``fn.transact``) and waits. Pass your own to sign locally.
+    Every call is simulated first either way.
 
     Returns ``{operation: gasUsed}`` with every key of :data:`GAS_BUDGETS`, in that order,
     followed by the keys of :data:`EXTRA_SCENARIOS` that were measured.
@@ -129,7 +144,7 @@ def run_gas_scenarios(w3: Web3, token: Contract, accounts: BenchAccounts) -> dic
     Raises :class:`~pkr_pilot.errors.ContractRevert` (decoded) when a setup or scenario call
     would revert, and :class:`~pkr_pilot.errors.TransactionFailed` when a mined one did.
     """
-    bench = _Bench(w3, token)
+    bench = _Bench(w3, token, transact or _unlocked_transact(w3))
     a = accounts
     t = token.functions
     fresh_recipient = _derived_address("pkr-pilot gas bench: fresh recipient")
@@ -225,26 +240,34 @@ def _controls_on(bench: _Bench, token: Contract, a: BenchAccounts, kyc: str) -> 
     return gas
 
 
-class _Bench:
-    """Sends from unlocked accounts: simulate first (decoded revert), then send and check status."""
+def _unlocked_transact(w3: Web3) -> Transact:
+    def transact(fn: ContractFunction, sender: str) -> TxReceipt:
+        tx_hash = fn.transact({"from": sender, "gas": _GAS_LIMIT})
+        return w3.eth.wait_for_transaction_receipt(tx_hash)
 
-    def __init__(self, w3: Web3, token: Contract) -> None:
+    return transact
+
+
+class _Bench:
+    """Simulates each call (decoded revert), sends it through ``transact``, checks the status."""
+
+    def __init__(self, w3: Web3, token: Contract, transact: Transact) -> None:
         self._w3 = w3
+        self._transact = transact
         self._decoder = ErrorDecoder([token.abi])
 
-    def measure(self, action: str, fn: Any, sender: str) -> int:
+    def measure(self, action: str, fn: ContractFunction, sender: str) -> int:
         return int(self.send(action, fn, sender)["gasUsed"])
 
-    def send(self, action: str, fn: Any, sender: str) -> Mapping[str, Any]:
-        tx = {"from": sender, "gas": _GAS_LIMIT}
+    def send(self, action: str, fn: ContractFunction, sender: str) -> TxReceipt:
         try:
-            fn.call(tx)
+            fn.call({"from": sender, "gas": _GAS_LIMIT})
         except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
             data = revert_data_from_exception(exc) or b""
             raise self._decoder.decode(data, action=f"gas bench {action}") from exc
-        tx_hash = fn.transact(tx)
-        receipt = self._w3.eth.wait_for_transaction_receipt(tx_hash)
+        receipt = self._transact(fn, sender)
         if receipt["status"] != 1:
+            tx_hash = Web3.to_hex(receipt["transactionHash"])
             raise TransactionFailed("UnknownError", {"tx": tx_hash}, action=f"gas bench {action}")
         return receipt
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from web3.contract.contract import ContractFunction
+from web3.types import TxReceipt
 
+from pkr_pilot.errors import ConfigError
 from pkr_pilot.gasbench import EXTRA_SCENARIOS, GAS_BUDGETS, over_budget, run_gas_scenarios
 
 try:
@@ -58,6 +61,36 @@ def test_transfer_costs_more_with_limits_on_than_off(gas: dict[str, int]) -> Non
     # Limits on reads two tier-limit words and rewrites the sender's outflow word.
     assert gas["transfer"] < gas["transfer_limits_on"] < gas["transfer_limits_on_first_outflow"]
     assert gas["transfer"] < gas["transfer_allowlist_on"]
+
+
+def test_bench_sends_through_a_custom_transact_and_measures_the_same(
+    stack: GasStack, gas: dict[str, int]
+) -> None:
+    # A second, fresh deployment on the same node; every call goes through the seam.
+    fresh = deploy_gas_stack(stack.w3)
+    sent: list[tuple[str, str]] = []
+
+    def transact(fn: ContractFunction, sender: str) -> TxReceipt:
+        sent.append((fn.fn_name, sender))
+        tx_hash = fn.transact({"from": sender, "gas": 1_000_000})
+        return fresh.w3.eth.wait_for_transaction_receipt(tx_hash)
+
+    again = run_gas_scenarios(fresh.w3, fresh.token, fresh.accounts, transact=transact)
+    assert again == gas
+    assert ("transfer", fresh.accounts.sender) in sent
+    assert ("freeze", fresh.accounts.freezer) in sent
+
+
+def test_bench_refuses_a_chain_with_controls_switched_on(stack: GasStack) -> None:
+    fresh = deploy_gas_stack(stack.w3)
+    admin = fresh.accounts.admin
+    t = fresh.token.functions
+    receipt = fresh.w3.eth.wait_for_transaction_receipt(
+        t.setLimitsMode(True, b"\x01" * 32).transact({"from": admin})
+    )
+    assert receipt["status"] == 1
+    with pytest.raises(ConfigError, match="tier limits or allowlist mode is on"):
+        run_gas_scenarios(fresh.w3, fresh.token, fresh.accounts)
 
 
 def test_bench_leaves_the_controls_switched_off(stack: GasStack, gas: dict[str, int]) -> None:
