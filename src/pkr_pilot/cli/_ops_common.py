@@ -1,0 +1,262 @@
+"""Plumbing shared by the operations commands: common options, opening an operator, rendering.
+
+Every operations command is thin: parse its arguments, open an :class:`~pkr_pilot.ops.Operator`
+(chain, deployment records, signer, journal) with :func:`operator_session`, call one function of
+:mod:`pkr_pilot.ops`, and render the :class:`~pkr_pilot.ops.OperationResult` with :func:`render`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from ._context import CliContext, read_password
+
+if TYPE_CHECKING:
+    from ..config import NetworkConfig, Project
+    from ..contracts import Stack
+    from ..ops import OperationResult, Operator, Preview, RunOptions
+
+__all__ = [
+    "OpArgs",
+    "json_option",
+    "money",
+    "network_option",
+    "op_options",
+    "operator_session",
+    "render",
+    "render_json",
+    "stack_session",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def network_option(f: F) -> F:
+    return click.option(
+        "--network",
+        "network_name",
+        required=True,
+        envvar="PKR_PILOT_NETWORK",
+        help="Network name from pkr-pilot.toml, or a JSON-RPC URL (env PKR_PILOT_NETWORK).",
+    )(f)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON only.")(f)
+
+
+def op_options(*, ref: bool = True, ref_help: str | None = None) -> Callable[[F], F]:
+    """The options every state-changing command takes."""
+
+    def decorate(f: F) -> F:
+        options = [
+            network_option,
+            click.option(
+                "--account",
+                "account_spec",
+                help="Signer: keystore NAME / keystore:NAME, or dev:N on a local dev chain "
+                "(default: the network's accounts table for this action's role, else accounts.default).",
+            ),
+            click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation."),
+            click.option("--dry-run", is_flag=True, help="Simulate and show the outcome; send nothing."),
+            json_option,
+            click.option(
+                "--idempotency-key",
+                help="Key that makes a re-run safe (default: the ref). A new key deliberately repeats an "
+                "operation (never a mint of the same ref).",
+            ),
+            click.option(
+                "--replace",
+                is_flag=True,
+                help="Speed up this operation's stuck transaction (same nonce, higher fees).",
+            ),
+        ]
+        if ref:
+            options.append(
+                click.option(
+                    "--ref",
+                    required=True,
+                    help=ref_help
+                    or "Reference: bank transfer id, case number or report hash (text <= 32 bytes, or 0x + 64 hex).",
+                )
+            )
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class OpArgs:
+    """The common options of one invocation."""
+
+    network_name: str
+    account_spec: str | None
+    yes: bool
+    dry_run: bool
+    as_json: bool
+    idempotency_key: str | None
+    replace: bool
+
+    @classmethod
+    def pop(cls, kwargs: dict[str, Any]) -> OpArgs:
+        """Take the common options out of a command's keyword arguments."""
+        return cls(
+            network_name=kwargs.pop("network_name"),
+            account_spec=kwargs.pop("account_spec"),
+            yes=kwargs.pop("yes"),
+            dry_run=kwargs.pop("dry_run"),
+            as_json=kwargs.pop("as_json"),
+            idempotency_key=kwargs.pop("idempotency_key"),
+            replace=kwargs.pop("replace"),
+        )
+
+    def run_options(self) -> RunOptions:
+        from ..ops import RunOptions
+
+        return RunOptions(
+            yes=self.yes, dry_run=self.dry_run, idempotency_key=self.idempotency_key, replace=self.replace
+        )
+
+
+@contextmanager
+def stack_session(cli: CliContext, network_name: str) -> Iterator[tuple[Project, NetworkConfig, Any, Stack]]:
+    """Connect to ``network_name`` and load its deployed stack (records must match the chain id)."""
+    from ..chain import connect
+    from ..contracts import Stack
+    from ..deploy import RecordStore
+    from ..errors import ChainIdMismatch, DeploymentError, UserInputError
+
+    project = cli.project()
+    network = project.network(network_name)
+    if network.backend in ("anvil", "memory"):
+        raise UserInputError(
+            f"network {network.name!r} is an ephemeral {network.backend} chain that lives only as long as one command",
+            hint="run `pkr-pilot node` and use --network localhost (or a JSON-RPC URL)",
+        )
+    folder = project.paths.network_deployments(network.deployments_name)
+    store = RecordStore(folder, network.deployments_name)
+    records = {r.name: r for r in store.records() if not r.name.endswith(("_Implementation", "_Proxy"))}
+    if "PilotRupee" not in records:
+        raise DeploymentError(
+            f"nothing is deployed in deployments/{network.deployments_name}",
+            hint=f"run `pkr-pilot deploy --network {network_name}` first",
+        )
+    with connect(project, network) as chain:
+        recorded = store.recorded_chain_id()
+        if recorded is not None and recorded != chain.chain_id:
+            raise ChainIdMismatch(recorded, chain.chain_id, where=f"deployments/{network.deployments_name}/.chainId")
+        yield project, network, chain, Stack.from_deployment(chain.w3, records)
+
+
+@contextmanager
+def operator_session(cli: CliContext, args: OpArgs, action: str) -> Iterator[Operator]:
+    """An Operator for ``action``: chain, stack, the signer for the action's role, the journal."""
+    from ..ops import ACTION_ROLES, Journal, Operator
+    from ..tx import Sender, TxPolicy
+
+    with stack_session(cli, args.network_name) as (project, network, chain, stack):
+        role = ACTION_ROLES.get(action, "default")
+        signer = _load_signer(project, network, chain.chain_id, args.account_spec, role)
+        sender = Sender(chain.w3, signer, decoder=stack.decoder, policy=TxPolicy.from_network(network))
+        journal = Journal.in_folder(project.paths.network_deployments(network.deployments_name))
+        yield Operator(
+            stack,
+            sender,
+            journal,
+            network=network.deployments_name,
+            confirm=None if args.yes else _confirm_prompt(network.name, chain.chain_id),
+            progress=lambda message: click.echo(message, err=True),
+        )
+
+
+def _load_signer(project: Project, network: NetworkConfig, chain_id: int, spec: str | None, role: str) -> Any:
+    from ..accounts import load_account
+    from ..errors import UserInputError
+
+    chosen = spec or network.accounts.get(role) or network.accounts.get("default")
+    if not chosen:
+        raise UserInputError(
+            f"no account to sign as {role}",
+            hint=f"pass --account keystore:NAME (or dev:N on a local dev chain), or set "
+            f"accounts.{role} or accounts.default in [networks.{network.name}]",
+        )
+
+    def ask(name: str) -> str:
+        return read_password(f"Password for keystore {name} ({role})")
+
+    return load_account(project, chosen, chain_id=chain_id, password=ask)
+
+
+def _confirm_prompt(network: str, chain_id: int) -> Callable[[Preview], bool]:
+    def confirm(preview: Preview) -> bool:
+        plan = preview.plan
+        click.echo(f"{plan.action} on {network} (chain id {chain_id}) from {preview.sender}", err=True)
+        width = max((len(k) for k in plan.display), default=0)
+        for key, value in plan.display.items():
+            click.echo(f"  {key:<{width}}  {value}", err=True)
+        if preview.replacing:
+            click.echo(f"  replaces stuck transaction {preview.replacing} with higher fees", err=True)
+        else:
+            gas = f", gas ≈ {preview.gas_estimate:,}" if preview.gas_estimate else ""
+            click.echo(f"simulation: ok{gas}" + (f", returns {preview.returns}" if preview.returns is not None else ""), err=True)
+        return click.confirm("Send?", default=False, err=True)
+
+    return confirm
+
+
+def render(
+    result: OperationResult, *, as_json: bool, network: str | None = None, stack: Stack | None = None
+) -> None:
+    """Print one operation's outcome: a short summary, or its JSON (call inside the session)."""
+    if as_json:
+        data = result.to_json()
+        if network is not None:
+            data["network"] = network
+        render_json(data)
+        return
+    shown = ", ".join(f"{k}={v}" for k, v in result.display.items())
+    head = {
+        "confirmed": "confirmed",
+        "already-done": "already done (nothing sent)",
+        "dry-run": "dry run (nothing sent)",
+    }.get(result.status, result.status)
+    click.echo(f"{head}: {result.action}({shown})")
+    if result.status == "dry-run":
+        gas = f" (gas ≈ {result.gas_estimate:,})" if result.gas_estimate else ""
+        click.echo(f"  simulation: ok{gas}")
+        for key, value in result.values.items():
+            click.echo(f"  {key}: {value}")
+        return
+    if result.tx_hash:
+        where = f" in block {result.block}" if result.block is not None else ""
+        nonce = f" (nonce {result.nonce})" if result.nonce is not None else ""
+        gas = f", gas used {result.gas_used:,}" if result.gas_used else ""
+        click.echo(f"  tx {result.tx_hash}{nonce}{where}{gas}")
+    for key, value in result.values.items():
+        click.echo(f"  {key.replace('_', ' ')}: {value}")
+    if result.supply_after is not None:
+        click.echo(f"  total supply after: {money(result.supply_after, stack)}")
+    if result.note:
+        click.echo(f"  note: {result.note}")
+
+
+def money(units: int, stack: Stack | None) -> str:
+    """``1,250.50 PKRP`` with the token's decimals (base units when no stack is at hand)."""
+    from ..amounts import format_amount
+
+    if stack is None:
+        return f"{units:,} base units"
+    token = stack.token
+    return f"{format_amount(units, decimals=token.decimals)} {token.symbol}"
+
+
+def render_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
