@@ -1,0 +1,127 @@
+"""Shared fixtures: the project, its compiled artifacts, a chain per backend, the deployed stack.
+
+Backends
+    ``--backend anvil`` (a managed anvil) or ``--backend memory`` (in-process py-evm) runs every
+    chain test on that backend. Without the option, chain tests run on anvil, and the tests
+    marked ``both_backends`` (the core token behaviour) run on anvil *and* py-evm, so
+    ``make test`` has two independent EVM implementations agree.
+
+Isolation
+    The stack is deployed once per session per backend (``deployed_stack``). The ``stack``
+    fixture hands it to a test inside ``chain.snapshot()``: whatever the test does is reverted
+    afterwards. ``snapshot`` does the same for tests that only need the chain.
+
+Fixtures for other test folders: ``project``, ``compiled``, ``chain``, ``deployed_stack``,
+``stack``, ``actors``, ``token``, ``snapshot``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # helpers, _stack
+
+from _stack import PilotStack, build_stack, deploy_config_for_tests
+from helpers import ContractClient
+from pkr_pilot.chain import Chain, connect
+from pkr_pilot.config import Project, load_project
+
+BACKENDS = ("anvil", "memory")
+_NETWORK_OF = {"anvil": "local", "memory": "memory"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="run chain tests on this EVM only (default: anvil, plus py-evm for tests marked both_backends)",
+    )
+
+
+def backends_for(config: pytest.Config, node: Any) -> list[str]:
+    chosen = config.getoption("--backend")
+    if chosen:
+        return [chosen]
+    if node.get_closest_marker("both_backends") is not None:
+        return list(BACKENDS)
+    return ["anvil"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "backend", backends_for(metafunc.config, metafunc.definition), indirect=True, scope="session"
+        )
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    """The EVM backend of this test (parametrized by ``pytest_generate_tests``)."""
+    return str(getattr(request, "param", request.config.getoption("--backend") or "anvil"))
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    return load_project(Path(__file__).resolve().parents[1])
+
+
+@pytest.fixture(scope="session")
+def compiled(project: Project) -> Any:
+    """The project's compile result (solc runs at most once; later sessions hit the cache)."""
+    from pkr_pilot.compile import compile_project
+
+    return compile_project(project)
+
+
+@pytest.fixture(scope="session")
+def chain(project: Project, backend: str) -> Iterator[Chain]:
+    """A fresh dev chain of ``backend`` for the whole session (anvil is stopped afterwards)."""
+    with connect(project, _NETWORK_OF[backend], log=False) as connected:
+        yield connected
+
+
+@pytest.fixture(scope="session")
+def deployed_stack(chain: Chain, project: Project, compiled: Any) -> PilotStack:
+    """The stack deployed once on ``chain`` (see tests/_stack.py for roles and balances)."""
+    from pkr_pilot.accounts import dev_account
+    from pkr_pilot.deploy import deploy_stack
+
+    deployment = deploy_stack(
+        chain,
+        dev_account(0, chain_id=chain.chain_id),
+        project,
+        deploy_config_for_tests(),
+        compiled=compiled,
+        deployments_dir=None,
+    )
+    return build_stack(chain, deployment, compiled.artifacts)
+
+
+@pytest.fixture
+def stack(deployed_stack: PilotStack) -> Iterator[PilotStack]:
+    """The deployed stack, on a snapshot that is reverted after the test."""
+    with deployed_stack.snapshot():
+        yield deployed_stack
+
+
+@pytest.fixture
+def snapshot(chain: Chain) -> Iterator[Any]:
+    """Revert whatever the test does to ``chain``."""
+    with chain.snapshot() as snapshot_id:
+        yield snapshot_id
+
+
+@pytest.fixture
+def actors(stack: PilotStack) -> Any:
+    return stack.actors
+
+
+@pytest.fixture
+def token(stack: PilotStack) -> ContractClient:
+    return stack.token
