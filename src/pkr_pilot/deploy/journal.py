@@ -133,6 +133,10 @@ class Journal:
     def state(self, step: str) -> StepState:
         return self._states.get(step, StepState(step))
 
+    def steps(self) -> list[StepState]:
+        """Every step the journal knows, in the order first seen."""
+        return list(self._states.values())
+
     def entries(self) -> Iterator[dict[str, Any]]:
         return iter(list(self._lines))
 

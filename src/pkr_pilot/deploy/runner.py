@@ -317,6 +317,13 @@ class DeployRunner:
         proxy = self._known_address("token.proxy", TOKEN)
         if proxy is None:
             return None
+        for state in self.journal.steps():
+            # An upgrade that an earlier run started is finished (and recorded) first.
+            if not state.step.startswith(("token.upgradeToAndCall@", "token.implementation@")):
+                continue
+            tag = state.step.split("@", 1)[1]
+            if not self.journal.state(f"token.upgradeToAndCall@{tag}").is_confirmed:
+                return tag
         raw = bytes(self.w3.eth.get_storage_at(proxy, IMPLEMENTATION_SLOT))  # type: ignore[arg-type]
         current = str(to_checksum_address(raw[-20:]))
         artifact = self.artifacts[self.config.token.contract]
@@ -324,8 +331,7 @@ class DeployRunner:
         if compare_code(on_chain, artifact.deployed_bytecode, artifact.immutable_references) != "mismatch":
             return None
         tag = code_hash(artifact.deployed_bytecode, artifact.immutable_references)[2:14]
-        state = self.journal.state(f"token.upgradeToAndCall@{tag}")
-        if not self.upgrade and state.status not in ("planned", "sending", "sent"):
+        if not self.upgrade:
             self._notice(
                 f"the local {artifact.name} build differs from the implementation at {current}: "
                 "not upgraded (run with --upgrade)"
