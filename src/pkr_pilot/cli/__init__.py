@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "accounts": ("pkr_pilot.cli.accounts_cmd:accounts_group", "Create, import and list keystore accounts."),
     "deploy": ("pkr_pilot.cli.deploy_cmd:deploy_command", "Deploy the stack (resumable; --upgrade after a layout check)."),
     "verify": ("pkr_pilot.cli.deploy_cmd:verify_command", "Check deployed code, roles, minters and settings against build and config."),
+    "events": ("pkr_pilot.cli.events_cmd:events_group", "Export the token's events (CSV or JSON) with block times and refs."),
+    "reconcile": ("pkr_pilot.cli.reconcile_cmd:reconcile_command", "Check supply, reserves, freezes and balances against the events; non-zero on a mismatch."),
     "mint": ("pkr_pilot.cli.ops_cmd:mint_command", "Mint on deposit (minter; a ref mints once)."),
     "burn": ("pkr_pilot.cli.ops_cmd:burn_command", "Burn on redemption from the signer's balance."),
     "transfer": ("pkr_pilot.cli.ops_cmd:transfer_command", "Transfer from the signer's balance."),

@@ -1,0 +1,177 @@
+"""Event export: every book event with block times and refs, CSV and JSON, pagination, strict reading."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _book import BANK_REF, CASE_REF
+from web3 import HTTPProvider, Web3
+
+from pkr_pilot.contracts import Token
+from pkr_pilot.errors import UserInputError
+from pkr_pilot.reports.events import (
+    CSV_COLUMNS,
+    EVENTS_SCHEMA,
+    EVENTS_SCHEMA_VERSION,
+    BlockTimes,
+    EventRow,
+    export_events,
+    read_events,
+    render_ref,
+    write_events,
+)
+
+BOOK_EVENTS = {"Minted", "Burned", "Frozen", "AmountFrozen", "AmountUnfrozen", "Seized", "ReservesAttested",
+               "Paused", "Unpaused", "MinterConfigured", "RoleGranted"}
+
+
+def test_export_holds_every_book_event_with_block_time_tx_and_ref(book: Token) -> None:
+    export = export_events(book)
+    names = {r.event for r in export.rows}
+    assert BOOK_EVENTS <= names
+    assert "Transfer" not in names and "Approval" not in names
+    assert export.to_block == book.w3.eth.block_number
+    for row in export.rows:
+        block = book.w3.eth.get_block(row.block_number)
+        assert row.block_timestamp == block["timestamp"]
+        receipt = book.w3.eth.get_transaction_receipt(row.tx_hash)  # type: ignore[arg-type]
+        assert receipt["blockNumber"] == row.block_number
+        assert any(int(log["logIndex"]) == row.log_index for log in receipt["logs"])
+    minted = [r for r in export.rows if r.event == "Minted" and r.ref == BANK_REF]
+    assert len(minted) == 1 and minted[0].ref_text == "BANK-TX-0042" and minted[0].args["amount"] == 500_000
+    seized = export.of("Seized")
+    assert [r.ref_text for r in seized] == ["COURT-CASE-7", "COURT-CASE-8"]
+    attested = export.of("ReservesAttested")[-1]
+    assert attested.ref_text == "0x" + "ab" * 32  # not printable: hex
+
+
+def test_transfers_are_exported_only_on_request(book: Token) -> None:
+    plain = export_events(book)
+    full = export_events(book, include_transfers=True)
+    transfers = full.of("Transfer")
+    assert transfers and not plain.of("Transfer")
+    assert [r for r in full.rows if r.event not in ("Transfer", "Approval")] == list(plain.rows)
+
+
+@pytest.mark.parametrize("page", [1, 2, 7])
+def test_small_pages_give_the_same_rows_as_one_big_range(book: Token, page: int) -> None:
+    whole = export_events(book, include_transfers=True, page=10**9)
+    paged = export_events(book, include_transfers=True, page=page)
+    assert paged.rows == whole.rows
+    assert len(whole.rows) > 20
+
+
+class _RangeLimitedProvider(HTTPProvider):
+    """A node that refuses eth_getLogs over more than ``limit`` blocks, as public RPC endpoints do."""
+
+    def __init__(self, url: str, limit: int) -> None:
+        super().__init__(url)
+        self.limit = limit
+        self.refused = 0
+
+    def make_request(self, method: Any, params: Any) -> Any:
+        if method == "eth_getLogs":
+            span = _int(params[0]["toBlock"]) - _int(params[0]["fromBlock"])
+            if span >= self.limit:
+                self.refused += 1
+                return {"jsonrpc": "2.0", "id": 1,
+                        "error": {"code": -32005, "message": f"query exceeds max block range {self.limit}"}}
+        return super().make_request(method, params)
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def test_a_node_refusing_large_ranges_gets_smaller_pages_and_the_same_rows(book: Token, stack: Any) -> None:
+    provider = _RangeLimitedProvider(stack.chain.url, limit=5)
+    limited = Token(Web3(provider), book.address, book.abi, from_block=book.from_block)
+    rows = export_events(limited, include_transfers=True, page=1_000).rows
+    assert provider.refused > 0
+    assert rows == export_events(book, include_transfers=True).rows
+
+
+def test_block_times_are_fetched_in_batches_and_cached(book: Token) -> None:
+    times = BlockTimes(book.w3, batch_size=3)
+    head = book.w3.eth.block_number
+    got = times.fetch(range(head + 1))
+    assert got == {n: book.w3.eth.get_block(n)["timestamp"] for n in range(head + 1)}
+    assert times[head] == got[head]
+
+
+def test_csv_and_json_exports_are_schema_versioned_and_read_back_identically(book: Token, tmp_path: Path) -> None:
+    export = export_events(book, include_transfers=True)
+    write_events(export, tmp_path / "e.csv", "csv")
+    write_events(export, tmp_path / "e.json", "json", exported_at="2030-01-01T00:00:00Z")
+
+    text = (tmp_path / "e.csv").read_text()
+    first, *rest = text.splitlines()
+    assert first.startswith(f"#{EVENTS_SCHEMA}/v{EVENTS_SCHEMA_VERSION} ")
+    assert json.loads(first.split(" ", 1)[1])["token"] == book.address
+    table = list(csv.DictReader(rest))
+    assert tuple(table[0]) == CSV_COLUMNS and len(table) == len(export.rows)
+    minted = next(r for r in table if r["ref_text"] == "BANK-TX-0042")
+    assert json.loads(minted["args"])["amount"] == "500000"  # exact integers as strings
+
+    body = json.loads((tmp_path / "e.json").read_text())
+    assert body["schema"] == EVENTS_SCHEMA and body["version"] == EVENTS_SCHEMA_VERSION
+    assert body["count"] == len(body["rows"]) == len(export.rows)
+    assert body["exported_at"] == "2030-01-01T00:00:00Z"
+
+    assert read_events(tmp_path / "e.csv", book.abi) == export
+    assert read_events(tmp_path / "e.json", book.abi) == export
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.csv", "e.json"]  # no temp files left
+
+
+def test_the_csv_export_of_a_chain_is_byte_for_byte_stable(book: Token, tmp_path: Path) -> None:
+    export = export_events(book, include_transfers=True)
+    write_events(export, tmp_path / "a.csv", "csv")
+    write_events(export_events(book, include_transfers=True), tmp_path / "b.csv", "csv")
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_export_refuses_a_range_beyond_the_head(book: Token) -> None:
+    head = book.w3.eth.block_number
+    with pytest.raises(UserInputError, match="beyond the chain head"):
+        export_events(book, to_block=head + 1)
+    with pytest.raises(UserInputError, match="is after"):
+        export_events(book, from_block=head, to_block=head - 1)
+
+
+def test_reading_refuses_files_that_are_not_exports_or_are_newer(book: Token, tmp_path: Path) -> None:
+    bad = tmp_path / "notes.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(UserInputError, match="is not a pkr-pilot events export"):
+        read_events(bad, book.abi)
+    export = export_events(book)
+    write_events(export, tmp_path / "e.json", "json")
+    body = json.loads((tmp_path / "e.json").read_text())
+    body["version"] = EVENTS_SCHEMA_VERSION + 1
+    (tmp_path / "e.json").write_text(json.dumps(body))
+    with pytest.raises(UserInputError, match="upgrade pkr-pilot"):
+        read_events(tmp_path / "e.json", book.abi)
+
+
+def test_a_ref_column_that_disagrees_with_the_arguments_is_refused_with_its_line(book: Token, tmp_path: Path) -> None:
+    export = export_events(book)
+    path = tmp_path / "e.csv"
+    write_events(export, path, "csv")
+    lines = path.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if ",BANK-TX-0042," in line)
+    lines[index] = lines[index].replace(",BANK-TX-0042,", ",BANK-TX-9999,")
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(UserInputError, match=rf"e\.csv:{index + 1}: the ref_text column"):
+        read_events(path, book.abi)
+
+
+def test_refs_render_as_text_when_printable_else_hex() -> None:
+    assert render_ref(CASE_REF) == "COURT-CASE-7"
+    assert render_ref(bytes(32)) == "0x" + "00" * 32
+    assert render_ref(b"\x01abc".ljust(32, b"\0")).startswith("0x01616263")
+    assert render_ref("0xabc".encode().ljust(32, b"\0")).startswith("0x3078")  # text that looks like hex
+    row = EventRow(1, 0, "0x" + "11" * 32, 0, "Frozen", {"account": "0x" + "22" * 20, "ref": CASE_REF})
+    assert row.ref == CASE_REF and row.ref_text == "COURT-CASE-7"
