@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _stack import build_stack, deploy_config_for_tests
 from _book import write_book
 
+from _stack import build_stack, deploy_config_for_tests
 from pkr_pilot.contracts import Token
 
 

@@ -172,6 +172,6 @@ def test_refs_render_as_text_when_printable_else_hex() -> None:
     assert render_ref(CASE_REF) == "COURT-CASE-7"
     assert render_ref(bytes(32)) == "0x" + "00" * 32
     assert render_ref(b"\x01abc".ljust(32, b"\0")).startswith("0x01616263")
-    assert render_ref("0xabc".encode().ljust(32, b"\0")).startswith("0x3078")  # text that looks like hex
+    assert render_ref(b"0xabc".ljust(32, b"\0")).startswith("0x3078")  # text that looks like hex
     row = EventRow(1, 0, "0x" + "11" * 32, 0, "Frozen", {"account": "0x" + "22" * 20, "ref": CASE_REF})
     assert row.ref == CASE_REF and row.ref_text == "COURT-CASE-7"

@@ -69,7 +69,7 @@ def test_an_edited_mint_amount_in_the_export_is_caught(book: Token, tmp_path: Pa
     assert _failed(report) == {"supply_matches_mints_and_burns", "export_matches_chain"}
     assert "changed: Minted" in report.check("export_matches_chain").details[0]
     assert "amount 500000 -> 900000" in report.check("export_matches_chain").details[0]
-    with pytest.raises(ReconcileError, match="supply_matches_mints_and_burns failed.*export_matches_chain"):
+    with pytest.raises(ReconcileError, match=r"supply_matches_mints_and_burns failed.*export_matches_chain"):
         report.raise_for_mismatch()
 
 
