@@ -26,7 +26,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -116,6 +115,8 @@ class SolcxRunner:
         self.timeout = timeout
 
     def version(self, solc: Path) -> str:
+        import subprocess
+
         try:
             proc = subprocess.run(
                 [str(solc), "--version"],
