@@ -1,8 +1,9 @@
 """The in-process chain: eth-tester on py-evm, set up to look like anvil.
 
 * the Cancun VM (the same EVM version as ``anvil --hardfork cancun`` and solc's ``evmVersion``);
-* chain id 1337 (or the network's), reported by ``eth_chainId`` *and* enforced by py-evm
-  on signed transactions (eth-tester's own default is 131277322940537);
+* chain id 1337 (or the network's), reported by ``eth_chainId`` and checked on raw
+  transactions like anvil does (eth-tester's own default is 131277322940537, and py-evm
+  alone accepts a transaction signed for any chain id);
 * the same dev accounts as anvil: keys ``m/44'/60'/0'/0/N`` of the public test mnemonic,
   funded with 10,000 ETH each in genesis, unlocked for ``eth_sendTransaction``;
 * a 30,000,000 gas block limit (a 24 KB contract deploys), base fee 1 gwei like anvil;
@@ -28,6 +29,7 @@ from eth_tester.backends.pyevm.main import (
     get_account_keys_from_mnemonic,
     get_default_genesis_params,
 )
+from eth_utils.exceptions import ValidationError
 from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.providers.eth_tester.defaults import API_ENDPOINTS, static_return
@@ -38,6 +40,7 @@ __all__ = ["BLOCK_GAS_LIMIT", "MEMORY_CHAIN_ID", "DevPyEVMBackend", "memory_web3
 
 MEMORY_CHAIN_ID = 1337
 BLOCK_GAS_LIMIT = 30_000_000
+BLOB_TX_TYPE_BYTE = b"\x03"
 
 
 class DevPyEVMBackend(PyEVMBackend):  # type: ignore[misc]
@@ -64,6 +67,17 @@ class DevPyEVMBackend(PyEVMBackend):  # type: ignore[misc]
         params = get_default_genesis_params(overrides={"gas_limit": self._dev_gas_limit})
         self.account_keys = keys
         self.chain = _chain_class(self._dev_chain_id).from_genesis(get_db_backend(), params, state)
+
+    def send_raw_transaction(self, raw_transaction: bytes) -> Any:
+        """Refuse a transaction signed for another chain id, as anvil does (py-evm does not check)."""
+        if raw_transaction[:1] != BLOB_TX_TYPE_BYTE:
+            decoded = self.chain.get_vm().get_transaction_builder().decode(bytes(raw_transaction))
+            signed_for = getattr(decoded, "chain_id", None)
+            if signed_for is not None and signed_for != self._dev_chain_id:
+                raise ValidationError(
+                    f"transaction signed for chain id {signed_for}, but this chain is {self._dev_chain_id}"
+                )
+        return super().send_raw_transaction(raw_transaction)
 
     def set_pending_timestamp(self, timestamp: int) -> None:
         """The timestamp the next mined block will carry."""

@@ -1,0 +1,169 @@
+"""The managed anvil process: start, readiness, stop, start failures, restart from a state file."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pkr_pilot.accounts import DEV_MNEMONIC, dev_address
+from pkr_pilot.chain import AnvilNode, AnvilOptions, anvil_package_name, find_anvil
+from pkr_pilot.config import Project
+from pkr_pilot.errors import NodeStartError, ToolchainError
+
+DEV0_KEY_HEX = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # public anvil key 0
+
+
+def _port_is_free(port: int) -> bool:
+    """Nothing listens and a server could bind it again (SO_REUSEADDR, as anvil does)."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return False
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # A zombie still answers kill(0); it is gone once its status says so.
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "zombie" in status.read_text()
+
+
+def _send_value(node: AnvilNode, value: int) -> None:
+    node.rpc(
+        "eth_sendTransaction",
+        [{"from": dev_address(0), "to": dev_address(1), "value": hex(value)}],
+    )
+
+
+def test_node_starts_on_a_free_port_with_chain_id_and_hardfork_then_stops_and_frees_the_port(
+    project: Project,
+) -> None:
+    with AnvilNode.for_project(project) as node:
+        pid, port = node.pid, node.port
+        assert pid is not None and node.running
+        assert int(node.rpc("eth_chainId"), 16) == 31337
+        info = node.rpc("anvil_nodeInfo")
+        assert info["hardFork"].lower() == project.compiler.hardfork == "cancun"
+        assert node.rpc("eth_accounts")[0].lower() == dev_address(0).lower()
+        assert node.last_start_seconds is not None and node.last_start_seconds < 5
+    assert not node.running
+    assert _process_gone(pid)
+    assert _port_is_free(port)
+
+
+def test_node_is_stopped_when_the_block_raises(project: Project) -> None:
+    node = AnvilNode.for_project(project)
+    with pytest.raises(RuntimeError, match="boom"), node:
+        pid = node.pid
+        raise RuntimeError("boom")
+    assert pid is not None and _process_gone(pid)
+
+
+def test_start_fails_with_anvil_stderr_when_the_port_is_taken(project: Project) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        node = AnvilNode.for_project(project, AnvilOptions(port=port))
+        with pytest.raises(NodeStartError) as info:
+            node.start()
+    message = str(info.value)
+    assert "Address already in use" in message
+    assert f"port {port} is taken" in message
+    assert "\n" not in message
+    assert not node.running
+
+
+def test_start_fails_with_anvil_stderr_on_a_bad_flag(project: Project) -> None:
+    node = AnvilNode.for_project(project, AnvilOptions(extra_args=("--no-such-flag",)))
+    with pytest.raises(NodeStartError, match="unexpected argument '--no-such-flag'"):
+        node.start()
+    assert not node.running
+
+
+def test_restart_resumes_from_the_state_file(anvil: Callable[..., AnvilNode], tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    node = anvil(state_file=state)
+    _send_value(node, 12345)
+    balance = node.rpc("eth_getBalance", [dev_address(1), "latest"])
+    port = node.port
+    node.restart()
+    assert node.port == port
+    assert int(node.rpc("eth_blockNumber"), 16) == 1
+    assert node.rpc("eth_getBalance", [dev_address(1), "latest"]) == balance
+    assert state.is_file()
+
+
+def test_state_interval_keeps_the_chain_across_a_hard_kill(
+    anvil: Callable[..., AnvilNode], tmp_path: Path
+) -> None:
+    state = tmp_path / "state.json"
+    node = anvil(state_file=state, state_interval=1)
+    _send_value(node, 7)
+    deadline = time.monotonic() + 5
+    while b'"number":"0x1"' not in (state.read_bytes() if state.exists() else b""):
+        assert time.monotonic() < deadline, "anvil did not dump its state within 5 s"
+        time.sleep(0.1)
+    node.kill()  # no graceful dump
+    node.start()
+    assert int(node.rpc("eth_blockNumber"), 16) == 1
+
+
+def test_log_file_has_anvil_output_but_no_key_material(anvil: Callable[..., AnvilNode]) -> None:
+    node = anvil()
+    _send_value(node, 1)
+    log_file = node.log_file
+    node.stop()
+    assert log_file is not None and log_file.parent.name == "logs"
+    text = log_file.read_text()
+    assert "Listening on" in text and "eth_sendTransaction" in text
+    assert dev_address(0) in text  # addresses are fine
+    assert DEV0_KEY_HEX not in text.lower()
+    assert DEV_MNEMONIC not in text
+    assert "Private Keys: left out by pkr-pilot" in text
+
+
+def test_missing_anvil_is_a_toolchain_error_saying_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ToolchainError, match=r"anvil not found.*npm ci"):
+        find_anvil(tmp_path / "node_modules", path_env=str(tmp_path))
+
+
+def test_anvil_binary_is_found_in_the_platform_package(project: Project) -> None:
+    found = find_anvil(project.paths.node_modules, path_env="")
+    assert found.parent.parent.name == anvil_package_name()
+
+
+@pytest.mark.parametrize(
+    ("system", "machine", "package"),
+    [
+        ("linux", "x86_64", "anvil-linux-amd64"),
+        ("linux", "aarch64", "anvil-linux-arm64"),
+        ("darwin", "arm64", "anvil-darwin-arm64"),
+        ("darwin", "x86_64", "anvil-darwin-amd64"),
+        ("win32", "AMD64", "anvil-win32-amd64"),
+    ],
+)
+def test_platform_package_name(system: str, machine: str, package: str) -> None:
+    assert anvil_package_name(system, machine) == package
+
+
+def test_no_mining_keeps_transactions_pending_until_mined(anvil: Callable[..., AnvilNode]) -> None:
+    node = anvil(no_mining=True)
+    _send_value(node, 1)
+    assert int(node.rpc("eth_blockNumber"), 16) == 0
+    node.rpc("evm_mine")
+    assert int(node.rpc("eth_blockNumber"), 16) == 1
