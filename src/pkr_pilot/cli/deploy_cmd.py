@@ -112,7 +112,10 @@ def verify_command(cli: CliContext, network_name: str, config_file: Path | None,
         verdict = "verified" if report.ok else f"{len(report.mismatches)} mismatch(es)"
         click.echo(f"{network.name} (chain id {report.chain_id}): {passed}/{len(report.checks)} checks pass: {verdict}")
     if not report.ok:
-        raise click.exceptions.Exit(DeploymentError.exit_code)
+        raise DeploymentError(
+            f"{len(report.mismatches)} mismatch(es) between the chain and the local build / deploy config",
+            hint="listed above" if not as_json else "see \"mismatches\" in the JSON",
+        )
 
 
 # --------------------------------------------------------------------------- helpers
