@@ -201,7 +201,17 @@ class PilotStack:
         return self.chain.increase_time(seconds)
 
     def set_next_timestamp(self, timestamp: int) -> None:
+        """The next block gets exactly ``timestamp`` (must be after the latest block)."""
         self.chain.set_next_timestamp(timestamp)
+
+    def next_block_not_before(self, timestamp: int) -> None:
+        """Make the next block's timestamp at least ``timestamp``.
+
+        The backends differ after a reverted or mined block (anvil may repeat a timestamp,
+        py-evm adds a second), so "at least" is what a test can rely on.
+        """
+        if self.now() < timestamp:
+            self.chain.set_next_timestamp(timestamp)
 
     # -- EIP-712 ------------------------------------------------------------------------------
     def domain(self, **overrides: Any) -> Domain:
@@ -209,6 +219,24 @@ class PilotStack:
         _fields, name, version, chain_id, verifying, _salt, _ext = self.token.view("eip712Domain")
         base = Domain(str(name), str(version), int(chain_id), str(verifying))
         return dataclasses.replace(base, **overrides)
+
+    # -- contracts ----------------------------------------------------------------------------
+    def deploy(self, name: str, *args: Any, sender: Actor | None = None) -> ContractClient:
+        """Deploy artifact ``name`` with constructor ``args``; a client for it."""
+        from eth_abi.abi import encode
+
+        from helpers import _canonical_type, _plain
+
+        artifact = self.artifacts[name]
+        ctor = next((i for i in artifact.abi if i.get("type") == "constructor"), {"inputs": []})
+        types = [_canonical_type(i) for i in ctor.get("inputs", [])]
+        data = bytes(artifact.bytecode) + encode(types, [_plain(a) for a in args])
+        receipt = self.transactor.send(sender or self.actors.admin, None, data, gas=8_000_000)
+        return ContractClient(self.transactor, name, receipt.raw["contractAddress"], artifact.abi)
+
+    def client(self, name: str, address: str, abi_of: str | None = None) -> ContractClient:
+        """A client for a contract already on chain, with the ABI of artifact ``abi_of`` (default ``name``)."""
+        return ContractClient(self.transactor, name, address, self.artifacts[abi_of or name].abi)
 
     # -- token shortcuts ----------------------------------------------------------------------
     def balance(self, who: Any) -> int:

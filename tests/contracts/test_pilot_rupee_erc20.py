@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from _stack import HOLDER_FUNDING, PilotStack
-from helpers import ZERO_ADDRESS, expect_revert
+from _stack import HOLDER_FUNDING, REF, PilotStack
+from helpers import MAX_UINT256, ZERO_ADDRESS, expect_revert
 
 pytestmark = pytest.mark.both_backends
 
@@ -18,12 +18,43 @@ def test_metadata_is_set_at_initialization(stack: PilotStack) -> None:
     assert t.view("version") == 1
 
 
+def test_total_supply_is_the_sum_of_minted_balances(stack: PilotStack) -> None:
+    a = stack.actors
+    holders = [a.alice, a.bob, a.carol, a.dave, a.spender]
+    assert stack.token.view("totalSupply") == sum(stack.balance(h) for h in holders) == 5 * HOLDER_FUNDING
+
+
 def test_transfer_moves_balance_and_emits_transfer(stack: PilotStack) -> None:
     a = stack.actors
     receipt = stack.token.as_(a.alice).transfer(a.bob, 12_345).send()
     receipt.expect_event("Transfer", **{"from": a.alice, "to": a.bob, "value": 12_345})
+    assert receipt.event_names() == ["Transfer"]
     assert stack.balance(a.alice) == HOLDER_FUNDING - 12_345
     assert stack.balance(a.bob) == HOLDER_FUNDING + 12_345
+
+
+def test_transfer_returns_true(stack: PilotStack) -> None:
+    a = stack.actors
+    assert stack.token.as_(a.alice).transfer(a.bob, 1).call() is True
+
+
+def test_transfer_of_whole_balance_leaves_zero(stack: PilotStack) -> None:
+    a = stack.actors
+    stack.token.as_(a.alice).transfer(a.stranger, HOLDER_FUNDING).send()
+    assert stack.balance(a.alice) == 0
+    assert stack.balance(a.stranger) == HOLDER_FUNDING
+
+
+def test_transfer_to_self_keeps_balance(stack: PilotStack) -> None:
+    a = stack.actors
+    stack.token.as_(a.alice).transfer(a.alice, 500).send()
+    assert stack.balance(a.alice) == HOLDER_FUNDING
+
+
+def test_transfer_of_zero_is_allowed_and_emits_transfer(stack: PilotStack) -> None:
+    a = stack.actors
+    receipt = stack.token.as_(a.stranger).transfer(a.bob, 0).send()
+    receipt.expect_event("Transfer", **{"from": a.stranger, "to": a.bob, "value": 0})
 
 
 def test_transfer_reverts_above_balance(stack: PilotStack) -> None:
@@ -34,6 +65,109 @@ def test_transfer_reverts_above_balance(stack: PilotStack) -> None:
     )
 
 
+def test_transfer_from_empty_account_reverts(stack: PilotStack) -> None:
+    a = stack.actors
+    expect_revert(
+        stack.token.as_(a.stranger).transfer(a.bob, 1),
+        "ERC20InsufficientBalance", sender=a.stranger, balance=0, needed=1,
+    )
+
+
 def test_transfer_to_zero_address_reverts(stack: PilotStack) -> None:
     a = stack.actors
     expect_revert(stack.token.as_(a.alice).transfer(ZERO_ADDRESS, 1), "ERC20InvalidReceiver", receiver=ZERO_ADDRESS)
+
+
+def test_approve_sets_allowance_and_emits_approval(stack: PilotStack) -> None:
+    a = stack.actors
+    receipt = stack.token.as_(a.alice).approve(a.spender, 700).send()
+    receipt.expect_event("Approval", owner=a.alice, spender=a.spender, value=700)
+    assert stack.token.view("allowance", a.alice, a.spender) == 700
+
+
+def test_approve_replaces_previous_allowance(stack: PilotStack) -> None:
+    a = stack.actors
+    stack.token.as_(a.alice).approve(a.spender, 700).send()
+    stack.token.as_(a.alice).approve(a.spender, 5).send()
+    assert stack.token.view("allowance", a.alice, a.spender) == 5
+
+
+def test_approve_zero_spender_reverts(stack: PilotStack) -> None:
+    a = stack.actors
+    expect_revert(stack.token.as_(a.alice).approve(ZERO_ADDRESS, 1), "ERC20InvalidSpender", spender=ZERO_ADDRESS)
+
+
+def test_transfer_from_spends_finite_allowance(stack: PilotStack) -> None:
+    a = stack.actors
+    stack.token.as_(a.alice).approve(a.spender, 1_000).send()
+    receipt = stack.token.as_(a.spender).transferFrom(a.alice, a.carol, 400).send()
+    receipt.expect_event("Transfer", **{"from": a.alice, "to": a.carol, "value": 400})
+    receipt.expect_no_event("Approval")
+    assert stack.token.view("allowance", a.alice, a.spender) == 600
+    assert stack.balance(a.alice) == HOLDER_FUNDING - 400
+    assert stack.balance(a.carol) == HOLDER_FUNDING + 400
+
+
+def test_transfer_from_exactly_the_allowance_leaves_zero(stack: PilotStack) -> None:
+    a = stack.actors
+    stack.token.as_(a.alice).approve(a.spender, 1_000).send()
+    stack.token.as_(a.spender).transferFrom(a.alice, a.carol, 1_000).send()
+    assert stack.token.view("allowance", a.alice, a.spender) == 0
+
+
+def test_transfer_from_does_not_decrease_infinite_allowance(stack: PilotStack) -> None:
+    a = stack.actors
+    stack.token.as_(a.alice).approve(a.spender, MAX_UINT256).send()
+    stack.token.as_(a.spender).transferFrom(a.alice, a.carol, 400).send()
+    assert stack.token.view("allowance", a.alice, a.spender) == MAX_UINT256
+
+
+def test_transfer_from_reverts_above_allowance(stack: PilotStack) -> None:
+    a = stack.actors
+    stack.token.as_(a.alice).approve(a.spender, 399).send()
+    expect_revert(
+        stack.token.as_(a.spender).transferFrom(a.alice, a.carol, 400),
+        "ERC20InsufficientAllowance", spender=a.spender, allowance=399, needed=400,
+    )
+
+
+def test_transfer_from_reverts_above_owner_balance_within_allowance(stack: PilotStack) -> None:
+    a = stack.actors
+    stack.token.as_(a.alice).approve(a.spender, MAX_UINT256).send()
+    expect_revert(
+        stack.token.as_(a.spender).transferFrom(a.alice, a.carol, HOLDER_FUNDING + 1),
+        "ERC20InsufficientBalance", sender=a.alice, balance=HOLDER_FUNDING, needed=HOLDER_FUNDING + 1,
+    )
+    assert stack.token.view("allowance", a.alice, a.spender) == MAX_UINT256
+
+
+def test_transfer_from_zero_or_to_zero_address_reverts(stack: PilotStack) -> None:
+    a = stack.actors
+    expect_revert(
+        stack.token.as_(a.spender).transferFrom(ZERO_ADDRESS, a.carol, 1), "ERC20InvalidSender", sender=ZERO_ADDRESS
+    )
+    expect_revert(
+        stack.token.as_(a.spender).transferFrom(a.alice, ZERO_ADDRESS, 1), "ERC20InvalidReceiver", receiver=ZERO_ADDRESS
+    )
+
+
+def test_failed_transfer_from_keeps_the_allowance(stack: PilotStack) -> None:
+    a = stack.actors
+    stack.token.as_(a.alice).approve(a.spender, 1_000).send()
+    stack.token.as_(stack.actors.freezer).freeze(a.carol, REF).send()
+    expect_revert(stack.token.as_(a.spender).transferFrom(a.alice, a.carol, 10), "FrozenAccount", account=a.carol)
+    assert stack.token.view("allowance", a.alice, a.spender) == 1_000
+
+
+def test_balances_read_from_the_packed_account_word_match_balance_of(stack: PilotStack) -> None:
+    """The account word keeps balance in its low 96 bits (contracts/README.md)."""
+    from eth_abi.abi import encode
+    from eth_utils.crypto import keccak
+
+    accounts_slot = 0x9FDFE9D5F4ED7EE0FDE9AA4F4454B07CDBF4E77D7F78D69B61AF7D30576E3504
+    a = stack.actors
+    stack.token.as_(stack.actors.freezer).freezeAmount(a.bob, 77, REF).send()
+    slot = keccak(encode(["address", "uint256"], [a.bob.address, accounts_slot]))
+    word = int.from_bytes(stack.w3.eth.get_storage_at(stack.token.address, slot), "big")
+    assert word & (2**96 - 1) == stack.balance(a.bob)
+    assert (word >> 96) & (2**96 - 1) == 77 == stack.token.view("frozenBalanceOf", a.bob)
