@@ -36,7 +36,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from helpers import Actor, ContractClient, Domain, Transactor, ref
+from helpers import (
+    Actor,
+    ContractClient,
+    Domain,
+    PreparedCall,
+    Transactor,
+    authorization_signature,
+    cancel_signature,
+    permit_signature,
+    random_nonce,
+    ref,
+)
 from pkr_pilot.accounts import dev_account
 from pkr_pilot.contracts import stack_decoder
 from pkr_pilot.deploy.config import (
@@ -70,6 +81,12 @@ TIERS = {
 }
 ETH_FUNDING = 100 * 10**18
 REF = ref("test-ref")
+
+PERMIT_VRS = "permit(address,address,uint256,uint256,uint8,bytes32,bytes32)"
+PERMIT_BYTES = "permit(address,address,uint256,uint256,bytes)"
+AUTH_ARGS = "(address,address,uint256,uint256,uint256,bytes32)"
+CANCEL_VRS = "cancelAuthorization(address,bytes32,uint8,bytes32,bytes32)"
+CANCEL_BYTES = "cancelAuthorization(address,bytes32,bytes)"
 
 ROLE_ACTORS: dict[str, int] = {
     "admin": 0,
@@ -237,6 +254,45 @@ class PilotStack:
     def client(self, name: str, address: str, abi_of: str | None = None) -> ContractClient:
         """A client for a contract already on chain, with the ABI of artifact ``abi_of`` (default ``name``)."""
         return ContractClient(self.transactor, name, address, self.artifacts[abi_of or name].abi)
+
+    # -- signed messages ------------------------------------------------------------------------
+    def permit(
+        self, owner: Actor, spender: Any, value: int, *, deadline: int | None = None, nonce: int | None = None,
+        domain: Domain | None = None, submitter: Actor | None = None, packed: bool = False,
+    ) -> PreparedCall:
+        """A permit signed by ``owner`` (eth-account EIP-712), submitted by ``submitter`` (default spender)."""
+        deadline = self.now() + 3_600 if deadline is None else deadline
+        nonce = int(self.token.view("nonces", owner)) if nonce is None else nonce
+        sig = permit_signature(owner, domain or self.domain(), spender, value, nonce, deadline)
+        by = submitter or (spender if isinstance(spender, Actor) else owner)
+        if packed:
+            return self.token.as_(by).fn(PERMIT_BYTES)(owner, spender, value, deadline, sig.packed)
+        return self.token.as_(by).fn(PERMIT_VRS)(owner, spender, value, deadline, sig.v, sig.r, sig.s)
+
+    def authorization(
+        self, signer: Actor, to: Any, value: int, *, receive: bool = False, valid_after: int = 0,
+        valid_before: int | None = None, nonce: bytes | None = None, domain: Domain | None = None,
+        submitter: Actor | None = None, packed: bool = False,
+    ) -> PreparedCall:
+        """An EIP-3009 transfer (or receive) authorization signed by ``signer``, ready to submit."""
+        valid_before = self.now() + 3_600 if valid_before is None else valid_before
+        nonce = random_nonce() if nonce is None else nonce
+        sig = authorization_signature(
+            signer, domain or self.domain(), to=to, value=value, valid_after=valid_after,
+            valid_before=valid_before, nonce=nonce, receive=receive,
+        )
+        by = submitter or (to if receive and isinstance(to, Actor) else signer)
+        name = "receiveWithAuthorization" if receive else "transferWithAuthorization"
+        args: tuple[Any, ...] = (signer, to, value, valid_after, valid_before, nonce)
+        if packed:
+            return self.token.as_(by).fn(f"{name}{AUTH_ARGS[:-1]},bytes)")(*args, sig.packed)
+        return self.token.as_(by).fn(f"{name}{AUTH_ARGS[:-1]},uint8,bytes32,bytes32)")(*args, sig.v, sig.r, sig.s)
+
+    def cancel_authorization(
+        self, signer: Actor, nonce: bytes, *, domain: Domain | None = None, submitter: Actor | None = None,
+    ) -> PreparedCall:
+        sig = cancel_signature(signer, domain or self.domain(), nonce)
+        return self.token.as_(submitter or signer).fn(CANCEL_VRS)(signer, nonce, sig.v, sig.r, sig.s)
 
     # -- token shortcuts ----------------------------------------------------------------------
     def balance(self, who: Any) -> int:
