@@ -241,11 +241,19 @@ def render(
         gas = f", gas used {result.gas_used:,}" if result.gas_used else ""
         click.echo(f"  tx {result.tx_hash}{nonce}{where}{gas}")
     for key, value in result.values.items():
-        click.echo(f"  {key.replace('_', ' ')}: {value}")
+        click.echo(f"  {key.replace('_', ' ')}: {_value_text(key, value)}")
     if result.supply_after is not None:
         click.echo(f"  total supply after: {money(result.supply_after, stack)}")
     if result.note:
         click.echo(f"  note: {result.note}")
+
+
+def _value_text(key: str, value: Any) -> str:
+    if key.endswith("_at") and isinstance(value, int) and value > 1:
+        import datetime as dt
+
+        return dt.datetime.fromtimestamp(value, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") + f" ({value})"
+    return str(value)
 
 
 def money(units: int, stack: Stack | None) -> str:

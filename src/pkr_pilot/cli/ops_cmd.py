@@ -72,7 +72,7 @@ AMOUNT_HELP = "Amount in PKRP, e.g. 1,250.50 (at most the token's decimals)."
 @click.option("--amount", required=True, help=AMOUNT_HELP)
 @op_options(ref_help="Bank transfer id of the deposit (minted once, ever).")
 @pass_cli
-def mint_command(cli: CliContext, to: str, amount: str, ref: str, **kwargs: Any) -> None:
+def mint_command(cli: CliContext, /, to: str, amount: str, ref: str, **kwargs: Any) -> None:
     """Mint on deposit (as a configured minter)."""
     from .. import ops
 
@@ -83,7 +83,7 @@ def mint_command(cli: CliContext, to: str, amount: str, ref: str, **kwargs: Any)
 @click.option("--amount", required=True, help=AMOUNT_HELP)
 @op_options(ref_help="Redemption payout id.")
 @pass_cli
-def burn_command(cli: CliContext, amount: str, ref: str, **kwargs: Any) -> None:
+def burn_command(cli: CliContext, /, amount: str, ref: str, **kwargs: Any) -> None:
     """Burn from the signer's own balance on redemption (minter or BURNER_ROLE)."""
     from .. import ops
 
@@ -95,7 +95,7 @@ def burn_command(cli: CliContext, amount: str, ref: str, **kwargs: Any) -> None:
 @click.option("--amount", required=True, help=AMOUNT_HELP)
 @op_options(ref_help="Payment reference (kept in the operations journal).")
 @pass_cli
-def transfer_command(cli: CliContext, to: str, amount: str, ref: str, **kwargs: Any) -> None:
+def transfer_command(cli: CliContext, /, to: str, amount: str, ref: str, **kwargs: Any) -> None:
     """Transfer from the signer's balance (e.g. a treasury payment)."""
     from .. import ops
 
@@ -109,7 +109,7 @@ def transfer_command(cli: CliContext, to: str, amount: str, ref: str, **kwargs: 
 @click.argument("account")
 @op_options(ref_help="Compliance alert or case number.")
 @pass_cli
-def freeze_command(cli: CliContext, account: str, ref: str, **kwargs: Any) -> None:
+def freeze_command(cli: CliContext, /, account: str, ref: str, **kwargs: Any) -> None:
     """Fully freeze ACCOUNT: it can neither send nor receive."""
     from .. import ops
 
@@ -120,7 +120,7 @@ def freeze_command(cli: CliContext, account: str, ref: str, **kwargs: Any) -> No
 @click.argument("account")
 @op_options(ref_help="Case number of the decision lifting the freeze.")
 @pass_cli
-def unfreeze_command(cli: CliContext, account: str, ref: str, **kwargs: Any) -> None:
+def unfreeze_command(cli: CliContext, /, account: str, ref: str, **kwargs: Any) -> None:
     """Lift the full freeze of ACCOUNT (a partial freeze stays)."""
     from .. import ops
 
@@ -132,7 +132,7 @@ def unfreeze_command(cli: CliContext, account: str, ref: str, **kwargs: Any) -> 
 @click.option("--amount", required=True, help=AMOUNT_HELP)
 @op_options(ref_help="Case number.")
 @pass_cli
-def freeze_amount_command(cli: CliContext, account: str, amount: str, ref: str, **kwargs: Any) -> None:
+def freeze_amount_command(cli: CliContext, /, account: str, amount: str, ref: str, **kwargs: Any) -> None:
     """Freeze AMOUNT more of ACCOUNT's balance (may exceed the balance)."""
     from .. import ops
 
@@ -144,7 +144,7 @@ def freeze_amount_command(cli: CliContext, account: str, amount: str, ref: str, 
 @click.option("--amount", required=True, help=AMOUNT_HELP)
 @op_options(ref_help="Case number.")
 @pass_cli
-def unfreeze_amount_command(cli: CliContext, account: str, amount: str, ref: str, **kwargs: Any) -> None:
+def unfreeze_amount_command(cli: CliContext, /, account: str, amount: str, ref: str, **kwargs: Any) -> None:
     """Release AMOUNT of ACCOUNT's frozen amount."""
     from .. import ops
 
@@ -159,7 +159,7 @@ def unfreeze_amount_command(cli: CliContext, account: str, amount: str, ref: str
 @click.option("--amount", required=True, help=AMOUNT_HELP)
 @op_options(ref_help="Court order number.")
 @pass_cli
-def seize_command(cli: CliContext, source: str, to: str, amount: str, ref: str, **kwargs: Any) -> None:
+def seize_command(cli: CliContext, /, source: str, to: str, amount: str, ref: str, **kwargs: Any) -> None:
     """Move frozen funds by court order (SEIZER_ROLE)."""
     from .. import ops
 
@@ -169,7 +169,7 @@ def seize_command(cli: CliContext, source: str, to: str, amount: str, ref: str, 
 @click.command("pause")
 @op_options(ref_help="Incident number (kept in the operations journal).")
 @pass_cli
-def pause_command(cli: CliContext, ref: str, **kwargs: Any) -> None:
+def pause_command(cli: CliContext, /, ref: str, **kwargs: Any) -> None:
     """Pause transfers, mints and burns (freeze and seize keep working)."""
     from .. import ops
 
@@ -179,7 +179,7 @@ def pause_command(cli: CliContext, ref: str, **kwargs: Any) -> None:
 @click.command("unpause")
 @op_options(ref_help="Incident number (kept in the operations journal).")
 @pass_cli
-def unpause_command(cli: CliContext, ref: str, **kwargs: Any) -> None:
+def unpause_command(cli: CliContext, /, ref: str, **kwargs: Any) -> None:
     """Resume normal operation (UNPAUSER_ROLE; behind a timelock use `timelock schedule unpause`)."""
     from .. import ops
 
@@ -199,7 +199,7 @@ def minter_group() -> None:
 @click.option("--allowance", required=True, help="Minting allowance in PKRP (replaces the current one).")
 @op_options()
 @pass_cli
-def minter_configure_command(cli: CliContext, minter: str, allowance: str, ref: str, **kwargs: Any) -> None:
+def minter_configure_command(cli: CliContext, /, minter: str, allowance: str, ref: str, **kwargs: Any) -> None:
     """Configure MINTER with a minting allowance."""
     from .. import ops
 
@@ -212,7 +212,7 @@ def minter_configure_command(cli: CliContext, minter: str, allowance: str, ref: 
 @click.argument("minter")
 @op_options()
 @pass_cli
-def minter_remove_command(cli: CliContext, minter: str, ref: str, **kwargs: Any) -> None:
+def minter_remove_command(cli: CliContext, /, minter: str, ref: str, **kwargs: Any) -> None:
     """Remove MINTER."""
     from .. import ops
 
@@ -237,7 +237,7 @@ _CONTRACT_OPTION = click.option(
 @_CONTRACT_OPTION
 @op_options(ref_help="Decision or ticket number (kept in the operations journal).")
 @pass_cli
-def roles_grant_command(cli: CliContext, role: str, account: str, contract: str | None, ref: str, **kwargs: Any) -> None:
+def roles_grant_command(cli: CliContext, /, role: str, account: str, contract: str | None, ref: str, **kwargs: Any) -> None:
     """Grant ROLE (e.g. FREEZER_ROLE, freezer, MAKER_ROLE) to ACCOUNT."""
     from .. import ops
 
@@ -253,7 +253,7 @@ def roles_grant_command(cli: CliContext, role: str, account: str, contract: str 
 @_CONTRACT_OPTION
 @op_options(ref_help="Decision or ticket number (kept in the operations journal).")
 @pass_cli
-def roles_revoke_command(cli: CliContext, role: str, account: str, contract: str | None, ref: str, **kwargs: Any) -> None:
+def roles_revoke_command(cli: CliContext, /, role: str, account: str, contract: str | None, ref: str, **kwargs: Any) -> None:
     """Revoke ROLE from ACCOUNT."""
     from .. import ops
 
@@ -267,7 +267,7 @@ def roles_revoke_command(cli: CliContext, role: str, account: str, contract: str
 @network_option
 @json_option
 @pass_cli
-def roles_list_command(cli: CliContext, network_name: str, as_json: bool) -> None:
+def roles_list_command(cli: CliContext, /, network_name: str, as_json: bool) -> None:
     """Role holders of every contract (from RoleGranted/RoleRevoked events, checked with hasRole)."""
     from .. import ops
 
@@ -292,7 +292,7 @@ def reserves_group() -> None:
 @click.option("--as-of", "as_of", required=True, help="Date of the reserves: unix seconds, 2025-01-31 or ISO 8601 with a zone.")
 @op_options(ref_help="The attestation report's hash (0x + 64 hex) or id: recorded on chain as reportHash.")
 @pass_cli
-def reserves_attest_command(cli: CliContext, amount: str, as_of: str, ref: str, **kwargs: Any) -> None:
+def reserves_attest_command(cli: CliContext, /, amount: str, as_of: str, ref: str, **kwargs: Any) -> None:
     """Record a reserve attestation."""
     from .. import ops
 
@@ -309,7 +309,7 @@ def reserves_attest_command(cli: CliContext, amount: str, as_of: str, ref: str, 
 @network_option
 @json_option
 @pass_cli
-def balance_command(cli: CliContext, account: str, network_name: str, as_json: bool) -> None:
+def balance_command(cli: CliContext, /, account: str, network_name: str, as_json: bool) -> None:
     """Balance, frozen and available amounts, tier and minter allowance of ACCOUNT."""
     from .. import ops
 
@@ -332,7 +332,7 @@ def balance_command(cli: CliContext, account: str, network_name: str, as_json: b
 @network_option
 @json_option
 @pass_cli
-def status_command(cli: CliContext, network_name: str, as_json: bool) -> None:
+def status_command(cli: CliContext, /, network_name: str, as_json: bool) -> None:
     """Supply, reserves and their age, collateralisation, cap, pause, minters, roles, frozen accounts."""
     from .. import ops
 

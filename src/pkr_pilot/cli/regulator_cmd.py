@@ -40,7 +40,7 @@ __all__ = [
 @click.option("--amount", required=True, help="Amount in PKRP, e.g. 150,000.")
 @op_options(ref_help="Bank transfer id of the deposit (minted once, ever).")
 @pass_cli
-def mint_request_command(cli: CliContext, to: str, amount: str, ref: str, **kwargs: Any) -> None:
+def mint_request_command(cli: CliContext, /, to: str, amount: str, ref: str, **kwargs: Any) -> None:
     """File a mint request on the desk (MAKER_ROLE); prints the request id."""
     from .. import ops
 
@@ -51,7 +51,7 @@ def mint_request_command(cli: CliContext, to: str, amount: str, ref: str, **kwar
 @click.argument("request_id")
 @op_options(ref=False)
 @pass_cli
-def mint_approve_command(cli: CliContext, request_id: str, **kwargs: Any) -> None:
+def mint_approve_command(cli: CliContext, /, request_id: str, **kwargs: Any) -> None:
     """Approve desk mint request REQUEST_ID (CHECKER_ROLE, never its maker)."""
     from .. import ops
 
@@ -62,7 +62,7 @@ def mint_approve_command(cli: CliContext, request_id: str, **kwargs: Any) -> Non
 @click.argument("request_id")
 @op_options(ref=False)
 @pass_cli
-def mint_execute_command(cli: CliContext, request_id: str, **kwargs: Any) -> None:
+def mint_execute_command(cli: CliContext, /, request_id: str, **kwargs: Any) -> None:
     """Execute approved desk mint request REQUEST_ID (maker or checker)."""
     from .. import ops
 
@@ -73,7 +73,7 @@ def mint_execute_command(cli: CliContext, request_id: str, **kwargs: Any) -> Non
 @click.argument("request_id")
 @op_options(ref=False)
 @pass_cli
-def mint_cancel_command(cli: CliContext, request_id: str, **kwargs: Any) -> None:
+def mint_cancel_command(cli: CliContext, /, request_id: str, **kwargs: Any) -> None:
     """Cancel pending desk mint request REQUEST_ID (its maker or the desk admin); frees its ref."""
     from .. import ops
 
@@ -85,7 +85,7 @@ def mint_cancel_command(cli: CliContext, request_id: str, **kwargs: Any) -> None
 @click.option("--burns", is_flag=True, help="List pending burn requests too.")
 @json_option
 @pass_cli
-def mint_requests_command(cli: CliContext, network_name: str, burns: bool, as_json: bool) -> None:
+def mint_requests_command(cli: CliContext, /, network_name: str, burns: bool, as_json: bool) -> None:
     """List pending desk requests with their approvals and expiry."""
     from .. import ops
 
@@ -122,7 +122,7 @@ def tier_group() -> None:
 @click.argument("tier")
 @op_options(ref_help="KYC case id.")
 @pass_cli
-def tier_set_command(cli: CliContext, account: str, tier: str, ref: str, **kwargs: Any) -> None:
+def tier_set_command(cli: CliContext, /, account: str, tier: str, ref: str, **kwargs: Any) -> None:
     """Put ACCOUNT in wallet TIER (0 = unverified), as KYC_ROLE."""
     from .. import ops
 
@@ -136,7 +136,7 @@ def tier_set_command(cli: CliContext, account: str, tier: str, ref: str, **kwarg
 @op_options(ref_help="Decision reference.")
 @pass_cli
 def tier_limits_command(
-    cli: CliContext, tier: str, max_balance: str, max_daily_outflow: str, ref: str, **kwargs: Any
+    cli: CliContext, /, tier: str, max_balance: str, max_daily_outflow: str, ref: str, **kwargs: Any
 ) -> None:
     """Set the limits of wallet TIER (admin)."""
     from .. import ops
@@ -154,7 +154,7 @@ def tier_limits_command(
 @click.argument("switch", type=click.Choice(["on", "off"]))
 @op_options(ref_help="Decision reference.")
 @pass_cli
-def tier_exempt_command(cli: CliContext, account: str, switch: str, ref: str, **kwargs: Any) -> None:
+def tier_exempt_command(cli: CliContext, /, account: str, switch: str, ref: str, **kwargs: Any) -> None:
     """Exempt ACCOUNT (a desk, the redemption address) from limits and allowlist mode: on|off."""
     from .. import ops
 
@@ -165,7 +165,7 @@ def tier_exempt_command(cli: CliContext, account: str, switch: str, ref: str, **
 @click.argument("switch", type=click.Choice(["on", "off"]))
 @op_options(ref_help="Decision reference.")
 @pass_cli
-def allowlist_command(cli: CliContext, switch: str, ref: str, **kwargs: Any) -> None:
+def allowlist_command(cli: CliContext, /, switch: str, ref: str, **kwargs: Any) -> None:
     """Switch allowlist mode on (only tier > 0 or exempt accounts may receive) or off."""
     from .. import ops
 
@@ -176,7 +176,7 @@ def allowlist_command(cli: CliContext, switch: str, ref: str, **kwargs: Any) -> 
 @click.argument("switch", type=click.Choice(["on", "off"]))
 @op_options(ref_help="Decision reference.")
 @pass_cli
-def limits_command(cli: CliContext, switch: str, ref: str, **kwargs: Any) -> None:
+def limits_command(cli: CliContext, /, switch: str, ref: str, **kwargs: Any) -> None:
     """Switch tier limit enforcement on or off."""
     from .. import ops
 
@@ -204,7 +204,7 @@ _DATA = click.option("--data", "call_data", default="", help="Call data for upgr
 @op_options(ref_help="Names the operation (its salt): the same ref and operation are scheduled once.")
 @pass_cli
 def timelock_schedule_command(
-    cli: CliContext, what: str, implementation: str | None, call_data: str, delay: int | None, ref: str,
+    cli: CliContext, /, what: str, implementation: str | None, call_data: str, delay: int | None, ref: str,
     **kwargs: Any,
 ) -> None:
     """Schedule WHAT (upgrade or unpause) on the timelock (PROPOSER_ROLE)."""
@@ -225,7 +225,7 @@ def timelock_schedule_command(
 @op_options(ref_help="The ref the operation was scheduled with.")
 @pass_cli
 def timelock_execute_command(
-    cli: CliContext, what: str, implementation: str | None, call_data: str, ref: str, **kwargs: Any
+    cli: CliContext, /, what: str, implementation: str | None, call_data: str, ref: str, **kwargs: Any
 ) -> None:
     """Execute a scheduled WHAT once its delay has passed (EXECUTOR_ROLE)."""
     from .. import ops

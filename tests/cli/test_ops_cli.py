@@ -1,0 +1,330 @@
+# ruff: noqa: F811 - the shared fixtures are imported by name and then requested as parameters
+"""The operations commands end to end through ``pkr_pilot.cli.main``: output, --json, exit codes,
+one-line errors (decoded custom errors), confirmation, and that refused commands send nothing."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
+
+from ops_env import (
+    ALICE,
+    BOB,
+    EXECUTOR,
+    FREEZER,
+    MINTER,
+    OUTSIDER,
+    PROPOSER,
+    TIMELOCK_DELAY,
+    StackEnv,
+    addr,
+)
+from ops_fixtures import (  # noqa: F401 - fixtures are found by name
+    _no_password_env,
+    compiled,
+    env,
+    node,
+    operator_for,
+    ops_root,
+    real_project,
+    stack_env,
+)
+from ops_helpers import journal_lines, statuses
+
+from pkr_pilot.cli import main
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def pkr(env: StackEnv):
+    """``pkr("mint", "--to", …)`` runs the CLI in-process against the test project; --network opsnet
+    is added unless given."""
+
+    def run(*argv: str, input: str | None = None, extra_env: dict[str, str] | None = None) -> Run:
+        args = list(argv)
+        if "--network" not in args and args[0] not in ("--help",):
+            args += ["--network", "opsnet"]
+        runner = CliRunner(mix_stderr=False)
+        environment = {"PKR_PILOT_ROOT": str(env.root), "PKR_PILOT_PASSWORD": "", **(extra_env or {})}
+        with runner.isolation(input=input, env=environment) as (out, err):
+            code = main(args)
+            return Run(code, out.getvalue().decode(), err.getvalue().decode())
+
+    return run
+
+
+def _journal(env: StackEnv, network: str = "opsnet") -> Path:
+    return env.journal_path(network)
+
+
+# --------------------------------------------------------------------------- happy paths
+
+
+def test_mint_prints_a_summary_and_journals(env: StackEnv, pkr):
+    run = pkr("mint", "--to", addr(ALICE), "--amount", "1,250.50", "--ref", "BANK-CLI-1", "--yes")
+
+    assert run.code == 0, run.err
+    assert f"confirmed: mint(to={addr(ALICE)}, amount=1,250.50 PKRP, ref=BANK-CLI-1)" in run.out
+    assert "total supply after: 1,250.50 PKRP" in run.out
+    assert env.token.balance_of(addr(ALICE)) == 125_050
+    assert statuses(_journal(env)) == ["sending", "sent", "confirmed"]
+    assert journal_lines(_journal(env))[-1]["op"]["who"] == addr(MINTER)  # accounts.minter of the network
+
+
+def test_mint_json_has_the_result_fields(env: StackEnv, pkr):
+    run = pkr("mint", "--to", addr(ALICE), "--amount", "10", "--ref", "BANK-CLI-2", "--yes", "--json")
+
+    data = run.json()
+    assert run.code == 0 and data["status"] == "confirmed" and data["network"] == "opsnet"
+    assert data["args"] == {"to": addr(ALICE), "amount": "1000"}
+    assert data["tx_hash"].startswith("0x") and isinstance(data["block"], int)
+    assert data["supply_after"] == "1000"
+    assert run.err.count("sent 0x") == 1  # progress goes to stderr, stdout stays JSON
+
+
+def test_rerun_says_already_done_and_sends_nothing(env: StackEnv, pkr):
+    pkr("mint", "--to", addr(ALICE), "--amount", "10", "--ref", "BANK-CLI-3", "--yes")
+    nonce = env.nonce(MINTER)
+
+    run = pkr("mint", "--to", addr(ALICE), "--amount", "10", "--ref", "BANK-CLI-3", "--yes")
+
+    assert run.code == 0 and run.out.startswith("already done (nothing sent): mint(")
+    assert env.nonce(MINTER) == nonce
+
+
+def test_confirmation_prompt_shows_the_simulation_and_no_sends_nothing(env: StackEnv, pkr):
+    nonce = env.nonce(MINTER)
+
+    run = pkr("mint", "--to", addr(ALICE), "--amount", "10", "--ref", "BANK-CLI-4", input="n\n")
+
+    assert run.code == 2 and "not confirmed: nothing was sent" in run.err
+    assert "simulation: ok, gas ≈" in run.err and "amount  10.00 PKRP" in run.err
+    assert env.nonce(MINTER) == nonce and not _journal(env).exists()
+
+    accepted = pkr("mint", "--to", addr(ALICE), "--amount", "10", "--ref", "BANK-CLI-4", input="y\n")
+    assert accepted.code == 0 and env.nonce(MINTER) == nonce + 1
+
+
+def test_dry_run_sends_nothing(env: StackEnv, pkr):
+    nonce = env.nonce(MINTER)
+
+    run = pkr("mint", "--to", addr(ALICE), "--amount", "10", "--ref", "BANK-CLI-5", "--dry-run")
+
+    assert run.code == 0 and run.out.startswith("dry run (nothing sent): mint(")
+    assert env.nonce(MINTER) == nonce and not _journal(env).exists()
+
+
+# --------------------------------------------------------------------------- errors: one line, nothing sent
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--to", "0x1234", "--amount", "1"], "is not an Ethereum address"),
+        (["--to", addr(ALICE)[:-1] + ("b" if addr(ALICE)[-1] != "b" else "c"), "--amount", "1"], "bad checksum"),
+        (["--to", addr(ALICE), "--amount", "1.001"], "more than 2 decimal places"),
+        (["--to", addr(ALICE), "--amount", "-1"], "negative"),
+        (["--to", addr(ALICE), "--amount", "0"], "is zero"),
+        (["--to", addr(ALICE), "--amount", "lots"], "not a number"),
+        (["--to", addr(ALICE), "--amount", "1", "--account", "dev:nine"], "bad dev account"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_nothing_sent(env: StackEnv, pkr, argv, message):
+    nonce = env.nonce(MINTER)
+
+    run = pkr("mint", *argv, "--ref", "BANK-CLI-BAD", "--yes")
+
+    assert run.code == 2
+    assert run.err.startswith("error: ") and message in run.err
+    assert run.err.count("\n") == 1 and "Traceback" not in run.err
+    assert env.nonce(MINTER) == nonce and not _journal(env).exists()
+
+
+def test_frozen_target_shows_the_decoded_error(env: StackEnv, pkr):
+    assert pkr("freeze", addr(ALICE), "--ref", "ALERT-CLI", "--yes").code == 0
+    nonce, lines = env.nonce(MINTER), len(journal_lines(_journal(env)))
+
+    run = pkr("mint", "--to", addr(ALICE), "--amount", "1", "--ref", "BANK-CLI-F", "--yes")
+
+    assert run.code == 6
+    assert run.err == f"error: mint reverted: FrozenAccount(account={addr(ALICE)})\n"
+    assert env.nonce(MINTER) == nonce and len(journal_lines(_journal(env))) == lines
+
+
+def test_paused_token_refuses_a_transfer_with_enforced_pause(env: StackEnv, pkr):
+    pkr("mint", "--to", addr(ALICE), "--amount", "5", "--ref", "BANK-CLI-P", "--yes")
+    pkr("pause", "--ref", "INC-CLI", "--yes")
+
+    run = pkr("transfer", "--to", addr(BOB), "--amount", "1", "--ref", "PAY-CLI", "--yes", "--account", f"dev:{ALICE}")
+
+    assert run.code == 6 and run.err == "error: transfer reverted: EnforcedPause()\n"
+
+
+def test_missing_role_names_the_account_and_the_role(env: StackEnv, pkr):
+    nonce = env.nonce(OUTSIDER)
+
+    run = pkr("freeze", addr(BOB), "--ref", "ALERT-X", "--yes", "--account", f"dev:{OUTSIDER}")
+
+    assert run.code == 6
+    assert f"freeze reverted: AccessControlUnauthorizedAccount(account={addr(OUTSIDER)}, neededRole=0x" in run.err
+    assert env.nonce(OUTSIDER) == nonce
+
+
+def test_unknown_keystore_account_is_refused(env: StackEnv, pkr):
+    run = pkr("freeze", addr(BOB), "--ref", "ALERT-K", "--yes", "--account", "keystore:nobody")
+
+    assert run.code == 5 and run.err.startswith("error: ") and "nobody" in run.err
+    assert not _journal(env).exists()
+
+
+def test_wrong_keystore_password_is_refused_and_nothing_sent(env: StackEnv, pkr):
+    from pkr_pilot.accounts import create_keystore
+
+    folder = env.root / ".pkr-pilot" / "keystores"
+    if not (folder / "cli-freezer.json").exists():
+        create_keystore(folder, "cli-freezer", "right-password", scrypt_n=2**4)
+    nonce = env.nonce(FREEZER)
+
+    run = pkr("freeze", addr(BOB), "--ref", "ALERT-P", "--yes", "--account", "keystore:cli-freezer",
+              extra_env={"PKR_PILOT_PASSWORD": "wrong-password"})
+
+    assert run.code == 5 and "password" in run.err.lower() and "Traceback" not in run.err
+    assert "wrong-password" not in run.err and "right-password" not in run.err
+    assert env.nonce(FREEZER) == nonce and not _journal(env).exists()
+
+
+def test_ephemeral_network_is_refused_with_what_to_do(env: StackEnv, pkr, tmp_path):
+    networks = tmp_path / "networks.toml"
+    networks.write_text('[networks.scratch]\nbackend = "anvil"\n')
+
+    run = pkr("status", "--network", "scratch", extra_env={"PKR_PILOT_NETWORKS": str(networks)})
+
+    assert run.code == 2 and "ephemeral" in run.err and "pkr-pilot node" in run.err
+
+
+def test_network_without_a_deployment_says_deploy_first(env: StackEnv, pkr):
+    run = pkr("status", "--network", env.node.url)
+
+    assert run.code == 7 and "nothing is deployed" in run.err and "pkr-pilot deploy" in run.err
+
+
+# --------------------------------------------------------------------------- views
+
+
+def test_balance_status_and_roles_list(env: StackEnv, pkr):
+    pkr("mint", "--to", addr(ALICE), "--amount", "100", "--ref", "BANK-CLI-V", "--yes")
+    pkr("freeze-amount", addr(ALICE), "--amount", "40", "--ref", "CASE-CLI", "--yes")
+
+    balance = pkr("balance", addr(ALICE))
+    assert balance.code == 0 and "available  60.00 PKRP" in balance.out and "frozen     40.00 PKRP" in balance.out
+
+    status = pkr("status", "--json").json()
+    assert status["network"] == "opsnet" and status["total_supply"] == "10000"
+    assert status["frozen"][addr(ALICE)] == {"fully_frozen": False, "frozen_amount": "4000"}
+    human = pkr("status").out
+    assert "total supply      100.00 PKRP" in human and "collateralisation" in human and addr(ALICE) in human
+
+    roles = pkr("roles", "list", "--json").json()
+    assert roles["PilotRupee"]["FREEZER_ROLE"] == [addr(FREEZER)]
+
+
+# --------------------------------------------------------------------------- regulator controls
+
+
+def test_desk_flow_request_approve_execute(env: StackEnv, pkr):
+    filed = pkr("mint-request", "--to", addr(ALICE), "--amount", "150,000", "--ref", "BANK-DESK-CLI", "--yes", "--json")
+    rid = filed.json()["values"]["request_id"]
+
+    listing = pkr("mint-requests")
+    assert f"#{rid} mint 150,000.00 PKRP to {addr(ALICE)}" in listing.out and "0/2 approvals" in listing.out
+
+    assert pkr("mint-approve", str(rid), "--yes").code == 0  # accounts.checker = dev:7
+    assert pkr("mint-approve", str(rid), "--yes", "--account", f"dev:{MINTER}").code == 0
+    assert "ready to execute" in pkr("mint-requests").out
+    done = pkr("mint-execute", str(rid), "--yes")
+
+    assert done.code == 0 and env.token.balance_of(addr(ALICE)) == 15_000_000
+    assert pkr("mint-requests").out == "no pending requests\n"
+
+
+def test_maker_approving_is_refused_by_role(env: StackEnv, pkr):
+    rid = pkr("mint-request", "--to", addr(ALICE), "--amount", "10", "--ref", "BANK-DESK-CLI2", "--yes",
+              "--json").json()["values"]["request_id"]
+
+    run = pkr("mint-approve", str(rid), "--yes", "--account", "dev:9")
+
+    assert run.code == 6 and "AccessControlUnauthorizedAccount(account=" in run.err
+
+
+def test_tier_limits_and_allowlist(env: StackEnv, pkr):
+    assert pkr("tier", "set", addr(ALICE), "2", "--ref", "KYC-CLI", "--yes").code == 0
+    assert pkr("tier", "limits", "2", "--max-balance", "500", "--max-daily-outflow", "unlimited",
+               "--ref", "LIM-CLI", "--yes").code == 0
+    assert pkr("allowlist", "on", "--ref", "BOARD-CLI", "--yes").code == 0
+
+    assert env.token.tier_of(addr(ALICE)) == 2 and env.token.allowlist_enabled()
+    assert env.token.tier_limits(2).max_balance == 50_000
+    refused = pkr("mint", "--to", addr(BOB), "--amount", "1", "--ref", "BANK-AL", "--yes")
+    assert refused.code == 6 and f"NotAllowlisted(account={addr(BOB)})" in refused.err
+    assert pkr("allowlist", "off", "--ref", "BOARD-CLI-2", "--yes").code == 0
+
+
+def test_timelock_schedule_then_execute_unpause(env: StackEnv, pkr):
+    assert pkr("pause", "--ref", "INC-GOV", "--yes", "--network", "opsgov").code == 0
+
+    scheduled = pkr("timelock", "schedule", "unpause", "--ref", "INC-GOV-END", "--yes", "--network", "opsgov")
+    assert scheduled.code == 0 and "ready at:" in scheduled.out
+    early = pkr("timelock", "execute", "unpause", "--ref", "INC-GOV-END", "--yes", "--network", "opsgov")
+    assert early.code == 2 and "not ready until" in early.err
+
+    env.node.rpc("evm_increaseTime", TIMELOCK_DELAY + 1)
+    env.node.rpc("evm_mine")
+    done = pkr("timelock", "execute", "unpause", "--ref", "INC-GOV-END", "--yes", "--network", "opsgov")
+
+    assert done.code == 0 and not env.gov.token.paused()
+    assert journal_lines(_journal(env, "opsgov"))[-1]["op"]["who"] == addr(EXECUTOR)
+    assert any(line["op"]["who"] == addr(PROPOSER) for line in journal_lines(_journal(env, "opsgov")))
+
+
+# --------------------------------------------------------------------------- real-network modes
+
+
+def test_timeout_message_then_replace(env: StackEnv, pkr, tmp_path):
+    networks = tmp_path / "networks.toml"
+    networks.write_text(
+        f'[networks.opsnet]\nurl = "{env.node.url}"\nchain_id = 31337\ntimeout = 1\n'
+        '[networks.opsnet.accounts]\nminter = "dev:8"\n'
+    )
+    quick = {"PKR_PILOT_NETWORKS": str(networks)}
+    env.node.rpc("evm_setAutomine", False)
+
+    stuck = pkr("mint", "--to", addr(ALICE), "--amount", "1", "--ref", "BANK-SLOW", "--yes", extra_env=quick)
+    assert stuck.code == 4
+    assert "was not mined within 1 s" in stuck.err and "re-run the same command to resume" in stuck.err
+
+    timer = threading.Timer(0.5, lambda: env.node.rpc("evm_mine"))
+    timer.start()
+    replaced = pkr("mint", "--to", addr(ALICE), "--amount", "1", "--ref", "BANK-SLOW", "--yes", "--replace",
+                   "--json", extra_env=quick)
+    timer.join()
+
+    assert replaced.code == 0, replaced.err
+    assert "replaced 0x" in replaced.err and replaced.json()["status"] == "confirmed"
+    assert sum(1 for e in env.token.events(("Minted",)) if e.args["ref"] == b"BANK-SLOW".ljust(32, b"\0")) == 1
