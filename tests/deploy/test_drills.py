@@ -172,8 +172,9 @@ def test_node_restarted_from_its_state_file_mid_deploy(
         pending_step = sent[-1]["step"]
         node.stop()  # SIGINT: anvil dumps its state; the pending transaction is in flight
         assert node.state_file is not None and node.state_file.exists()
-        child.wait(timeout=60)
-        assert child.returncode != 0  # the deploy lost its node
+        _out, err = child.communicate(timeout=60)
+        assert child.returncode == 4, err[-1500:]  # ChainError: the deploy lost its node
+        assert err.startswith("error: lost the node during step") and "Traceback" not in err
     finally:
         if child.poll() is None:
             child.kill()

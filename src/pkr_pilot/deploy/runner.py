@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from eth_utils.address import to_checksum_address
 
 from ..decode import ErrorDecoder
-from ..errors import ConfigError, DeploymentError
+from ..errors import ChainError, ConfigError, DeploymentError, PilotError
 from ..tx import Sender, TxPolicy
 from ._code import code_hash, compare_code
 from .config import DeployConfig
@@ -243,7 +243,15 @@ class DeployRunner:
             )
             outcomes = []
             for index, step in enumerate(plan, start=1):
-                outcome = self._execute(index, len(plan), step, actors[step.id])
+                try:
+                    outcome = self._execute(index, len(plan), step, actors[step.id])
+                except PilotError:
+                    raise
+                except OSError as exc:  # the node went away mid-step (requests/urllib errors are OSErrors)
+                    raise ChainError(
+                        f"lost the node during step {step.id}: {exc}",
+                        hint="bring the node back and run the same deploy again: it resumes from the journal",
+                    ) from None
                 outcomes.append(outcome)
             self._ensure_records(plan)
             deployment = self._deployment()
