@@ -1,0 +1,436 @@
+"""The report folder of a run: summary.json, events.csv, participants.csv, reconcile.json, charts, index.html.
+
+Every figure is read back from the chain (events, views) rather than from the simulator's model, and
+the model is then compared with the chain (``model_matches_chain``). Everything except the
+``wall_clock`` section of ``summary.json`` is a function of the scenario, the seed and the starting
+state, so two runs can be compared file by file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..amounts import format_amount
+from ..reports._files import atomic_write_text
+from ..reports.charts import (
+    balance_distribution_chart,
+    frozen_chart,
+    save_png,
+    supply_reserves_chart,
+    transactions_per_block_chart,
+)
+from ..reports.events import EventExport, export_events, write_events_csv
+from ..reports.html import Chart, Section, render_page
+from ..reports.reconcile import ReconcileReport, reconcile
+from .sending import batch_rpc
+
+if TYPE_CHECKING:
+    from .runner import RunOutcome
+    from .scenario import Scenario
+
+__all__ = ["SUMMARY_SCHEMA", "SUMMARY_SCHEMA_VERSION", "ReportFiles", "write_report", "write_summary_and_index"]
+
+SUMMARY_SCHEMA = "pkr-pilot.sim-summary"
+SUMMARY_SCHEMA_VERSION = 1
+
+CHARTS: tuple[tuple[str, str, str], ...] = (
+    ("supply_reserves.png", "Supply against attested reserves",
+     "Total supply after every mint and burn, and the reserves of the latest attestation, by block."),
+    ("balance_distribution.png", "Balance distribution",
+     "Final balances of merchants' and citizens' wallets."),
+    ("frozen.png", "Frozen amounts over time",
+     "Partially frozen amounts and the balances of fully frozen wallets, by block."),
+    ("transactions_per_block.png", "Transactions per block",
+     "Every transaction of the run (gas funding, deployment, operator actions and payment batches)."),
+)
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    folder: Path
+    summary: Path
+    events: Path
+    index: Path
+    charts: tuple[Path, ...]
+
+
+def write_report(
+    outcome: RunOutcome,
+    scenario: Scenario,
+    *,
+    seed: int,
+    out_dir: Path,
+    network: str,
+    chain_id: int,
+    wall_clock: Mapping[str, Any],
+    state_in_sha256: str | None = None,
+) -> tuple[dict[str, Any], ReconcileReport, ReportFiles]:
+    """Read the run back from the chain and write the report's data files and charts.
+
+    Returns the summary (its ``wall_clock`` section as given), the reconcile report and the file paths;
+    :func:`write_summary_and_index` writes ``summary.json`` and ``index.html`` afterwards.
+    """
+    token = outcome.stack.token
+    w3 = token.w3
+    out_dir.mkdir(parents=True, exist_ok=True)
+    last = outcome.last_block
+    export = export_events(token, to_block=last, include_transfers=True)
+    write_events_csv(export, out_dir / "events.csv")
+    report = reconcile(token, block=last)
+    atomic_write_text(out_dir / "reconcile.json", json.dumps(report.to_json(), indent=2) + "\n")
+
+    people = outcome.participants.everyone()
+    addresses = [p.address for p in people]
+    balances = _views(w3, token, "balanceOf", addresses, last)
+    frozen_amounts = _views(w3, token, "frozenBalanceOf", addresses, last)
+    fully = _views(w3, token, "isFrozen", addresses, last)
+    _write_participants(out_dir / "participants.csv", people, balances, frozen_amounts, fully, scenario.decimals)
+
+    drift = _model_drift(outcome, balances, frozen_amounts, token.total_supply(block=last))
+    summary = _summary(outcome, scenario, seed, export, report, balances, frozen_amounts, fully, drift,
+                       network=network, chain_id=chain_id, state_in_sha256=state_in_sha256)
+    charts = _charts(outcome, scenario, export, balances, out_dir, token.symbol)
+    summary["files"] = {
+        "events": "events.csv",
+        "participants": "participants.csv",
+        "reconcile": "reconcile.json",
+        "journal": "operations.jsonl",
+        "deployment": "deployment/",
+        "charts": [c.name for c in charts],
+        "index": "index.html",
+    }
+    summary["wall_clock"] = dict(wall_clock)
+    files = ReportFiles(out_dir, out_dir / "summary.json", out_dir / "events.csv", out_dir / "index.html",
+                        tuple(charts))
+    return summary, report, files
+
+
+def write_summary_and_index(files: ReportFiles, summary: Mapping[str, Any], report: ReconcileReport) -> None:
+    """Write ``summary.json`` and ``index.html`` (last, once the wall clock is known)."""
+    atomic_write_text(files.summary, json.dumps(summary, indent=2) + "\n")
+    atomic_write_text(files.index, _page(summary, report))
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def _summary(
+    outcome: RunOutcome, scenario: Scenario, seed: int, export: EventExport, report: ReconcileReport,
+    balances: Mapping[str, int], frozen_amounts: Mapping[str, int], fully: Mapping[str, int],
+    drift: Sequence[str], *, network: str, chain_id: int, state_in_sha256: str | None,
+) -> dict[str, Any]:
+    token = outcome.stack.token
+    decimals = scenario.decimals
+    last = outcome.last_block
+    supply = token.total_supply(block=last)
+    reserves = token.reserves(block=last)
+    minted = sum(int(r.args["amount"]) for r in export.of("Minted"))
+    burned = sum(int(r.args["amount"]) for r in export.of("Burned"))
+    seized_rows = export.of("Seized")
+    seized = sum(int(r.args["amount"]) for r in seized_rows)
+    frozen_accounts = [a for a, f in fully.items() if f]
+    partial = {a: v for a, v in frozen_amounts.items() if v}
+    txs = _transaction_counts(token.w3, outcome.first_block, last)
+    expected_total = sum(outcome.expected.values())
+    people = outcome.participants
+    tiers: dict[str, int] = {}
+    for citizen in people.citizens:
+        tiers[str(citizen.tier)] = tiers.get(str(citizen.tier), 0) + 1
+
+    def money(units: int) -> str:
+        return f"{format_amount(units, decimals=decimals)} {token.symbol}"
+
+    return {
+        "schema": SUMMARY_SCHEMA,
+        "version": SUMMARY_SCHEMA_VERSION,
+        "scenario": {
+            "name": scenario.name,
+            "description": scenario.description,
+            "sha256": scenario.sha256,
+            "seed": seed,
+            "steps": scenario.steps,
+            "step_seconds": scenario.step_seconds,
+            "start_time": _iso(outcome.start_time),
+        },
+        "chain": {
+            "network": network,
+            "chain_id": chain_id,
+            "controlled": outcome.controlled,
+            "state_in_sha256": state_in_sha256,
+            "token": token.address,
+            "first_block": outcome.first_block,
+            "last_block": last,
+            "blocks": last - outcome.first_block + 1,
+            "transactions": sum(c for _, c in txs),
+            "end_time": _iso(int(token.w3.eth.get_block(last)["timestamp"])),
+        },
+        "participants": {
+            "central_bank": people.central_bank.address,
+            "court": people.court.address,
+            "banks": [b.address for b in people.banks],
+            "merchants": len(people.merchants),
+            "citizens": len(people.citizens),
+            "wallets": len(people.everyone()),
+            "citizens_by_tier": dict(sorted(tiers.items())),
+        },
+        "figures": {
+            "symbol": token.symbol,
+            "decimals": decimals,
+            "final_supply": str(supply),
+            "attested_reserves": str(reserves.amount),
+            "collateralisation_percent": _percent(reserves.amount, supply),
+            "minted": str(minted),
+            "burned": str(burned),
+            "attestations": len(export.of("ReservesAttested")),
+            "seizures": {"count": len(seized_rows), "amount": str(seized)},
+            "frozen": {
+                "fully_frozen_accounts": len(frozen_accounts),
+                "balance_in_frozen_accounts": str(sum(balances[a] for a in frozen_accounts)),
+                "partially_frozen_accounts": len(partial),
+                "partially_frozen_total": str(sum(partial.values())),
+            },
+            "transactions_by_kind": dict(sorted(outcome.counts.items())),
+            "failures": {
+                "expected_total": expected_total,
+                "expected": dict(sorted(outcome.expected.items())),
+                "unexpected_total": len(outcome.unexpected),
+                "unexpected": [f.to_json() for f in outcome.unexpected[:100]],
+            },
+            "skipped": dict(sorted(outcome.skipped.items())),
+            "model_matches_chain": not drift,
+            "model_drift": list(drift[:20]),
+            "display": {
+                "final_supply": money(supply),
+                "attested_reserves": money(reserves.amount),
+                "minted": money(minted),
+                "burned": money(burned),
+                "seized": money(seized),
+            },
+        },
+        "reconcile": {
+            "ok": report.ok,
+            "block": report.block,
+            "failed": [c.name for c in report.failed()],
+            "checks": {c.name: c.ok for c in report.checks},
+        },
+    }
+
+
+def _model_drift(outcome: RunOutcome, balances: Mapping[str, int], frozen: Mapping[str, int], supply: int) -> list[str]:
+    ledger = outcome.ledger
+    out: list[str] = []
+    if ledger.supply != supply:
+        out.append(f"supply: model {ledger.supply}, chain {supply}")
+    for address, balance in balances.items():
+        if ledger.balance.get(address, 0) != balance:
+            out.append(f"{address} balance: model {ledger.balance.get(address, 0)}, chain {balance}")
+        if ledger.frozen.get(address, 0) != frozen[address]:
+            out.append(f"{address} frozen: model {ledger.frozen.get(address, 0)}, chain {frozen[address]}")
+    return out
+
+
+def _percent(numerator: int, denominator: int) -> str | None:
+    if denominator == 0:
+        return None
+    return str((Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.01")))
+
+
+# --------------------------------------------------------------------------- chain reads
+
+
+def _views(w3: Any, token: Any, function: str, accounts: Sequence[str], block: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for start in range(0, len(accounts), 300):
+        chunk = accounts[start : start + 300]
+        answers = batch_rpc(w3, [
+            ("eth_call", [{"to": token.address, "data": "0x" + token.build(function, a).data.hex()}, hex(block)])
+            for a in chunk
+        ])
+        for account, answer in zip(chunk, answers, strict=True):
+            out[account] = int(answer["result"], 16)
+    return out
+
+
+def _transaction_counts(w3: Any, first: int, last: int) -> list[tuple[int, int]]:
+    blocks = list(range(first, last + 1))
+    out: list[tuple[int, int]] = []
+    for start in range(0, len(blocks), 500):
+        chunk = blocks[start : start + 500]
+        answers = batch_rpc(w3, [("eth_getBlockTransactionCountByNumber", [hex(b)]) for b in chunk])
+        out.extend((b, int(a["result"], 16)) for b, a in zip(chunk, answers, strict=True))
+    return out
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _write_participants(
+    path: Path, people: Sequence[Any], balances: Mapping[str, int], frozen: Mapping[str, int],
+    fully: Mapping[str, int], decimals: int,
+) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("label", "kind", "tier", "bank", "address", "balance", "frozen_amount", "fully_frozen", "balance_units"))
+    for p in people:
+        writer.writerow((p.label, p.kind, p.tier, "" if p.bank < 0 else f"bank-{p.bank}", p.address,
+                         balances[p.address], frozen[p.address], bool(fully[p.address]),
+                         format_amount(balances[p.address], decimals=decimals, grouping=False)))
+    atomic_write_text(path, buffer.getvalue())
+
+
+def _charts(
+    outcome: RunOutcome, scenario: Scenario, export: EventExport, balances: Mapping[str, int], out_dir: Path,
+    symbol: str,
+) -> list[Path]:
+    supply, reserves, partial, full = _series(export, outcome.first_block)
+    holders = [balances[p.address] for p in outcome.participants.holders()]
+    txs = _transaction_counts(outcome.stack.token.w3, outcome.first_block, outcome.last_block)
+    d = scenario.decimals
+    images = {
+        "supply_reserves.png": supply_reserves_chart(supply, reserves, decimals=d, symbol=symbol,
+                                                     title="Supply against attested reserves"),
+        "balance_distribution.png": balance_distribution_chart(holders, decimals=d, symbol=symbol,
+                                                               title="Balance distribution (merchants and citizens)"),
+        "frozen.png": frozen_chart(partial, full, decimals=d, symbol=symbol, title="Frozen amounts over time"),
+        "transactions_per_block.png": transactions_per_block_chart(txs, title="Transactions per block"),
+    }
+    paths = []
+    for name, _, _ in CHARTS:
+        save_png(images[name], out_dir / name)
+        paths.append(out_dir / name)
+    return paths
+
+
+def _series(export: EventExport, first: int) -> tuple[list[tuple[int, int]], ...]:
+    """Supply, reserves, partially frozen total and frozen wallets' balances, as (block, value) steps."""
+    zero = "0x" + "00" * 20
+    supply_points, reserve_points, partial_points, full_points = [(first, 0)], [(first, 0)], [(first, 0)], [(first, 0)]
+    supply = 0
+    balances: dict[str, int] = {}
+    frozen: dict[str, int] = {}
+    full: set[str] = set()
+    rows = export.rows
+    for index, row in enumerate(rows):
+        args = row.args
+        if row.event == "Minted":
+            supply += int(args["amount"])
+        elif row.event == "Burned":
+            supply -= int(args["amount"])
+        elif row.event == "ReservesAttested":
+            reserve_points.append((row.block_number, int(args["amount"])))
+        elif row.event == "Transfer":
+            value = int(args["value"])
+            if args["from"] != zero:
+                balances[args["from"]] = balances.get(args["from"], 0) - value
+            if args["to"] != zero:
+                balances[args["to"]] = balances.get(args["to"], 0) + value
+        elif row.event == "AmountFrozen":
+            frozen[args["account"]] = int(args["totalFrozen"])
+        elif row.event == "AmountUnfrozen":
+            frozen[args["account"]] = int(args["totalFrozen"])
+        elif row.event == "Seized":
+            account = args["from"]
+            frozen[account] = frozen.get(account, 0) - min(int(args["amount"]), frozen.get(account, 0))
+        elif row.event == "Frozen":
+            full.add(args["account"])
+        elif row.event == "Unfrozen":
+            full.discard(args["account"])
+        last_in_block = index + 1 == len(rows) or rows[index + 1].block_number != row.block_number
+        if last_in_block:
+            block = row.block_number
+            _point(supply_points, block, supply)
+            _point(partial_points, block, sum(frozen.values()))
+            _point(full_points, block, sum(balances.get(a, 0) for a in full))
+    end = rows[-1].block_number if rows else first
+    for series in (supply_points, reserve_points, partial_points, full_points):
+        if series[-1][0] < end:
+            series.append((end, series[-1][1]))
+    return supply_points, reserve_points, partial_points, full_points
+
+
+def _point(series: list[tuple[int, int]], block: int, value: int) -> None:
+    if series[-1][1] != value:
+        series.append((block, value))
+
+
+def _page(summary: Mapping[str, Any], report: ReconcileReport) -> str:
+    f = summary["figures"]
+    sc = summary["scenario"]
+    ch = summary["chain"]
+    d = f["display"]
+    fails = f["failures"]
+    unexpected = fails["unexpected_total"]
+    ok = report.ok and unexpected == 0 and f["model_matches_chain"]
+    verdict = (
+        "Books reconcile; every failure was planned by the scenario."
+        if ok
+        else f"Attention: {unexpected} unexpected failure(s); reconcile {'ok' if report.ok else 'FAILED: ' + ', '.join(c.name for c in report.failed())}"
+    )
+    decimals = f["decimals"]
+    symbol = f["symbol"]
+
+    def money(units: str) -> str:
+        return f"{format_amount(int(units), decimals=decimals)} {symbol}"
+
+    wall = summary["wall_clock"]
+    figures = [
+        ("Final supply", d["final_supply"]),
+        ("Attested reserves", d["attested_reserves"]),
+        ("Collateralisation", f"{f['collateralisation_percent']} %" if f["collateralisation_percent"] else "n/a"),
+        ("Minted / burned", f"{d['minted']} / {d['burned']}"),
+        ("Seizures", f"{f['seizures']['count']} ({d['seized']})"),
+        ("Fully frozen wallets", str(f["frozen"]["fully_frozen_accounts"])),
+        ("Partially frozen", money(f["frozen"]["partially_frozen_total"])),
+        ("Reserve attestations", str(f["attestations"])),
+        ("Transactions / blocks", f"{ch['transactions']:,} / {ch['blocks']:,}"),
+        ("Expected failures", str(fails["expected_total"])),
+        ("Unexpected failures", str(unexpected)),
+        ("Wall time", f"{wall.get('wall_seconds', 0):.1f} s"),
+    ]
+    charts = [Chart(name, title, caption) for name, title, caption in CHARTS]
+    sections = [
+        Section("Transactions by kind", ("kind", "count"),
+                [(k, f"{v:,}") for k, v in f["transactions_by_kind"].items()]),
+        Section("Expected failures", ("kind:error", "count"), [(k, str(v)) for k, v in fails["expected"].items()],
+                note="Attempts the scenario makes on purpose; each reverted with exactly this error."),
+        Section("Unexpected failures", ("step", "kind", "error", "transaction"),
+                [(str(u["step"]), u["kind"], u["error"], u["tx_hash"] or "") for u in fails["unexpected"]]),
+        Section("Reconciliation", ("check", "result", "expected", "actual"),
+                [(c.name, "skipped" if c.skipped else ("ok" if c.ok else "FAIL"),
+                  ("<= " if c.relation == "<=" else "") + report.render(c.expected, c.kind),
+                  report.render(c.actual, c.kind)) for c in report.checks]),
+        Section("Planned but skipped", ("reason", "count"), [(k, str(v)) for k, v in f["skipped"].items()],
+                note="Payments the model could not fund, or actions with nothing to act on."),
+    ]
+    subtitle = (
+        f"{sc['description']} Seed {sc['seed']}, {sc['steps']} steps of {sc['step_seconds']} s from {sc['start_time']}; "
+        f"{summary['participants']['wallets']} wallets; token {ch['token']} on {ch['network']} (chain {ch['chain_id']})."
+    ).strip()
+    return render_page(
+        title=f"Pilot scenario: {sc['name']}",
+        subtitle=subtitle,
+        verdict=verdict,
+        ok=ok,
+        figures=figures,
+        charts=charts,
+        sections=sections,
+        links={
+            "key figures (JSON)": "summary.json",
+            "every token event (CSV)": "events.csv",
+            "wallets and final balances (CSV)": "participants.csv",
+            "reconciliation (JSON)": "reconcile.json",
+            "operations journal (JSON lines)": "operations.jsonl",
+        },
+    )
+
+
+def _iso(timestamp: int) -> str:
+    return _dt.datetime.fromtimestamp(timestamp, _dt.UTC).isoformat().replace("+00:00", "Z")

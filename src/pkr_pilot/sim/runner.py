@@ -1,0 +1,702 @@
+"""Run a scenario on a chain: set up the pilot, play its steps, and collect what happened.
+
+::
+
+    setup   fund every participant with gas (one block) → deploy the stack (central bank = admin,
+            attestor and compliance; banks = minters) → attest opening reserves → KYC tiers →
+            each bank mints its customers' opening deposits to itself and pays them out (one block)
+    step s  the clock moves to start_time + s·step_seconds, then
+            A  operator actions, each through pkr_pilot.ops (simulate → send → wait → journal):
+               unpause / releases of partial freezes / court-order freeze or seizure / partial
+               freezes on suspicious activity / pause drill / reserve attestation (scheduled, or on
+               demand before mints would exceed it) / allowance top-ups / deposit mints
+            B  the step's payments, pre-signed and sent in JSON-RPC batches (person to person,
+               merchant payments, redemptions to banks, and the attempts that must fail)
+            C  banks burn what was redeemed to them
+
+Everything random comes from one ``random.Random(seed)``, drawn in a fixed order, and on a node whose
+clock and mining the runner controls (anvil) every block gets a planned timestamp and the same
+transactions: the same seed gives the same chain, the same events and the same figures. Outcomes are
+checked against the model (:mod:`.model`): a revert the scenario planned (a payment by a frozen
+wallet, a payment while paused) is an *expected* failure when its decoded error is the planned one;
+anything else is an *unexpected* failure.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..amounts import format_amount
+from ..errors import ChainError, ContractRevert, UserInputError
+from .model import Ledger, StepBudget
+from .participants import Participant, Participants, make_participants
+from .sending import BlockSender, Mined, SignedTx, batch_rpc
+
+if TYPE_CHECKING:
+    from ..chain import Chain
+    from ..config import Project
+    from ..contracts import Stack
+    from ..ops import OperationResult, Operator
+    from ..tx import TxSigner
+    from .scenario import Scenario
+
+__all__ = ["Failure", "Progress", "RunOutcome", "Runner"]
+
+_DAY = 86_400
+#: Gas limit of every plain payment (a transfer with tier limits on uses about 75,000).
+TRANSFER_GAS = 120_000
+_PRIORITY_FEE = 10**9
+#: Smallest payment planned, in whole token units (smaller draws are skipped).
+_MIN_UNITS = 1
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress report: ``done`` of ``total`` steps, in ``phase`` (setup, step, report)."""
+
+    done: int
+    total: int
+    phase: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A transaction or operation that did not do what the scenario planned."""
+
+    step: int
+    kind: str
+    error: str
+    tx_hash: str | None = None
+    expected: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "kind": self.kind, "error": self.error, "tx_hash": self.tx_hash,
+                "expected": self.expected}
+
+
+@dataclass
+class RunOutcome:
+    """What the run did (the report is built from this and from the chain)."""
+
+    stack: Stack
+    participants: Participants
+    ledger: Ledger
+    first_block: int
+    last_block: int
+    start_time: int
+    counts: Counter[str] = field(default_factory=Counter)
+    expected: Counter[str] = field(default_factory=Counter)
+    unexpected: list[Failure] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    attestations: int = 0
+    controlled: bool = True
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Planned:
+    kind: str
+    src: Participant
+    dst: str
+    amount: int
+    #: The custom error this payment must fail with (None: it must succeed).
+    expect: str | None = None
+    #: Redemption number (burned by the bank in phase C).
+    redemption: int | None = None
+
+
+class Runner:
+    """Plays ``scenario`` on ``chain`` (see the module docstring). Use :meth:`run` once."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        project: Project,
+        scenario: Scenario,
+        *,
+        seed: int,
+        out_dir: Path,
+        funder: TxSigner,
+        compiled: Any = None,
+        progress: Callable[[Progress], None] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.chain = chain
+        self.w3 = chain.w3
+        self.project = project
+        self.scenario = scenario
+        self.seed = seed
+        self.out_dir = out_dir
+        self.funder = funder
+        self.compiled = compiled
+        self.progress = progress or (lambda _p: None)
+        self.clock = clock
+        self.rng = random.Random(seed)  # noqa: S311 - a simulation, not cryptography
+        self.people = make_participants(scenario, seed, self.rng)
+        self.unit = 10**scenario.decimals
+        self.counts: Counter[str] = Counter()
+        self.expected: Counter[str] = Counter()
+        self.unexpected: list[Failure] = []
+        self.skipped: Counter[str] = Counter()
+        self.nonces: dict[str, int] = {}
+        self.step = -1
+        self.attestations = 0
+        self.releases: dict[int, list[tuple[str, int, str]]] = {}
+        self.court_target: Participant | None = None
+        self.suspicious = 0
+        self.redemptions = 0
+        self.deposits = 0
+        self.topups = 0
+        self.timings: dict[str, float] = {}
+        self._frozen_attempts_due = 0
+        self._paused_attempts_due = 0
+        self._redeemed: set[int] = set()
+
+    # ================================================================== the run
+    def run(self) -> RunOutcome:
+        started = self.clock()
+        self.controlled = self._take_control()
+        self.start_time = self._start_time()
+        self.first_block = int(self.w3.eth.block_number) + 1
+        self._set_time(self.start_time - 3_600)
+        self.progress(Progress(0, self.scenario.steps, "setup", "funding participants"))
+        self._fund_gas()
+        self.progress(Progress(0, self.scenario.steps, "setup", "deploying the stack"))
+        self._deploy()
+        self.progress(Progress(0, self.scenario.steps, "setup", "onboarding"))
+        self._onboard()
+        self.timings["setup_seconds"] = self.clock() - started
+        steps_started = self.clock()
+        for step in range(self.scenario.steps):
+            self.step = step
+            self._play_step(step)
+            self.progress(Progress(step + 1, self.scenario.steps, "step"))
+        self.timings["steps_seconds"] = self.clock() - steps_started
+        return RunOutcome(
+            stack=self.stack,
+            participants=self.people,
+            ledger=self.ledger,
+            first_block=self.first_block,
+            last_block=int(self.w3.eth.block_number),
+            start_time=self.start_time,
+            counts=self.counts,
+            expected=self.expected,
+            unexpected=self.unexpected,
+            skipped=self.skipped,
+            attestations=self.attestations,
+            controlled=self.controlled,
+            timings=self.timings,
+        )
+
+    # ================================================================== clock and mining
+    def _take_control(self) -> bool:
+        """Blocks one second apart from planned timestamps, where the node lets us (anvil)."""
+        if self.chain.kind == "memory":
+            raise UserInputError(
+                "the simulator needs a JSON-RPC node (anvil or any network), not the in-process chain",
+                hint="use --network local (a throw-away anvil), localhost or a URL",
+            )
+        if not self.chain.is_dev:
+            return False
+        try:
+            self.chain.rpc("anvil_setBlockTimestampInterval", 1)
+        except ChainError:
+            return False
+        return True
+
+    def _start_time(self) -> int:
+        """The scenario's start, or (on a chain already past it) the next midnight with an hour to spare."""
+        latest = self.chain.latest_timestamp()
+        start = self.scenario.start_time
+        if self.controlled and start - 3_600 <= latest:
+            start = (latest // _DAY + 1) * _DAY
+            if start - 3_600 <= latest:
+                start += _DAY
+        if not self.controlled:
+            start = latest
+        return start
+
+    def _set_time(self, timestamp: int) -> None:
+        if self.controlled and timestamp > self.chain.latest_timestamp():
+            self.chain.set_next_timestamp(timestamp)
+
+    # ================================================================== setup
+    def _fund_gas(self) -> None:
+        wei = self.scenario.participants.gas_wei
+        nonce = self._pending_nonce(self.funder.address)
+        fees = self._fees()
+        signed = []
+        for n, person in enumerate(self.people.everyone()):
+            tx = {"to": person.address, "value": wei, "gas": 21_000, "nonce": nonce + n,
+                  "chainId": self.chain.chain_id, "type": 2, **fees}
+            signed.append(_signed(self.funder, tx))
+        for person, mined in zip(self.people.everyone(), self._sender().send(signed), strict=True):
+            if mined.status != "ok":
+                raise ChainError(f"funding {person.label} {person.address} with gas failed: {mined.status} {mined.error}")
+        self.counts["gas_funding"] += len(signed)
+        self._load_nonces()
+
+    def _deploy(self) -> None:
+        from ..compile import compile_project
+        from ..contracts import Stack
+        from ..deploy import RecordStore, deploy_stack
+        from ..deploy.config import DeployConfig, MinterConfig, TierConfig, TokenConfig
+        from ..ops import Journal
+        from ..tx import TxPolicy
+
+        s = self.scenario
+        people = self.people
+        folder = self.out_dir / "deployment"
+        if folder.exists():
+            shutil.rmtree(folder)  # the records of an earlier run of this report folder
+        journal_file = self.out_dir / "operations.jsonl"
+        journal_file.unlink(missing_ok=True)
+        exempt = (people.court, *people.banks, *people.merchants) if s.limits else ()
+        config = DeployConfig(
+            token=TokenConfig(decimals=s.decimals),
+            admin="deployer",
+            admin_delay=0,
+            roles={
+                role: ("deployer",)
+                for role in ("minter_admin", "pauser", "unpauser", "freezer", "seizer", "attestor", "rescuer",
+                             "upgrader", "kyc")
+            },
+            minters=tuple(MinterConfig(b.address, s.participants.bank_allowance) for b in people.banks),
+            supply_cap=s.supply_cap,
+            max_attestation_age=s.max_attestation_age,
+            attestation=None,
+            limits_enabled=s.limits,
+            tiers=tuple(TierConfig(t.tier, t.max_balance, t.max_daily_outflow) for t in s.participants.tiers),
+            exempt=tuple(p.address for p in exempt),
+            ref=b"SIM-DEPLOY".ljust(32, b"\0"),
+            source=f"scenario {s.name}",
+        )
+        compiled = self.compiled if self.compiled is not None else compile_project(self.project)
+        self.policy = TxPolicy(timeout=120.0, poll_interval=0.01)
+        deploy_stack(
+            self.chain, people.central_bank.signer, self.project, config,
+            compiled=compiled, deployments_dir=folder, policy=self.policy,
+        )
+        records = {r.name: r for r in RecordStore(folder, self.chain.network.deployments_name).records()}
+        self.stack = Stack.from_deployment(self.w3, records)
+        self.token = self.stack.token
+        self.journal = Journal(journal_file)
+        self.counts["deploy_transactions"] = self._pending_nonce(people.central_bank.address)
+        self.central_bank = self._operator(people.central_bank)
+        self.bank_ops = [self._operator(b) for b in people.banks]
+        self.ledger = Ledger(
+            tier_limits={t.tier: (t.max_balance, t.max_daily_outflow) for t in s.participants.tiers},
+            limits=s.limits,
+            exempt={p.address for p in exempt},
+            allowance={b.address: s.participants.bank_allowance for b in people.banks},
+            reserves_held=s.opening.reserve_buffer,
+        )
+
+    def _onboard(self) -> None:
+        from .. import ops
+
+        people = self.people
+        ledger = self.ledger
+        s = self.scenario
+        caps = {t.tier: t.max_balance for t in s.participants.tiers}
+        opening: list[tuple[Participant, int]] = []
+        for person in people.merchants:
+            opening.append((person, s.opening.merchant_deposit.draw(self.rng)))
+        for person in people.citizens:
+            amount = s.opening.citizen_deposit.draw(self.rng)
+            opening.append((person, min(amount, caps[person.tier]) if s.limits else amount))
+        total = sum(a for _, a in opening)
+        ledger.reserves_held += total
+        self._attest("RES-OPENING")
+
+        for citizen in people.citizens:
+            if self._op("kyc_tier", ops.set_tier, self.central_bank, citizen.address, citizen.tier,
+                        ref=f"KYC-C{citizen.index:05d}") is not None:
+                ledger.tier[citizen.address] = citizen.tier
+
+        per_bank = [0] * len(people.banks)
+        for person, amount in opening:
+            per_bank[person.bank] += amount
+        for bank, amount in zip(people.banks, per_bank, strict=True):
+            if amount:
+                self._mint(bank, bank.address, amount, f"ONBOARD-B{bank.index:02d}", "onboarding_mint")
+        planned = [
+            _Planned("opening_payout", people.banks[person.bank], person.address, amount)
+            for person, amount in opening
+            if amount > 0
+        ]
+        self._send_payments(planned)
+
+    # ================================================================== one step
+    def _play_step(self, step: int) -> None:
+        s = self.scenario
+        c = s.compliance
+        self._set_time(self.start_time + step * s.step_seconds)
+
+        # ---- A: operator actions -------------------------------------------------------
+        if c.pause_step is not None and step == c.pause_step + c.pause_steps:
+            self._unpause()
+        for account, amount, ref in self.releases.pop(step, []):
+            self._release(account, amount, ref)
+        if c.court_order_step is not None and step == c.court_order_step:
+            self._court_freeze()
+        if c.court_order_step is not None and step == c.court_order_step + c.seize_after:
+            self._court_seize()
+        for _ in range(self._count(c.suspicious_freezes)):
+            self._suspicious_freeze(step)
+        if c.pause_step is not None and step == c.pause_step:
+            self._pause()
+        self._deposits(step)
+
+        # ---- B: payments ---------------------------------------------------------------
+        planned = self._plan_payments(step)
+        self._send_payments(planned)
+
+        # ---- C: banks burn what was redeemed to them -------------------------------------
+        for p in planned:
+            if p.redemption is not None and p.redemption in self._redeemed:
+                bank = self.people.banks[p.src.bank]
+                self._burn(bank, p.amount, f"RED-{p.redemption:06d}")
+
+    def _count(self, rate: float) -> int:
+        whole = int(rate)
+        return whole + (1 if self.rng.random() < rate - whole else 0)
+
+    # ---------------------------------------------------------------- compliance
+    def _court_freeze(self) -> None:
+        from .. import ops
+
+        candidates = [p for p in self.people.citizens if p.address not in self.ledger.full]
+        if not candidates:
+            return
+        target = max(candidates, key=lambda p: (self.ledger.available(p.address), -p.index))
+        if self._op("freeze", ops.freeze, self.central_bank, target.address, ref="COURT-0001") is not None:
+            self.ledger.full.add(target.address)
+            self.court_target = target
+            self._frozen_attempts_due = self.scenario.compliance.frozen_attempts
+
+    def _court_seize(self) -> None:
+        from .. import ops
+
+        target = self.court_target
+        if target is None:
+            return
+        amount = self.ledger.balance.get(target.address, 0) * self.scenario.compliance.seize_percent // 100
+        if amount <= 0:
+            self.skipped["seizure_nothing_to_seize"] += 1
+            return
+        court = self.people.court.address
+        if self._op("seizure", ops.seize, self.central_bank, target.address, court, amount, ref="COURT-0001") is not None:
+            self.ledger.seize(target.address, court, amount)
+
+    def _suspicious_freeze(self, step: int) -> None:
+        from .. import ops
+
+        holders = self.people.holders()
+        person = holders[self.rng.randrange(len(holders))]
+        low, high = self.scenario.compliance.suspicious_percent
+        percent = self.rng.randint(low, high)
+        amount = self.ledger.available(person.address) * percent // 100
+        if amount <= 0:
+            self.skipped["suspicious_freeze_empty_wallet"] += 1
+            return
+        self.suspicious += 1
+        ref = f"SUS-{self.suspicious:05d}"
+        if self._op("partial_freeze", ops.freeze_amount, self.central_bank, person.address, amount, ref=ref) is None:
+            return
+        self.ledger.freeze_amount(person.address, amount)
+        after = self.scenario.compliance.release_after
+        if after:
+            self.releases.setdefault(step + after, []).append((person.address, amount, ref))
+
+    def _release(self, account: str, amount: int, ref: str) -> None:
+        from .. import ops
+
+        amount = min(amount, self.ledger.frozen.get(account, 0))  # a seizure may have taken some
+        if amount <= 0:
+            return
+        if self._op("partial_release", ops.unfreeze_amount, self.central_bank, account, amount, ref=ref) is not None:
+            self.ledger.unfreeze_amount(account, amount)
+
+    def _pause(self) -> None:
+        from .. import ops
+
+        if self._op("pause", ops.pause, self.central_bank, ref=f"DRILL-PAUSE-S{self.step:05d}") is not None:
+            self.ledger.paused = True
+            self._paused_attempts_due = self.scenario.compliance.paused_attempts
+            # A bank tries to mint during the drill: ops refuses it at simulation (nothing is sent).
+            citizen = self.people.citizens[0]
+            self._mint(self.people.banks[citizen.bank], citizen.address, self.unit, "DRILL-MINT-PAUSED",
+                       "deposit_mint", expect="EnforcedPause")
+
+    def _unpause(self) -> None:
+        from .. import ops
+
+        if self._op("unpause", ops.unpause, self.central_bank, ref=f"DRILL-UNPAUSE-S{self.step:05d}") is not None:
+            self.ledger.paused = False
+
+    # ---------------------------------------------------------------- money in
+    def _deposits(self, step: int) -> None:
+        s = self.scenario
+        wanted = [
+            (self.people.citizens[self.rng.randrange(len(self.people.citizens))], s.flows.deposit_amount.draw(self.rng))
+            for _ in range(self._count(s.flows.deposits))
+        ]
+        if self.ledger.paused:
+            self.skipped["deposit_while_paused"] += len(wanted)
+            return
+        deposits: list[tuple[Participant, int]] = []
+        incoming: dict[str, int] = {}
+        for citizen, amount in wanted:
+            if citizen.address in self.ledger.full:
+                self.skipped["deposit_frozen_wallet"] += 1
+                continue
+            cap = self.ledger.max_balance(citizen.address)
+            if cap is not None:
+                room = cap - self.ledger.balance.get(citizen.address, 0) - incoming.get(citizen.address, 0)
+                amount = min(amount, room)
+            if amount < _MIN_UNITS * self.unit:
+                self.skipped["deposit_over_tier_limit"] += 1
+                continue
+            incoming[citizen.address] = incoming.get(citizen.address, 0) + amount
+            deposits.append((citizen, amount))
+        pending = sum(a for _, a in deposits)
+        scheduled = step % s.flows.attestation_every == 0
+        if scheduled or self.ledger.supply + pending > self.ledger.attested:
+            self.ledger.reserves_held += pending
+            self._attest(f"RES-S{step:05d}" if scheduled else f"RES-S{step:05d}-DEMAND")
+            self.ledger.reserves_held -= pending
+        for citizen, amount in deposits:
+            bank = self.people.banks[citizen.bank]
+            self.deposits += 1
+            if self._mint(bank, citizen.address, amount, f"DEP-{self.deposits:06d}", "deposit_mint"):
+                self.ledger.reserves_held += amount
+
+    def _attest(self, report: str) -> None:
+        from .. import ops
+
+        amount = self.ledger.reserves_held
+        as_of = self.chain.latest_timestamp()
+        if self._op("attestation", ops.attest_reserves, self.central_bank, amount, as_of=as_of, report=report) is not None:
+            self.ledger.attested = amount
+            self.attestations += 1
+
+    def _mint(self, bank: Participant, to: str, amount: int, ref: str, kind: str, *, expect: str | None = None) -> bool:
+        from .. import ops
+
+        if expect is None and self.ledger.allowance.get(bank.address, 0) < amount:
+            self.topups += 1
+            allowance = max(self.scenario.participants.bank_allowance, amount)
+            if self._op("allowance_topup", ops.configure_minter, self.central_bank, bank.address, allowance,
+                        ref=f"ALLOW-B{bank.index:02d}-{self.topups:04d}") is not None:
+                self.ledger.allowance[bank.address] = allowance
+        result = self._op(kind, ops.mint, self.bank_ops[bank.index], to, amount, ref=ref, expect=expect)
+        if result is None or expect is not None:
+            return False
+        self.ledger.mint(to, amount, bank.address)
+        return True
+
+    def _burn(self, bank: Participant, amount: int, ref: str) -> None:
+        from .. import ops
+
+        if self._op("redemption_burn", ops.burn, self.bank_ops[bank.index], amount, ref=ref) is not None:
+            self.ledger.burn(bank.address, amount)
+            self.ledger.reserves_held -= amount
+
+    # ---------------------------------------------------------------- payments
+    def _plan_payments(self, step: int) -> list[_Planned]:
+        s = self.scenario
+        people = self.people
+        ledger = self.ledger
+        day = (self.start_time + step * s.step_seconds) // _DAY
+        budget = StepBudget(ledger, day)
+        planned: list[_Planned] = []
+        citizens, merchants = people.citizens, people.merchants
+        minimum = _MIN_UNITS * self.unit
+
+        def pick(group: Sequence[Participant]) -> Participant:
+            return group[self.rng.randrange(len(group))]
+
+        def add(kind: str, src: Participant, dst: str, wanted: int, **extra: Any) -> None:
+            if ledger.paused:
+                self.skipped[f"{kind}_while_paused"] += 1
+                return
+            amount = budget.fit(src.address, dst, wanted)
+            if amount < minimum:
+                self.skipped[f"{kind}_no_funds"] += 1
+                return
+            budget.take(src.address, dst, amount)
+            planned.append(_Planned(kind, src, dst, amount, **extra))
+
+        for _ in range(self._count(s.flows.p2p)):
+            src, dst, wanted = pick(citizens), pick(citizens), s.flows.p2p_amount.draw(self.rng)
+            add("p2p", src, dst.address, wanted)
+        for _ in range(self._count(s.flows.merchant_payments)):
+            src, dst, wanted = pick(citizens), pick(merchants), s.flows.payment_amount.draw(self.rng)
+            add("merchant_payment", src, dst.address, wanted)
+        for _ in range(self._count(s.flows.redemptions)):
+            holder = pick(merchants) if self.rng.random() < 0.7 else pick(citizens)
+            wanted = s.flows.redemption_amount.draw(self.rng)
+            self.redemptions += 1
+            add("redemption", holder, people.banks[holder.bank].address, wanted, redemption=self.redemptions)
+
+        # Attempts that must fail, each with the error the token must give.
+        target = self.court_target
+        due = self._frozen_attempts_due
+        if target is not None and due and not ledger.paused:
+            for n in range(due):
+                other = pick(citizens)
+                if n % 2 == 0:  # the frozen wallet tries to pay
+                    planned.append(_Planned("frozen_attempt", target, other.address, self.unit, "FrozenAccount"))
+                elif other.address != target.address and budget.spendable(other.address) >= self.unit:
+                    planned.append(_Planned("frozen_attempt", other, target.address, self.unit, "FrozenAccount"))
+            self._frozen_attempts_due = 0
+        due = self._paused_attempts_due
+        if due and ledger.paused:
+            for _ in range(due):
+                src, dst = pick(citizens), pick(merchants)
+                if src.address not in ledger.full and ledger.available(src.address) >= self.unit:
+                    planned.append(_Planned("paused_attempt", src, dst.address, self.unit, "EnforcedPause"))
+            self._paused_attempts_due = 0
+        if s.compliance.limit_attempts and step == s.steps // 2 and not ledger.paused:
+            self._limit_attempts(planned, budget, day)
+        return planned
+
+    def _limit_attempts(self, planned: list[_Planned], budget: StepBudget, day: int) -> None:
+        """Payments one unit above a wallet's remaining daily outflow (must fail with the tier error)."""
+        made = 0
+        for citizen in self.people.citizens:
+            if made >= self.scenario.compliance.limit_attempts:
+                break
+            room = self.ledger.outflow_room(citizen.address, day)
+            if room is None or budget.spent.get(citizen.address, 0):
+                continue
+            if self.ledger.available(citizen.address) > room:
+                dst = self.people.merchants[made % len(self.people.merchants)].address
+                planned.append(_Planned("limit_attempt", citizen, dst, room + 1, "TierDailyOutflowExceeded"))
+                made += 1
+
+    def _send_payments(self, planned: Sequence[_Planned]) -> None:
+        """Sign, send and account for ``planned`` (one block per chunk on a controlled node)."""
+        self._redeemed = set()
+        if not planned:
+            return
+        fees = self._fees()
+        for bank in {p.src.address: None for p in planned if p.src.kind == "bank"}:
+            self.nonces[bank] = self._pending_nonce(bank)  # banks also send through ops: ask the node
+        signed = []
+        for p in planned:
+            address = p.src.address
+            tx = {"to": self.token.address, "value": 0, "gas": TRANSFER_GAS, "nonce": self.nonces[address],
+                  "chainId": self.chain.chain_id, "type": 2, "data": self.token.transfer(p.dst, p.amount).data, **fees}
+            self.nonces[address] += 1
+            signed.append(_signed(p.src.signer, tx))
+        mined = self._sender().send(signed)
+        from ..reports.events import BlockTimes
+
+        times = BlockTimes(self.w3).fetch(m.block for m in mined if m.block is not None)
+        for p, m in zip(planned, mined, strict=True):
+            self._account_payment(p, m, times)
+
+    def _account_payment(self, p: _Planned, m: Mined, times: dict[int, int]) -> None:
+        if m.status == "ok":
+            if p.expect is not None:
+                self.unexpected.append(Failure(self.step, p.kind, "succeeded", m.tx_hash, p.expect))
+            assert m.block is not None
+            self.ledger.transfer(p.src.address, p.dst, p.amount, timestamp=times[m.block])
+            self.counts[p.kind] += 1
+            if p.redemption is not None:
+                self._redeemed.add(p.redemption)
+            return
+        if m.status in ("rejected", "dropped"):
+            # The nonce was not used: later transactions of this sender must not assume it was.
+            self.nonces[p.src.address] = self._pending_nonce(p.src.address)
+            self.unexpected.append(Failure(self.step, p.kind, m.error or m.status, m.tx_hash, p.expect))
+            return
+        reason = self._revert_reason(p, m)
+        if p.expect is not None and reason == p.expect:
+            self.expected[f"{p.kind}:{reason}"] += 1
+        else:
+            self.unexpected.append(Failure(self.step, p.kind, reason, m.tx_hash, p.expect))
+
+    def _revert_reason(self, p: _Planned, m: Mined) -> str:
+        """The custom error of a reverted payment, replayed against the state of its block."""
+        from ..decode import revert_data_from_exception
+
+        data = "0x" + self.token.transfer(p.dst, p.amount).data.hex()
+        try:
+            self.w3.eth.call({"from": p.src.address, "to": self.token.address, "data": data,  # type: ignore[typeddict-item]
+                              "gas": TRANSFER_GAS}, m.block)
+        except Exception as exc:  # web3 raises several types for a revert; decode what it carries
+            raw = revert_data_from_exception(exc)
+            if raw is None:
+                return f"reverted ({exc})"
+            return self.stack.decoder.decode(raw).name
+        return "reverted (succeeds when replayed)"
+
+    # ================================================================== helpers
+    def _operator(self, person: Participant) -> Operator:
+        from ..ops import Operator
+        from ..tx import Sender
+
+        sender = Sender(self.w3, person.signer, decoder=self.stack.decoder, policy=self.policy)
+        return Operator(self.stack, sender, self.journal, network=self.chain.network.deployments_name)
+
+    def _op(self, kind: str, action: Callable[..., OperationResult], *args: Any, expect: str | None = None,
+            **kwargs: Any) -> OperationResult | None:
+        """Run one operator action through pkr_pilot.ops; count it, or record how it failed."""
+        from ..ops import RunOptions
+
+        try:
+            result = action(*args, options=RunOptions(yes=True), **kwargs)
+        except ContractRevert as exc:
+            if expect is not None and exc.name == expect:
+                self.expected[f"{kind}:{exc.name}"] += 1
+            else:
+                self.unexpected.append(Failure(self.step, kind, exc.signature_text, None, expect))
+            return None
+        if expect is not None:
+            self.unexpected.append(Failure(self.step, kind, "succeeded", result.tx_hash, expect))
+            return None
+        if result.status != "confirmed":
+            self.unexpected.append(Failure(self.step, kind, f"not sent: {result.status} ({result.note})", result.tx_hash))
+            return None
+        self.counts[kind] += 1
+        return result
+
+    def _sender(self) -> BlockSender:
+        return BlockSender(self.chain, controlled=self.controlled)
+
+    def _fees(self) -> dict[str, int]:
+        base = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
+        return {"maxFeePerGas": 2 * base + _PRIORITY_FEE, "maxPriorityFeePerGas": _PRIORITY_FEE}
+
+    def _load_nonces(self) -> None:
+        people = self.people.everyone()
+        answers = batch_rpc(self.w3, [("eth_getTransactionCount", [p.address, "pending"]) for p in people])
+        for person, answer in zip(people, answers, strict=True):
+            if "result" not in answer:
+                raise ChainError(f"reading the nonce of {person.address} failed: {answer.get('error')}")
+            self.nonces[person.address] = int(answer["result"], 16)
+
+    def _pending_nonce(self, address: str) -> int:
+        return int(self.w3.eth.get_transaction_count(address, "pending"))  # type: ignore[arg-type]
+
+    def money(self, units: int) -> str:
+        return format_amount(units, decimals=self.scenario.decimals)
+
+
+def _signed(signer: TxSigner, tx: dict[str, Any]) -> SignedTx:
+    result = signer.sign_transaction(tx)
+    return SignedTx(
+        sender=signer.address, nonce=int(tx["nonce"]), raw=bytes(result.raw_transaction),
+        tx_hash="0x" + bytes(result.hash).hex(),
+    )
