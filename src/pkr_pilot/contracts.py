@@ -21,8 +21,12 @@ True
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .decode import ErrorDecoder, revert_data_from_exception
@@ -42,6 +46,7 @@ __all__ = [
     "Desk",
     "DeskPolicy",
     "DeskRequest",
+    "EventCache",
     "Reserves",
     "Stack",
     "TierLimits",
@@ -81,6 +86,10 @@ UNLIMITED = 2**128 - 1
 _ZERO32 = bytes(32)
 #: Blocks per ``eth_getLogs`` request; halved automatically when a node refuses a range.
 DEFAULT_LOG_PAGE = 5_000
+#: Blocks behind the head that an event cache never stores (they could still be reorganised).
+REORG_MARGIN = 64
+#: Events an event cache does not keep: frequent, and not needed by operations or status.
+UNCACHED_EVENTS = frozenset({"Transfer", "Approval", "AuthorizationUsed"})
 
 
 def role_id(name: str) -> bytes:
@@ -217,10 +226,13 @@ class ContractHandle:
         name: str,
         from_block: int = 0,
         decoder: ErrorDecoder | None = None,
+        cache: EventCache | None = None,
     ) -> None:
         from eth_utils.address import to_checksum_address
 
         self.w3 = w3
+        #: Where scanned events are kept between runs (None: scan the chain every time).
+        self.cache = cache
         self.address: str = str(to_checksum_address(address))
         self.abi = list(abi)
         self.name = name
@@ -342,21 +354,40 @@ class ContractHandle:
         to_block: int | None = None,
         page: int = DEFAULT_LOG_PAGE,
     ) -> list[DecodedEvent]:
-        """Decoded events of this contract (all kinds, or ``names``), oldest first."""
+        """Decoded events of this contract (all kinds, or ``names``), oldest first.
+
+        With an :class:`EventCache`, a full-history read scans only the blocks added since the
+        last run (up to ``REORG_MARGIN`` blocks behind the head); the recent blocks are always read
+        live. Transfers and approvals are never cached (they are many and nothing here needs them).
+        """
         wanted = set(names) if names is not None else None
         topics = [t for t, item in self._events.items() if wanted is None or item["name"] in wanted]
         if wanted is not None:
             unknown = wanted - {str(self._events[t]["name"]) for t in topics}
             if unknown:
                 raise KeyError(f"{self.name} has no event(s) {sorted(unknown)}")
-        return scan_events(
-            self.w3,
-            [self.address],
-            {t: self._events[t] for t in topics},
-            from_block=self.from_block if from_block is None else from_block,
-            to_block=to_block,
-            page=page,
+        start = self.from_block if from_block is None else from_block
+        cacheable = {t: e for t, e in self._events.items() if e["name"] not in UNCACHED_EVENTS}
+        if self.cache is None or start != self.from_block or not set(topics) <= set(cacheable):
+            return scan_events(
+                self.w3, [self.address], {t: self._events[t] for t in topics},
+                from_block=start, to_block=to_block, page=page,
+            )
+        head = int(self.w3.eth.block_number) if to_block is None else to_block
+        cached, scanned_to = self.cache.read(self, cacheable)
+        settled = head - REORG_MARGIN
+        if settled > scanned_to:
+            cached += scan_events(
+                self.w3, [self.address], cacheable, from_block=scanned_to + 1, to_block=settled, page=page
+            )
+            scanned_to = settled
+            self.cache.write(self, cacheable, cached, scanned_to)
+        recent = scan_events(
+            self.w3, [self.address], {t: self._events[t] for t in topics},
+            from_block=max(scanned_to + 1, start), to_block=head, page=page,
         )
+        names_wanted = {str(self._events[t]["name"]) for t in topics}
+        return [e for e in cached if e.block_number <= head and e.name in names_wanted] + recent
 
     def decode_receipt(self, receipt: Mapping[str, Any]) -> list[DecodedEvent]:
         """This contract's events in a receipt."""
@@ -710,15 +741,17 @@ class Stack:
         desk: tuple[str, Sequence[Mapping[str, Any]], int] | None = None,
         timelock: tuple[str, Sequence[Mapping[str, Any]], int] | None = None,
         extra_abis: Iterable[Sequence[Mapping[str, Any]]] = (),
+        cache: EventCache | None = None,
     ) -> Stack:
         """A stack from ``(address, abi, deployment block)`` triples."""
         abis = [token[1], *(x[1] for x in (desk, timelock) if x is not None), *extra_abis]
         decoder = stack_decoder(abis)
+        common: dict[str, Any] = {"decoder": decoder, "cache": cache}
         return cls(
-            token=Token(w3, token[0], token[1], from_block=token[2], decoder=decoder),
-            desk=Desk(w3, desk[0], desk[1], from_block=desk[2], decoder=decoder) if desk else None,
+            token=Token(w3, token[0], token[1], from_block=token[2], **common),
+            desk=Desk(w3, desk[0], desk[1], from_block=desk[2], **common) if desk else None,
             timelock=(
-                Timelock(w3, timelock[0], timelock[1], from_block=timelock[2], decoder=decoder)
+                Timelock(w3, timelock[0], timelock[1], from_block=timelock[2], **common)
                 if timelock
                 else None
             ),
@@ -726,7 +759,7 @@ class Stack:
         )
 
     @classmethod
-    def from_deployment(cls, w3: Web3, deployment: Any) -> Stack:
+    def from_deployment(cls, w3: Web3, deployment: Any, *, cache: EventCache | None = None) -> Stack:
         """A stack from a loaded deployment (``pkr_pilot.deploy.load_deployment``).
 
         Accepts a :class:`~pkr_pilot.deploy.Deployment`, or any mapping of names to records with
@@ -744,7 +777,7 @@ class Stack:
         desk = records.get("MintDesk")
         timelock = records.get("PilotTimelock")
         extra = [r[1] for name, r in records.items() if name not in ("PilotRupee", "MintDesk", "PilotTimelock")]
-        return cls.build(w3, token=token, desk=desk, timelock=timelock, extra_abis=extra)
+        return cls.build(w3, token=token, desk=desk, timelock=timelock, extra_abis=extra, cache=cache)
 
 
 def _records_of(deployment: Any) -> dict[str, tuple[str, Sequence[Mapping[str, Any]], int]]:
@@ -763,6 +796,112 @@ def _records_of(deployment: Any) -> dict[str, tuple[str, Sequence[Mapping[str, A
 def stack_decoder(abis: Iterable[Sequence[Mapping[str, Any]]]) -> ErrorDecoder:
     """One decoder for every custom error of the stack's ABIs (token, desk, timelock, proxy)."""
     return ErrorDecoder(list(abis))
+
+
+# --------------------------------------------------------------------------- event cache
+
+
+class EventCache:
+    """Decoded events kept between runs, one JSON file per contract: ``<folder>/<address>.json``.
+
+    A cache, never a source of truth: a file that is unreadable, from another schema, chain or
+    contract, or whose last scanned block no longer has the recorded hash (a reorganisation deeper
+    than ``REORG_MARGIN``, or a dev chain that was reset) is dropped and rebuilt from the chain.
+    Written atomically (temporary file, ``os.replace``).
+    """
+
+    SCHEMA = "pkr-pilot.event-cache"
+    VERSION = 1
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, handle: ContractHandle) -> Path:
+        return self.folder / f"{handle.address}.json"
+
+    def read(
+        self, handle: ContractHandle, events: Mapping[bytes, Mapping[str, Any]]
+    ) -> tuple[list[DecodedEvent], int]:
+        """The cached events and the last block they cover (``from_block - 1`` when empty)."""
+        from web3.exceptions import BlockNotFound
+
+        empty: tuple[list[DecodedEvent], int] = ([], handle.from_block - 1)
+        try:
+            data = json.loads(self.path(handle).read_text())
+        except (OSError, ValueError):
+            return empty
+        try:
+            if (
+                data.get("schema") != self.SCHEMA
+                or data.get("v") != self.VERSION
+                or data.get("address") != handle.address
+                or int(data["from_block"]) != handle.from_block
+            ):
+                return empty
+            scanned_to = int(data["scanned_to"])
+            block = handle.w3.eth.get_block(scanned_to)
+            if "0x" + bytes(block["hash"]).hex() != data.get("scanned_to_hash"):
+                return empty
+            by_name = {str(e["name"]): e for e in events.values()}
+            out = [_event_from_json(item, by_name[item["name"]]) for item in data["events"]]
+        except (KeyError, TypeError, ValueError, BlockNotFound):  # malformed, or the block is gone
+            return empty
+        return out, scanned_to
+
+    def write(
+        self,
+        handle: ContractHandle,
+        events: Mapping[bytes, Mapping[str, Any]],
+        decoded: Sequence[DecodedEvent],
+        scanned_to: int,
+    ) -> None:
+        block = handle.w3.eth.get_block(scanned_to)
+        data = {
+            "schema": self.SCHEMA,
+            "v": self.VERSION,
+            "address": handle.address,
+            "from_block": handle.from_block,
+            "scanned_to": scanned_to,
+            "scanned_to_hash": "0x" + bytes(block["hash"]).hex(),
+            "events": [_event_to_json(e) for e in decoded],
+        }
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".events.", suffix=".tmp", dir=self.folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, separators=(",", ":"))
+            os.replace(tmp, self.path(handle))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _event_to_json(event: DecodedEvent) -> dict[str, Any]:
+    return {
+        "name": event.name,
+        "args": {k: ("0x" + v.hex()) if isinstance(v, bytes) else v for k, v in event.args.items()},
+        "address": event.address,
+        "block": event.block_number,
+        "tx": event.tx_hash,
+        "index": event.log_index,
+    }
+
+
+def _event_from_json(item: Mapping[str, Any], abi: Mapping[str, Any]) -> DecodedEvent:
+    types = {str(i["name"]): str(i["type"]) for i in abi.get("inputs", [])}
+    args: dict[str, Any] = {}
+    for key, value in item["args"].items():
+        typ = types[key]
+        if typ.startswith("bytes") and isinstance(value, str):
+            args[key] = bytes.fromhex(value[2:])
+        elif typ.startswith(("uint", "int")):
+            args[key] = int(value)
+        else:
+            args[key] = value
+    return DecodedEvent(
+        name=str(item["name"]), args=args, address=str(item["address"]), block_number=int(item["block"]),
+        tx_hash=str(item["tx"]), log_index=int(item["index"]),
+    )
 
 
 # --------------------------------------------------------------------------- logs

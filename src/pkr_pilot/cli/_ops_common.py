@@ -130,7 +130,7 @@ class OpArgs:
 def stack_session(cli: CliContext, network_name: str) -> Iterator[tuple[Project, NetworkConfig, Any, Stack]]:
     """Connect to ``network_name`` and load its deployed stack (records must match the chain id)."""
     from ..chain import connect
-    from ..contracts import Stack
+    from ..contracts import EventCache, Stack
     from ..deploy import RecordStore
     from ..errors import ChainIdMismatch, DeploymentError, UserInputError
 
@@ -153,7 +153,8 @@ def stack_session(cli: CliContext, network_name: str) -> Iterator[tuple[Project,
         recorded = store.recorded_chain_id()
         if recorded is not None and recorded != chain.chain_id:
             raise ChainIdMismatch(recorded, chain.chain_id, where=f"deployments/{network.deployments_name}/.chainId")
-        yield project, network, chain, Stack.from_deployment(chain.w3, records)
+        cache = EventCache(folder / ".cache" / "events")
+        yield project, network, chain, Stack.from_deployment(chain.w3, records, cache=cache)
 
 
 @contextmanager

@@ -1,0 +1,91 @@
+"""The event cache: same answers as a full scan, only new blocks scanned, dropped when the chain changed."""
+
+from __future__ import annotations
+
+import json
+
+from ops_env import ALICE, FREEZER, MINTER, StackEnv, addr
+from ops_helpers import YES
+
+from pkr_pilot import ops
+from pkr_pilot.contracts import REORG_MARGIN, EventCache, Stack
+
+
+def _cached_stack(env: StackEnv, folder) -> Stack:
+    token = env.stack.token
+    desk = env.stack.desk
+    return Stack.build(
+        env.w3,
+        token=(token.address, token.abi, token.from_block),
+        desk=(desk.address, desk.abi, desk.from_block),
+        cache=EventCache(folder),
+    )
+
+
+def _mine(env: StackEnv, blocks: int) -> None:
+    env.node.rpc("anvil_mine", hex(blocks))
+
+
+class CountingLogs:
+    """Counts the blocks asked for by eth_getLogs."""
+
+    def __init__(self, env: StackEnv, monkeypatch) -> None:
+        self.blocks = 0
+        original = env.w3.eth.get_logs
+
+        def counting(params):
+            self.blocks += int(params["toBlock"]) - int(params["fromBlock"]) + 1
+            return original(params)
+
+        monkeypatch.setattr(env.w3.eth, "get_logs", counting)
+
+
+def test_cached_reads_equal_full_scans(env: StackEnv, operator_for, tmp_path):
+    for i in range(3):
+        ops.mint(operator_for(MINTER), addr(ALICE), "1", ref=f"BANK-EC-{i}", options=YES)
+    ops.freeze_amount(operator_for(FREEZER), addr(ALICE), "1", ref="CASE-EC", options=YES)
+    _mine(env, REORG_MARGIN + 5)
+    ops.mint(operator_for(MINTER), addr(ALICE), "1", ref="BANK-EC-late", options=YES)
+    cached = _cached_stack(env, tmp_path / "cache")
+
+    for _ in range(2):  # first run fills the cache, second reads it
+        assert cached.token.events(("Minted", "AmountFrozen")) == env.stack.token.events(("Minted", "AmountFrozen"))
+        assert cached.token.frozen_accounts() == env.stack.token.frozen_accounts()
+    data = json.loads((tmp_path / "cache" / f"{cached.token.address}.json").read_text())
+    assert data["schema"] == "pkr-pilot.event-cache" and data["v"] == 1
+    assert data["scanned_to"] == int(env.w3.eth.block_number) - REORG_MARGIN
+
+
+def test_a_second_read_scans_only_the_recent_blocks(env: StackEnv, operator_for, tmp_path, monkeypatch):
+    ops.mint(operator_for(MINTER), addr(ALICE), "1", ref="BANK-EC-1", options=YES)
+    _mine(env, 500)
+    cached = _cached_stack(env, tmp_path / "cache")
+    cached.token.events(("Minted",))
+    counter = CountingLogs(env, monkeypatch)
+
+    cached.token.events(("Minted",))
+
+    assert counter.blocks <= REORG_MARGIN + 1
+
+
+def test_a_cache_from_a_replaced_chain_is_dropped(env: StackEnv, operator_for, tmp_path):
+    snap = env.node.rpc("evm_snapshot")
+    ops.mint(operator_for(MINTER), addr(ALICE), "1", ref="BANK-EC-GONE", options=YES)
+    _mine(env, REORG_MARGIN + 2)
+    cached = _cached_stack(env, tmp_path / "cache")
+    assert any(e.args["ref"].startswith(b"BANK-EC-GONE") for e in cached.token.events(("Minted",)))
+
+    env.node.rpc("evm_revert", snap)
+    _mine(env, REORG_MARGIN + 3)  # same heights, other blocks
+
+    assert not any(e.args["ref"].startswith(b"BANK-EC-GONE") for e in cached.token.events(("Minted",)))
+
+
+def test_a_damaged_cache_file_is_rebuilt(env: StackEnv, operator_for, tmp_path):
+    ops.mint(operator_for(MINTER), addr(ALICE), "1", ref="BANK-EC-1", options=YES)
+    _mine(env, REORG_MARGIN + 2)
+    cached = _cached_stack(env, tmp_path / "cache")
+    cached.token.events(("Minted",))
+    (tmp_path / "cache" / f"{cached.token.address}.json").write_text("{not json")
+
+    assert cached.token.events(("Minted",)) == env.stack.token.events(("Minted",))
