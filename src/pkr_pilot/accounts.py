@@ -32,7 +32,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -199,6 +199,21 @@ class Signer:
             )
         self._check_chain(_as_int(raw), "a transaction")
         return self._account.sign_transaction(dict(tx))
+
+    def sign_transactions(self, txs: Sequence[Mapping[str, Any]]) -> list[bytes]:
+        """Raw signed bytes of many transactions, in order (the bulk engine's fast path).
+
+        The same checks as :meth:`sign_transaction`; plain EIP-1559 calls are signed by
+        :mod:`pkr_pilot._eip1559` (byte-identical to eth-account, about 8x faster).
+        """
+        from ._eip1559 import sign_dynamic_fee_transactions
+
+        for tx in txs:
+            raw = tx.get("chainId")
+            if raw is None:
+                raise AccountError(f"{self.name}: refusing to sign a transaction without chainId")
+            self._check_chain(_as_int(raw), "a transaction")
+        return sign_dynamic_fee_transactions(self._account, txs)
 
     def sign_typed_data(
         self,
