@@ -6,10 +6,10 @@ floats are refused. Addresses must carry a valid checksum when mixed-case. Every
 needs a ``ref`` (bank transfer id, case number, report hash): on chain where the contract takes one, and
 always in the operations journal, where it is the idempotency key.
 
->>> # doctest: +SKIP
->>> result = mint(operator, "0x…", "1,250.50", ref="BANK-TX-0042", options=RunOptions(yes=True))
->>> result.status, result.supply_after
-('confirmed', 125050)
+::
+
+    result = mint(operator, "0xRecipient…", "1,250.50", ref="BANK-TX-0042", options=RunOptions(yes=True))
+    result.status, result.supply_after        # ('confirmed', 125050) on a fresh token
 """
 
 from __future__ import annotations

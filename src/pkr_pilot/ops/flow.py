@@ -268,7 +268,7 @@ class Operator:
         self._ask(preview, opts)
 
         sents = self._send(plan, op, preview, resend_nonce)
-        return self._finish(plan, op, sents)
+        return replace(self._finish(plan, op, sents), gas_estimate=preview.gas_estimate)
 
     # ------------------------------------------------------------------ steps
     def _check_fingerprint(self, plan: Plan, state: OperationState, fingerprint: str) -> None:
