@@ -247,17 +247,25 @@ class Transactor:
         self.w3 = w3
         self.decoder = decoder
         self.chain_id = int(w3.eth.chain_id)
-        self._decoders: list[Callable[[Mapping[str, Any]], list[DecodedEvent]]] = []
+        #: address (lower-case) -> event ABI items by topic, merged over every client at that address.
+        self._events: dict[str, dict[bytes, Mapping[str, Any]]] = {}
 
-    def add_event_source(self, decode: Callable[[Mapping[str, Any]], list[DecodedEvent]]) -> None:
-        self._decoders.append(decode)
+    def add_events(self, address: str, events: Mapping[bytes, Mapping[str, Any]]) -> None:
+        """Know the events of a contract at ``address`` (several ABIs at one address merge)."""
+        known = self._events.setdefault(address.lower(), {})
+        for topic, item in events.items():
+            known.setdefault(topic, item)
 
     def decode_events(self, receipt: Mapping[str, Any]) -> tuple[DecodedEvent, ...]:
-        events: list[DecodedEvent] = []
-        for decode in self._decoders:
-            events.extend(decode(receipt))
-        events.sort(key=lambda e: e.log_index)
-        return tuple(events)
+        """Every log of a known contract with a known event, in log order (one entry per log)."""
+        out: list[DecodedEvent] = []
+        for log in receipt.get("logs", []):
+            if not log["topics"]:
+                continue
+            item = self._events.get(str(log["address"]).lower(), {}).get(bytes(log["topics"][0]))
+            if item is not None:
+                out.append(_decode_log(self.w3, item, log))
+        return tuple(out)
 
     def send(self, sender: Actor, to: str | None, data: bytes, *, value: int = 0, gas: int = TEST_GAS,
              action: str | None = None) -> Receipt:
@@ -405,7 +413,7 @@ class ContractClient:
             elif item.get("type") == "event" and not item.get("anonymous"):
                 types = ",".join(_canonical_type(i) for i in item.get("inputs", []))
                 self._events[bytes(keccak(text=f"{item['name']}({types})"))] = item
-        transactor.add_event_source(self.decode_receipt)
+        transactor.add_events(self.address, self._events)
 
     def __repr__(self) -> str:
         return f"ContractClient({self.name} at {self.address})"
