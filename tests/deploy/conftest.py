@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +65,47 @@ def _no_crash_seam(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PKR_PILOT_CRASH_AT", raising=False)
 
 
+
+
+@dataclass
+class Shared:
+    """One anvil with the dev-default stack deployed once; each test gets it back as deployed."""
+
+    node: Node
+    template: Path
+    result: Any
+    snapshot: str
+
+    def reset(self) -> None:
+        assert self.node.rpc("evm_revert", self.snapshot) is True
+        self.snapshot = str(self.node.rpc("evm_snapshot"))  # reverting used the snapshot up
+
+
+@pytest.fixture(scope="session")
+def shared(project: Project, compiled: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
+    from deploy_env import chain_for, dev
+
+    from pkr_pilot.deploy import run_deploy
+    from pkr_pilot.tx import TxPolicy
+
+    node = Node(free_port(), None).start()
+    try:
+        template = tmp_path_factory.mktemp("shared") / "dep"
+        result = run_deploy(chain_for(node, project), dev(0), project, deployments_dir=template, compiled=compiled,
+                            policy=TxPolicy(timeout=20, poll_interval=0.02))
+        yield Shared(node, template, result, str(node.rpc("evm_snapshot")))
+    finally:
+        if node.proc is not None:
+            node.proc.kill()
+            node.proc.wait()
+
+
+@pytest.fixture
+def deployed(shared: Shared, tmp_path: Path) -> Iterator[tuple[Node, Path, Any]]:
+    """``(node, folder, result)``: the dev-default stack as just deployed, with its own records folder."""
+    folder = tmp_path / "dep"
+    shutil.copytree(shared.template, folder)
+    try:
+        yield shared.node, folder, shared.result
+    finally:
+        shared.reset()

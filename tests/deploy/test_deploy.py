@@ -31,9 +31,8 @@ def _deploy(node: Any, project: Any, compiled: Any, folder: Path, config: Any = 
                       compiled=compiled, policy=POLICY, **kw)
 
 
-def test_dev_default_deploy_assigns_every_role_to_its_dev_account(anvil: Any, project: Any, compiled: Any, tmp_path: Path) -> None:
-    node = anvil()
-    result = _deploy(node, project, compiled, tmp_path / "dep")
+def test_dev_default_deploy_assigns_every_role_to_its_dev_account(deployed: Any) -> None:
+    node, _folder, result = deployed
     token = Token(node.w3, result.deployment.token.address, result.deployment.token.abi)
     expected = {
         "MINTER_ADMIN_ROLE": 1, "PAUSER_ROLE": 2, "UNPAUSER_ROLE": 2, "FREEZER_ROLE": 3, "SEIZER_ROLE": 4,
@@ -56,10 +55,8 @@ def test_dev_default_deploy_assigns_every_role_to_its_dev_account(anvil: Any, pr
     assert node.w3.eth.get_transaction_count(dev(1).address) == 2
 
 
-def test_records_follow_the_hardhat_deploy_layout(anvil: Any, project: Any, compiled: Any, tmp_path: Path) -> None:
-    node = anvil()
-    folder = tmp_path / "dep"
-    result = _deploy(node, project, compiled, folder)
+def test_records_follow_the_hardhat_deploy_layout(deployed: Any) -> None:
+    node, folder, result = deployed
     assert (folder / ".chainId").read_text().strip() == "31337"
     names = sorted(p.name for p in folder.glob("*.json"))
     assert names == ["MintDesk.json", "PilotRupee.json", "PilotRupee_Implementation.json", "PilotRupee_Proxy.json"]
@@ -83,10 +80,8 @@ def test_records_follow_the_hardhat_deploy_layout(anvil: Any, project: Any, comp
     assert isinstance(token["timestamp"], int)
 
 
-def test_rerun_after_success_sends_nothing_and_says_up_to_date(anvil: Any, project: Any, compiled: Any, tmp_path: Path) -> None:
-    node = anvil()
-    folder = tmp_path / "dep"
-    first = _deploy(node, project, compiled, folder)
+def test_rerun_after_success_sends_nothing_and_says_up_to_date(deployed: Any, project: Any, compiled: Any) -> None:
+    node, folder, first = deployed
     before = stack_state(node.w3, folder)
     files = {p: p.read_bytes() for p in folder.glob("*.json")}
     second = _deploy(node, project, compiled, folder)
@@ -117,11 +112,9 @@ def test_deploy_stack_returns_the_frozen_deployment_and_load_deployment_reads_it
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_a_changed_config_value_runs_only_that_step(anvil: Any, project: Any, compiled: Any, tmp_path: Path) -> None:
-    node = anvil()
-    folder = tmp_path / "dep"
+def test_a_changed_config_value_runs_only_that_step(deployed: Any, project: Any, compiled: Any) -> None:
+    node, folder, _result = deployed
     config = dev_default_config()
-    _deploy(node, project, compiled, folder, config)
     raised = dataclasses.replace(config, supply_cap=config.supply_cap * 2)
     result = _deploy(node, project, compiled, folder, raised)
     assert result.transactions_sent == 1
@@ -184,20 +177,16 @@ def test_a_step_without_a_key_for_its_role_is_refused_before_anything_is_sent(an
     assert result.transactions_sent == 26
 
 
-def test_verify_passes_on_a_fresh_deploy(anvil: Any, project: Any, compiled: Any, tmp_path: Path) -> None:
-    node = anvil()
-    folder = tmp_path / "dep"
-    _deploy(node, project, compiled, folder)
+def test_verify_passes_on_a_fresh_deploy(deployed: Any, project: Any, compiled: Any) -> None:
+    node, folder, _result = deployed
     report = verify_stack(chain_for(node, project), project, dev_default_config(), deployments_dir=folder, compiled=compiled)
     assert report.ok, [c.describe() for c in report.mismatches]
     codes = [c for c in report.checks if c.kind == "code" and "at 0x" in c.subject]
     assert len(codes) == 3 and all(c.note == "full match" for c in codes)
 
 
-def test_verify_lists_every_mismatch(anvil: Any, project: Any, compiled: Any, tmp_path: Path) -> None:
-    node = anvil()
-    folder = tmp_path / "dep"
-    result = _deploy(node, project, compiled, folder)
+def test_verify_lists_every_mismatch(deployed: Any, project: Any, compiled: Any) -> None:
+    node, folder, result = deployed
     token = Token(node.w3, result.deployment.token.address, result.deployment.token.abi)
     admin = Sender(node.w3, dev(0), policy=POLICY)
     minter_admin = Sender(node.w3, dev(1), policy=POLICY)
@@ -214,10 +203,8 @@ def test_verify_lists_every_mismatch(anvil: Any, project: Any, compiled: Any, tm
     assert subjects[f"minterAllowance({dev(8).address})"].actual == 5
 
 
-def test_verify_flags_code_that_differs_from_the_local_build(anvil: Any, project: Any, compiled: Any, tmp_path: Path) -> None:
-    node = anvil()
-    folder = tmp_path / "dep"
-    result = _deploy(node, project, compiled, folder)
+def test_verify_flags_code_that_differs_from_the_local_build(deployed: Any, project: Any, compiled: Any) -> None:
+    node, folder, result = deployed
     desk = result.deployment.mint_desk
     assert desk is not None
     node.rpc("anvil_setCode", desk.address, "0x6000")
@@ -226,10 +213,8 @@ def test_verify_flags_code_that_differs_from_the_local_build(anvil: Any, project
     assert len(bad) == 1 and bad[0].subject.startswith("MintDesk at")
 
 
-def test_journal_lines_are_versioned_and_ordered_per_step(anvil: Any, project: Any, compiled: Any, tmp_path: Path) -> None:
-    node = anvil()
-    folder = tmp_path / "dep"
-    _deploy(node, project, compiled, folder)
+def test_journal_lines_are_versioned_and_ordered_per_step(deployed: Any) -> None:
+    _node, folder, _result = deployed
     lines = journal_lines(folder)
     assert all(line["v"] == 1 for line in lines)
     events = [line["event"] for line in lines if line.get("step") == "token.proxy"]

@@ -30,18 +30,16 @@ def _deploy(node: Any, project: Any, compiled: Any, folder: Path, config: Deploy
 
 
 @pytest.fixture
-def deployed(anvil: Any, project: Any, compiled: Any, tmp_path: Path) -> Any:
+def minted(deployed: Any) -> Any:
     """The dev-default stack with 1,000.00 PKRP minted to dev:10."""
-    node = anvil()
-    folder = tmp_path / "dep"
-    result = _deploy(node, project, compiled, folder, dev_default_config())
+    node, folder, result = deployed
     token = Token(node.w3, result.deployment.token.address, result.deployment.token.abi)
     Sender(node.w3, dev(8), policy=POLICY).transact(token.mint(dev(10).address, 100_000, b"\x01" * 32).tx())
     return node, folder, token
 
 
-def test_incompatible_layout_is_refused_with_the_clashing_slot(deployed: Any, project: Any, compiled: Any) -> None:
-    node, folder, token = deployed
+def test_incompatible_layout_is_refused_with_the_clashing_slot(minted: Any, project: Any, compiled: Any) -> None:
+    node, folder, token = minted
     nonce = node.w3.eth.get_transaction_count(dev(0).address)
     with pytest.raises(StorageLayoutError) as err:
         _deploy(node, project, compiled, folder, _with_contract("PilotRupeeBadLayout"), upgrade=True)
@@ -53,16 +51,16 @@ def test_incompatible_layout_is_refused_with_the_clashing_slot(deployed: Any, pr
     assert token.view("version") == 1
 
 
-def test_changed_implementation_is_not_upgraded_without_the_flag(deployed: Any, project: Any, compiled: Any) -> None:
-    node, folder, token = deployed
+def test_changed_implementation_is_not_upgraded_without_the_flag(minted: Any, project: Any, compiled: Any) -> None:
+    node, folder, token = minted
     result = _deploy(node, project, compiled, folder, _with_contract("PilotRupeeV2"))
     assert result.transactions_sent == 0
     assert any("--upgrade" in n for n in result.notices)
     assert token.view("version") == 1
 
 
-def test_compatible_upgrade_keeps_state_and_updates_the_records(deployed: Any, project: Any, compiled: Any) -> None:
-    node, folder, token = deployed
+def test_compatible_upgrade_keeps_state_and_updates_the_records(minted: Any, project: Any, compiled: Any) -> None:
+    node, folder, token = minted
     old_impl = json.loads((folder / "PilotRupee.json").read_text())["implementation"]
     config = _with_contract("PilotRupeeV2")
     result = _deploy(node, project, compiled, folder, config, upgrade=True)
@@ -87,9 +85,9 @@ def test_compatible_upgrade_keeps_state_and_updates_the_records(deployed: Any, p
 
 
 def test_upgrade_interrupted_after_sending_resumes_without_a_second_implementation(
-    deployed: Any, project: Any, compiled: Any, tmp_path: Path
+    minted: Any, project: Any, compiled: Any, tmp_path: Path
 ) -> None:
-    node, folder, token = deployed
+    node, folder, token = minted
     config_file = tmp_path / "v2.toml"
     config_file.write_text(_V2_TOML)
     steps = [s for s in _plan_steps_after_crash(node, project, folder, config_file)]
