@@ -166,3 +166,57 @@ tier = 3
 max_balance = "10,000,000"
 max_daily_outflow = "1,000,000"
 """.replace("{report_hash}", dev_default_config().attestation.report_hash.hex())  # type: ignore[union-attr]
+
+
+def test_upgrade_call_runs_the_new_initializer(minted: Any, project: Any, compiled: Any) -> None:
+    node, folder, token = minted
+    config = dataclasses.replace(
+        _with_contract("PilotRupeeV2"), token=TokenConfig(contract="PilotRupeeV2", upgrade_call=("initializeV2", (42,)))
+    )
+    result = _deploy(node, project, compiled, folder, config, upgrade=True)
+    assert result.transactions_sent == 2
+    v2 = Token(node.w3, token.address, json.loads((folder / "PilotRupee.json").read_text())["abi"])
+    assert v2.view("upgradeMarker") == 42
+
+
+def test_governed_upgrade_deploys_the_implementation_and_waits_for_the_timelock(
+    anvil: Any, project: Any, compiled: Any, tmp_path: Path
+) -> None:
+    from pkr_pilot.deploy.config import TimelockConfig
+
+    node = anvil()
+    folder = tmp_path / "dep"
+    base = dev_default_config()
+    governed = dataclasses.replace(
+        base,
+        roles={k: v for k, v in base.roles.items() if k not in ("upgrader", "unpauser")},
+        timelock=TimelockConfig(enabled=True, min_delay=60, proposers=("dev:12",), executors=("anyone",)),
+    )
+    first = _deploy(node, project, compiled, folder, governed)
+    token_address = first.deployment.token.address
+    timelock_address = first.deployment.contracts["PilotTimelock"].address
+
+    v2 = dataclasses.replace(governed, token=TokenConfig(contract="PilotRupeeV2"))
+    waiting = _deploy(node, project, compiled, folder, v2, upgrade=True)
+    assert [o.status for o in waiting.outcomes if "@" in o.step] == ["sent", "waiting"]
+    notice = next(n for n in waiting.notices if "timelock" in n)
+    nxt = json.loads((folder / "PilotRupee_NextImplementation.json").read_text())
+    assert nxt["address"] in notice and "upgradeToAndCall" in notice
+    token = Token(node.w3, token_address, json.loads((folder / "PilotRupee.json").read_text())["abi"])
+    assert token.view("version") == 1  # nothing changed behind the timelock's back
+    assert set(waiting.deployment.contracts) == {"PilotRupee", "MintDesk", "PilotTimelock"}
+
+    # the timelock executes the upgrade (its operation is simulated by impersonating it)
+    node.rpc("anvil_impersonateAccount", timelock_address)
+    node.rpc("anvil_setBalance", timelock_address, hex(10**18))
+    call = token.build("upgradeToAndCall", nxt["address"], b"")
+    node.w3.eth.send_transaction({"from": timelock_address, "to": token_address, "data": call.tx()["data"]})  # type: ignore[typeddict-item]
+    assert token.view("version") == 2
+
+    done = _deploy(node, project, compiled, folder, v2, upgrade=True)
+    assert [o.status for o in done.outcomes if "@" in o.step] == ["up-to-date", "applied"]
+    assert not (folder / "PilotRupee_NextImplementation.json").exists()
+    record = json.loads((folder / "PilotRupee.json").read_text())
+    assert record["implementation"] == nxt["address"]
+    assert json.loads((folder / "PilotRupee_Implementation.json").read_text())["address"] == nxt["address"]
+    assert _deploy(node, project, compiled, folder, v2, upgrade=True).up_to_date

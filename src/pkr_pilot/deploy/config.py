@@ -86,6 +86,9 @@ class TokenConfig:
     symbol: str = "PKRP"
     #: 2 = paisa.
     decimals: int = 2
+    #: Function and arguments the proxy calls on the new implementation during ``--upgrade``
+    #: (``upgradeToAndCall``), e.g. ``("initializeV2", (42,))``; None = no call.
+    upgrade_call: tuple[str, tuple[Any, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -325,13 +328,14 @@ def parse_deploy_config(data: Mapping[str, Any], *, source: str = "<dict>") -> D
         raise ConfigError(f"{where}: schema_version {version!r} is not supported (expected {CONFIG_SCHEMA_VERSION})")
 
     token_t = _table(data, "token", where)
-    _known(token_t, {"contract", "name", "symbol", "decimals"}, f"{where} [token]")
+    _known(token_t, {"contract", "name", "symbol", "decimals", "upgrade_call"}, f"{where} [token]")
     defaults = TokenConfig()
     token = TokenConfig(
         contract=_str(token_t.get("contract", defaults.contract), f"{where} token.contract"),
         name=_str(token_t.get("name", defaults.name), f"{where} token.name"),
         symbol=_str(token_t.get("symbol", defaults.symbol), f"{where} token.symbol"),
         decimals=_int(token_t.get("decimals", defaults.decimals), f"{where} token.decimals", 0, 36),
+        upgrade_call=_upgrade_call(token_t.get("upgrade_call"), f"{where} token.upgrade_call"),
     )
     if len(token.name.encode()) > 31:
         raise ConfigError(f"{where}: token.name is {len(token.name.encode())} bytes; the EIP-712 name allows 31")
@@ -576,6 +580,22 @@ def _amount(value: Any, decimals: int, what: str, *, max_units: int, unlimited: 
     if units > max_units:
         raise ConfigError(f"{what} is too large ({units} base units > {max_units})")
     return units
+
+
+def _upgrade_call(value: Any, what: str) -> tuple[str, tuple[Any, ...]] | None:
+    """``{ function = "initializeV2", args = [42] }`` -> ("initializeV2", (42,))."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{what} must be a table: {{ function = \"name\", args = [...] }}")
+    _known(value, {"function", "args"}, what)
+    function = _str(_required(value, "function", what), f"{what}.function")
+    args = value.get("args", [])
+    if not isinstance(args, list):
+        raise ConfigError(f"{what}.args must be a list")
+    if any(isinstance(a, float) for a in args):
+        raise ConfigError(f"{what}.args: floats are not allowed (use integers or strings)")
+    return function, tuple(args)
 
 
 def _bytes32(value: Any, what: str) -> bytes:

@@ -69,6 +69,8 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 #: Record names (files in deployments/<network>/) and what they hold.
 TOKEN = "PilotRupee"  # noqa: S105 - a record name, not a secret
 TOKEN_IMPL = "PilotRupee_Implementation"  # noqa: S105
+#: A new implementation deployed by --upgrade, until the proxy points at it (then it becomes TOKEN_IMPL).
+TOKEN_NEXT_IMPL = "PilotRupee_NextImplementation"  # noqa: S105
 TOKEN_PROXY = "PilotRupee_Proxy"  # noqa: S105
 DESK = "MintDesk"
 TIMELOCK = "PilotTimelock"
@@ -429,7 +431,7 @@ def build_plan(
                 title=f"deploy new {token.contract} implementation",
                 actor="deployer",
                 params=(),
-                target=TOKEN_IMPL,
+                target=TOKEN_NEXT_IMPL,
                 artifact=token.contract,
             )
         )
@@ -437,17 +439,22 @@ def build_plan(
         def upgraded(ctx: StepContext) -> bool:
             raw = ctx.w3.eth.get_storage_at(ctx.address(TOKEN), IMPLEMENTATION_SLOT)  # type: ignore[arg-type]
             current = to_checksum_address(bytes(raw)[-20:])
-            return bool(current == ctx.address(TOKEN_IMPL))
+            return bool(current == ctx.address(TOKEN_NEXT_IMPL))
+
+        call = token.upgrade_call
+
+        def upgrade_args(ctx: StepContext) -> list[Any]:
+            return [ctx.address(TOKEN_NEXT_IMPL), upgrade_calldata(ctx, call)]
 
         steps.append(
             Step(
                 id=f"token.upgradeToAndCall@{upgrade_to}",
-                title="upgrade the proxy to the new implementation",
+                title="upgrade the proxy to the new implementation" + (f" and call {call[0]}" if call else ""),
                 actor="upgrader",
-                params=(),
+                params=(call[0], list(call[1])) if call else (),
                 target=TOKEN,
                 function="upgradeToAndCall",
-                args=lambda ctx: [ctx.address(TOKEN_IMPL), b""],
+                args=upgrade_args,
                 applied=upgraded,
             )
         )
@@ -474,6 +481,18 @@ def _minter_args(who: str, allowance: int, ref: bytes) -> Callable[[StepContext]
         return [ctx.account(who), allowance, ref]
 
     return args
+
+
+def upgrade_calldata(ctx: StepContext, call: tuple[str, tuple[Any, ...]] | None) -> bytes:
+    """ABI-encoded ``[token] upgrade_call`` (empty when none) with the new implementation's ABI."""
+    if call is None:
+        return b""
+    impl = ctx.w3.eth.contract(abi=ctx.artifacts[ctx.config.token.contract].abi)
+    try:
+        data = impl.encode_abi(call[0], args=list(call[1]))
+    except (ValueError, TypeError) as exc:  # web3 raises these for unknown names and bad arguments
+        raise ConfigError(f"token.upgrade_call {call[0]}{list(call[1])} cannot be encoded: {exc}") from None
+    return bytes.fromhex(str(data).removeprefix("0x"))
 
 
 def _initialize_calldata(ctx: StepContext, deployer: str) -> bytes:

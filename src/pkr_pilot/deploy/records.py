@@ -288,7 +288,7 @@ class Deployment:
 
 
 #: Records that are part of another record (not listed as contracts of a Deployment).
-_AUXILIARY_SUFFIXES = ("_Implementation", "_Proxy")
+_AUXILIARY_SUFFIXES = ("_Implementation", "_NextImplementation", "_Proxy")
 
 
 class RecordStore:
@@ -340,6 +340,13 @@ class RecordStore:
             self._memory[record.name] = record
             return
         atomic_write_json(self.folder / f"{record.name}.json", record.to_json())
+
+    def remove(self, name: str) -> None:
+        """Delete a record (a promoted next implementation)."""
+        if self.folder is None:
+            self._memory.pop(name, None)
+            return
+        (self.folder / f"{name}.json").unlink(missing_ok=True)
 
     def read(self, name: str) -> ContractRecord | None:
         if self.folder is None:

@@ -48,6 +48,7 @@ from .plan import (
     TIMELOCK,
     TOKEN,
     TOKEN_IMPL,
+    TOKEN_NEXT_IMPL,
     TOKEN_PROXY,
     Step,
     StepContext,
@@ -372,10 +373,11 @@ class DeployRunner:
         return rec.address if rec is not None else None
 
     # ------------------------------------------------------------------ signers
-    def _actor_signers(self, plan: Sequence[Step]) -> dict[str, TxSigner]:
+    def _actor_signers(self, plan: Sequence[Step]) -> dict[str, TxSigner | None]:
+        """The key for each step; None when only the timelock holds the role (a governed step)."""
         from .config import TOKEN_ROLES
 
-        out: dict[str, TxSigner] = {}
+        out: dict[str, TxSigner | None] = {}
         for step in plan:
             if step.actor == "deployer":
                 out[step.id] = self.deployer
@@ -386,6 +388,9 @@ class DeployRunner:
                 out[step.id] = self.deployer
                 continue
             signer = next((self.signers[h] for h in holders if h in self.signers), None)
+            if signer is None and "timelock" in refs:
+                out[step.id] = None
+                continue
             if signer is None:
                 role = TOKEN_ROLES.get(step.actor, step.actor)
                 who = ", ".join(refs) or "nobody"
@@ -398,7 +403,7 @@ class DeployRunner:
         return out
 
     # ------------------------------------------------------------------ one step
-    def _execute(self, index: int, total: int, step: Step, signer: TxSigner) -> StepOutcome:
+    def _execute(self, index: int, total: int, step: Step, signer: TxSigner | None) -> StepOutcome:
         state = self.journal.state(step.id)
         if state.is_confirmed and state.params == step.params_hash and state.confirmed is not None:
             self._absorb(step, state.confirmed)
@@ -406,6 +411,8 @@ class DeployRunner:
             return self._outcome(step, "up-to-date", state.confirmed)
 
         self._emit(index, total, step, "start")
+        if signer is None:
+            return self._governed(index, total, step)
         if state.inflight:
             settled = self._settle_inflight(step, state, signer)
             if settled is not None:
@@ -420,6 +427,23 @@ class DeployRunner:
         confirmed = self._send(step, state, signer, index, total)
         self._emit(index, total, step, "confirmed", confirmed.get("tx"))
         return self._outcome(step, "sent", confirmed)
+
+    def _governed(self, index: int, total: int, step: Step) -> StepOutcome:
+        """A step only the timelock may perform: done once the chain shows it, else a notice."""
+        assert step.applied is not None and step.function is not None
+        if step.applied(self.ctx):
+            found = self._confirm(step, via="state")
+            self._emit(index, total, step, "applied")
+            return self._outcome(step, "applied", found)
+        args = step.args(self.ctx)
+        target = self.ctx.contract(step.target)
+        data = target.encode_abi(step.function, args=args)
+        shown = ", ".join(str(a) if not isinstance(a, bytes) else "0x" + a.hex() for a in args)
+        self._notice(
+            f"{step.title}: the timelock holds this power; schedule {step.function}({shown}) on {target.address} "
+            f"through it (pkr-pilot timelock schedule), then run this deploy again to record it. Call data: {data}"
+        )
+        return StepOutcome(step=step.id, title=step.title, status="waiting")
 
     def _already_there(self, step: Step, state: StepState) -> dict[str, Any] | None:
         if step.is_create:
@@ -552,7 +576,7 @@ class DeployRunner:
     def _write_records(self, step: Step, confirmed: Mapping[str, Any], *, overwrite: bool) -> None:
         assert step.artifact is not None
         artifact = self.artifacts[step.artifact]
-        layout = self._layout(artifact) if step.target == TOKEN_IMPL else None
+        layout = self._layout(artifact) if step.target in (TOKEN_IMPL, TOKEN_NEXT_IMPL) else None
         record = self._record(step.target, artifact, confirmed, storage_layout=layout)
         if overwrite or self.store.read(step.target) is None:
             self.store.write(record)
@@ -578,12 +602,16 @@ class DeployRunner:
         self.store.write(record)
 
     def _record_upgrade(self, confirmed: Mapping[str, Any]) -> None:
+        """The proxy now runs the next implementation: it becomes ``PilotRupee_Implementation``."""
         token = self.store.read(TOKEN)
-        impl = self.store.read(TOKEN_IMPL)
-        if token is None or impl is None:
+        nxt = self.store.read(TOKEN_NEXT_IMPL)
+        if token is None or nxt is None:
             return
+        self.store.write(_replace(nxt, name=TOKEN_IMPL))
+        self.store.remove(TOKEN_NEXT_IMPL)
+        self.ctx.addresses[TOKEN_IMPL] = nxt.address
         history = [*token.history, {"implementation": token.implementation, "replacedBy": confirmed.get("tx")}]
-        self.store.write(_replace(token, abi=tuple(impl.abi), implementation=impl.address, history=tuple(history)))
+        self.store.write(_replace(token, abi=tuple(nxt.abi), implementation=nxt.address, history=tuple(history)))
 
     def _record(
         self, name: str, artifact: Artifact, confirmed: Mapping[str, Any], *, storage_layout: Mapping[str, Any] | None
