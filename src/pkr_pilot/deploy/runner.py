@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from eth_utils.address import to_checksum_address
 
 from ..decode import ErrorDecoder
-from ..errors import ChainError, ConfigError, DeploymentError, PilotError
+from ..errors import ChainError, ConfigError, DeploymentError, PilotError, TransactionFailed
 from ..tx import Sender, TxPolicy
 from ._code import code_hash, compare_code
 from .config import DeployConfig
@@ -465,16 +465,15 @@ class DeployRunner:
 
         sender = Sender(self.w3, signer, decoder=self._decoder, policy=self.policy, sleep=self._sleep)
         for tx_hash, nonce in reversed(state.inflight):
-            receipt = sender._receipt(tx_hash)
-            if receipt is None:
-                try:
-                    self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
-                except TransactionNotFound:
-                    continue
-                receipt = sender.wait(tx_hash, action=step.title)  # pending in the node: wait for it
-            if int(receipt["status"]) != 1:
+            try:  # mined or pending in the node?
+                self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                continue
+            try:
+                receipt = sender.wait(tx_hash, action=step.title)  # the receipt; raises decoded if status 0
+            except TransactionFailed:
                 self.journal.append("failed", step.id, tx=tx_hash)
-                raise sender._failure(tx_hash, receipt, step.title)
+                raise
             return self._confirm_receipt(step, tx_hash, nonce, receipt, args=state.args)
         # None of them is known to the node: was the nonce used anyway (mined, receipt lost)?
         sender_address = state.sender or signer.address
