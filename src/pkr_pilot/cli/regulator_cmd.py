@@ -104,7 +104,7 @@ def mint_requests_command(cli: CliContext, /, network_name: str, burns: bool, as
             state = "EXPIRED" if p.expired else ("ready to execute" if p.ready else "awaiting approval")
             target = f" to {r.to}" if r.kind == "Mint" else ""
             click.echo(
-                f"#{r.id} {r.kind.lower()} {money(r.amount, stack)}{target} ref {data['ref']} "
+                f"#{r.id} {r.kind.lower()} {money(r.amount, stack)}{target} ref {data['ref_text']} "
                 f"by {r.maker}: {r.approvals}/{r.approvals_needed} approvals, expires {data['expires_at_iso']} ({state})"
             )
 

@@ -33,6 +33,7 @@ from ..contracts import (
 )
 from ..errors import UserInputError
 from .flow import Evidence, OperationResult, Operator, Plan, RunOptions
+from .views import ref_text as _ref_text
 
 if TYPE_CHECKING:
     from ..contracts import Token
@@ -900,18 +901,6 @@ def _ref(text: str) -> tuple[bytes, str]:
     if not isinstance(text, str):
         raise UserInputError("the ref must be text (a bank transfer id, case number or 0x + 64 hex)")
     return parse_ref(text), text.strip()
-
-
-def _ref_text(ref: bytes) -> str:
-    """A bytes32 ref as people typed it when it is short printable text, else its hex."""
-    stripped = ref.rstrip(b"\0")
-    try:
-        text = stripped.decode()
-    except UnicodeDecodeError:
-        return "0x" + ref.hex()
-    if stripped and text.isprintable() and b"\0" not in stripped:
-        return text
-    return "0x" + ref.hex()
 
 
 def _tier(value: int | str) -> int:

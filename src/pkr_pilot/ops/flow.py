@@ -265,6 +265,8 @@ class Operator:
         if opts.dry_run:
             return self._result(plan, "dry-run", gas_estimate=preview.gas_estimate,
                                 values={"returns": preview.returns} if preview.returns is not None else {})
+        if opts.yes:
+            self.progress(preview.text())  # what will be sent, even when nobody is asked
         self._ask(preview, opts)
 
         sents = self._send(plan, op, preview, resend_nonce)

@@ -242,6 +242,7 @@ class PendingRequest:
             "amount": str(r.amount),
             "amount_text": format_amount(r.amount, decimals=decimals),
             "ref": "0x" + r.ref.hex(),
+            "ref_text": ref_text(r.ref),
             "approvals": r.approvals,
             "approvals_needed": r.approvals_needed,
             "expires_at": r.expires_at,
@@ -266,6 +267,18 @@ def mint_requests(stack: Stack, *, kind: str | None = "Mint") -> list[PendingReq
         expired = now > req.expires_at
         out.append(PendingRequest(req, expired, ready=not expired and req.approvals >= req.approvals_needed))
     return out
+
+
+def ref_text(ref: bytes) -> str:
+    """A ``bytes32`` ref as it was typed when it is short printable text, else its ``0x`` hex."""
+    stripped = ref.rstrip(b"\0")
+    try:
+        text = stripped.decode()
+    except UnicodeDecodeError:
+        return "0x" + ref.hex()
+    if stripped and text.isprintable() and b"\0" not in stripped:
+        return text
+    return "0x" + ref.hex()
 
 
 def _limit_json(value: int) -> str:
