@@ -7,7 +7,8 @@ Each wrapper holds an explicit ``Web3``, an address and the contract's ABI. It o
 * **builders** that return a :class:`Call` (target, function, arguments and ABI-encoded call data) for
   each state-changing operation; nothing here signs or sends: :mod:`pkr_pilot.ops` does that through
   :class:`~pkr_pilot.tx.Sender`;
-* an **event scanner** that pages ``eth_getLogs`` over large block ranges and decodes the logs.
+* an **event scanner** that pages ``eth_getLogs`` over large block ranges and decodes the logs, with
+  an optional :class:`EventCache` so a full-history read only scans the blocks added since last time.
 
 :func:`stack_decoder` builds one :class:`~pkr_pilot.decode.ErrorDecoder` from every ABI of the stack so
 a revert anywhere (the desk calling the token, the timelock calling the token) reads like
