@@ -367,33 +367,66 @@ class HttpBatchTransport:
 
 
 class SequentialTransport:
-    """The same interface over ``w3.provider``, one request at a time (memory chain, websockets)."""
+    """The same interface over ``w3``, one request at a time (memory chain, websockets).
+
+    Requests go through web3's request manager, so the provider's own middleware (the
+    memory chain's conversions) applies; answers are turned back into JSON-RPC form.
+    """
 
     def __init__(self, w3: Web3) -> None:
         self._w3 = w3
 
     def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[RpcReply]:
-        from .decode import revert_data_from_exception
+        from web3.exceptions import TransactionNotFound
 
         replies: list[RpcReply] = []
         for method, params in calls:
             try:
-                response = self._w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-            except Exception as exc:  # eth-tester raises instead of answering with an error
-                data = revert_data_from_exception(exc)
-                error: dict[str, Any] = {"code": -32000, "message": str(exc) or type(exc).__name__}
+                result = self._w3.manager.request_blocking(method, list(params))  # type: ignore[arg-type]
+            except TransactionNotFound:
+                replies.append(RpcReply(result=None))
+            except Exception as exc:  # the providers raise their own types for an error answer
+                data = _revert_data_in_chain(exc)
+                message = str(exc) or type(exc).__name__
+                error: dict[str, Any] = {"code": -32000, "message": message}
                 if data is not None:
                     error["data"] = "0x" + data.hex()
+                    error["message"] = "execution reverted"
                 replies.append(RpcReply(error=error))
-                continue
-            if response.get("error") is not None:
-                replies.append(RpcReply(error=response["error"]))
             else:
-                replies.append(RpcReply(result=_plain_json(response.get("result"))))
+                replies.append(RpcReply(result=_plain_json(result)))
         return replies
 
     def close(self) -> None:
         return None
+
+
+def _revert_data_in_chain(exc: BaseException) -> bytes | None:
+    """Revert bytes from an exception or its causes; py-evm renders them as ``b'...'`` text."""
+    import ast
+
+    from .decode import revert_data_from_exception
+
+    found: bytes | None = None
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        data = revert_data_from_exception(current)
+        if data:
+            return data
+        found = data if found is None else found
+        text = str(current.args[0]) if current.args else ""
+        text = text.removeprefix("execution reverted: ")
+        if text.startswith(("b'", 'b"')) and text.endswith(text[1]):
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                value = None
+            if isinstance(value, bytes):
+                return value
+        current = current.__cause__ or current.__context__
+    return found
 
 
 def transport_for(w3: Web3) -> RpcTransport:
@@ -414,8 +447,13 @@ def transport_for(w3: Web3) -> RpcTransport:
     return SequentialTransport(w3)
 
 
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def _plain_json(value: Any) -> Any:
-    """eth-tester answers with Python objects (bytes, HexBytes, ints); make them JSON-RPC-like."""
+    """eth-tester answers with Python objects (snake_case keys, bytes, ints): make them JSON-RPC-like."""
     if isinstance(value, bytes | bytearray):
         return "0x" + bytes(value).hex()
     if isinstance(value, bool) or value is None or isinstance(value, str):
@@ -423,7 +461,7 @@ def _plain_json(value: Any) -> Any:
     if isinstance(value, int):
         return hex(value)
     if isinstance(value, Mapping):
-        return {str(k): _plain_json(v) for k, v in value.items()}
+        return {_camel(str(k)): _plain_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain_json(v) for v in value]
     return value
@@ -835,6 +873,11 @@ class BulkSender:
         fillers: list[TxOutcome] = []
         gaps = [tx.nonce for tx in rejected_free if tx.nonce < highest_accepted]
         if gaps:
+            # A nonce below the account's mined count was used after all (a message we did not
+            # recognise): only the nonces still free get a filler.
+            mined = int(self.w3.eth.get_transaction_count(self.address, "latest"))  # type: ignore[arg-type]
+            gaps = [n for n in gaps if n >= mined]
+        if gaps:
             fillers = self._fill_gaps(gaps, price, observer, inflight)
         self._drain(inflight, outcomes, observer)
         for filler in fillers:
@@ -1081,7 +1124,15 @@ def _already_known(reply: RpcReply) -> bool:
 def _nonce_used(reply: RpcReply) -> bool:
     """The refusal says the nonce is taken (by a mined or pooled transaction)."""
     text = reply.message.lower()
-    return "nonce too low" in text or "replacement transaction underpriced" in text or "nonce has already been used" in text
+    if "invalid transaction nonce" in text:  # py-evm: "Expected 3, but got 0"
+        import re
+
+        found = re.search(r"expected (\d+), but got (\d+)", text)
+        return found is not None and int(found.group(2)) < int(found.group(1))
+    return any(
+        phrase in text
+        for phrase in ("nonce too low", "replacement transaction underpriced", "nonce has already been used", "already imported")
+    )
 
 
 def _method_missing(reply: RpcReply) -> bool:
@@ -1089,7 +1140,9 @@ def _method_missing(reply: RpcReply) -> bool:
         return False
     code = reply.error.get("code")
     text = reply.message.lower()
-    return code == -32601 or "not supported" in text or "method not found" in text or "unsupported" in text
+    return code == -32601 or "-32601" in text or any(
+        phrase in text for phrase in ("not supported", "method not found", "unsupported", "not been implemented", "not implemented")
+    )
 
 
 def _revert_bytes(error: Mapping[str, Any] | None) -> bytes | None:
