@@ -8,10 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from ._context import CliContext, pass_cli
+
+if TYPE_CHECKING:
+    from ..chain import AnvilNode
 
 __all__ = ["node_command"]
 
@@ -48,7 +52,6 @@ def node_command(
     """
     from ..accounts import DEV_ACCOUNT_COUNT, dev_addresses
     from ..chain import AnvilNode, AnvilOptions
-    from ..config import DEV_CHAIN_IDS
     from ..errors import ChainError
 
     project = cli.project()
@@ -68,33 +71,43 @@ def node_command(
         no_mining=no_mining,
     )
     node = AnvilNode.for_project(project, options)
-    with _stop_signals_interrupt(), node:
-        block = int(node.rpc("eth_blockNumber"), 16)
-        mining = (
-            "on request only (evm_mine)" if no_mining else f"a block every {block_time} s" if block_time else "automine"
-        )
-        click.echo(f"pkr-pilot node: {node.url}")
-        click.echo(f"  chain id  {chain_id} (hardfork {node.options.hardfork})")
-        click.echo(f"  state     {_show(state)} " + (f"(resumed at block {block})" if resuming else "(new chain)"))
-        click.echo(f"  log       {_show(node.log_file) if node.log_file else '-'}")
-        click.echo(f"  mining    {mining}")
-        if chain_id in DEV_CHAIN_IDS:
-            click.echo("dev accounts (public test keys; --account dev:N works on this chain only):")
-        else:
-            click.echo(f"dev accounts (chain id {chain_id} is not a dev chain id: dev:N keys will be refused):")
-        for index, address in enumerate(dev_addresses(DEV_ACCOUNT_COUNT)):
-            click.echo(f"  dev:{index:<2} {address}")
-        click.echo("Ctrl-C to stop (the chain state is saved on the way out).", nl=True)
+    with _stop_signals_interrupt():
         try:
-            code = node.wait()
+            with node:  # stopped gracefully (state saved) however the block ends
+                _print_banner(node, project.compiler.hardfork, state, resuming, dev_addresses(DEV_ACCOUNT_COUNT))
+                code = node.wait()
         except KeyboardInterrupt:
-            node.stop()
             click.echo(f"\nstopped; state saved in {_show(state)}")
             return
+    if code != 0:
         tail = " | ".join(line.strip() for line in node.output_tail(3) if line.strip())
-        if code != 0:
-            raise ChainError(f"anvil exited with code {code}: {tail or 'no output'}", hint="see the log above")
-        click.echo(f"anvil stopped; state saved in {_show(state)}")
+        raise ChainError(f"anvil exited with code {code}: {tail or 'no output'}", hint=f"see {node.log_file}")
+    click.echo(f"anvil stopped; state saved in {_show(state)}")
+
+
+def _print_banner(node: AnvilNode, hardfork: str, state: Path, resuming: bool, addresses: tuple[str, ...]) -> None:
+    from ..config import DEV_CHAIN_IDS
+
+    options = node.options
+    block = int(node.rpc("eth_blockNumber"), 16)
+    if options.no_mining:
+        mining = "on request only (evm_mine)"
+    elif options.block_time:
+        mining = f"a block every {options.block_time} s"
+    else:
+        mining = "automine"
+    click.echo(f"pkr-pilot node: {node.url}")
+    click.echo(f"  chain id  {options.chain_id} (hardfork {hardfork})")
+    click.echo(f"  state     {_show(state)} " + (f"(resumed at block {block})" if resuming else "(new chain)"))
+    click.echo(f"  log       {_show(node.log_file) if node.log_file else '-'}")
+    click.echo(f"  mining    {mining}")
+    if options.chain_id in DEV_CHAIN_IDS:
+        click.echo("dev accounts (public test keys; --account dev:N works on this chain only):")
+    else:
+        click.echo(f"dev accounts (chain id {options.chain_id} is not a dev chain id: dev:N keys will be refused):")
+    for index, address in enumerate(addresses):
+        click.echo(f"  dev:{index:<2} {address}")
+    click.echo("Ctrl-C to stop (the chain state is saved on the way out).")
 
 
 def _show(path: Path) -> str:
