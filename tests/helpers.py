@@ -457,15 +457,24 @@ class ContractClient:
 # --------------------------------------------------------------------------- reverts
 
 
-def expect_revert(action: PreparedCall | Callable[[], Any], error: str, /, **args: Any) -> ContractRevert:
-    """Run ``action`` (send a prepared call, or call a function) and require the exact custom error.
+def expect_revert(
+    action: PreparedCall | Callable[[], Any], error: str, /, *, mined: bool = False, **args: Any
+) -> ContractRevert:
+    """Require that ``action`` reverts with exactly the custom error ``error`` and arguments ``args``.
 
-    ``args`` must name *every* argument of the error with its exact value (Actors count as
-    their address). Returns the :class:`ContractRevert` for further checks.
+    ``args`` must name *every* argument of the error with its exact value (Actors count as their
+    address). A :class:`PreparedCall` is simulated by default with ``eth_call`` against the
+    *pending* block (what the next transaction sees, including a timestamp set with
+    ``set_next_timestamp``; nothing is mined). With ``mined=True`` it is sent as a real
+    transaction instead, which must be mined with status 0; its error is decoded by replaying it at
+    its own block. A plain callable is just called. Returns the :class:`ContractRevert`.
     """
     try:
         if isinstance(action, PreparedCall):
-            action.send()
+            if mined:
+                action.send()
+            else:
+                action.call(block="pending")
         else:
             action()
     except ContractRevert as exc:
@@ -475,6 +484,8 @@ def expect_revert(action: PreparedCall | Callable[[], Any], error: str, /, **arg
             raise AssertionError(
                 f"expected revert {error}({_render_args(want)}), got {exc.name}({_render_args(got)})"
             ) from exc
+        if mined and not isinstance(exc, TransactionFailed):
+            raise AssertionError(f"expected a mined transaction with status 0, got {exc!r}") from exc
         return exc
     what = action.describe() if isinstance(action, PreparedCall) else getattr(action, "__name__", "action")
     raise AssertionError(f"expected revert {error}, but {what} succeeded")

@@ -171,3 +171,16 @@ def test_balances_read_from_the_packed_account_word_match_balance_of(stack: Pilo
     word = int.from_bytes(stack.w3.eth.get_storage_at(stack.token.address, slot), "big")
     assert word & (2**96 - 1) == stack.balance(a.bob)
     assert (word >> 96) & (2**96 - 1) == 77 == stack.token.view("frozenBalanceOf", a.bob)
+
+
+def test_a_reverting_transaction_is_mined_with_status_zero_and_decodes_to_the_same_error(stack: PilotStack) -> None:
+    """The simulated revert (eth_call) and the mined transaction agree, on both EVMs."""
+    a = stack.actors
+    stack.token.as_(a.freezer).freeze(a.alice, REF).send()
+    block_before = stack.w3.eth.block_number
+    simulated = expect_revert(stack.token.as_(a.alice).transfer(a.bob, 1), "FrozenAccount", account=a.alice)
+    assert stack.w3.eth.block_number == block_before  # simulation mines nothing
+    mined = expect_revert(stack.token.as_(a.alice).transfer(a.bob, 1), "FrozenAccount", account=a.alice, mined=True)
+    assert stack.w3.eth.block_number == block_before + 1
+    assert mined.data == simulated.data
+    assert stack.balance(a.alice) == HOLDER_FUNDING
