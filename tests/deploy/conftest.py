@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +13,17 @@ import pytest
 from deploy_env import ROOT, Node, free_port
 
 from pkr_pilot.config import Project, load_project
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The full crash matrix (marked ``slow``) runs only when asked: ``-m slow`` or PKR_PILOT_FULL_DRILLS=1."""
+    if config.getoption("-m") or os.environ.get("PKR_PILOT_FULL_DRILLS"):
+        return
+    here = Path(__file__).parent
+    skip = pytest.mark.skip(reason="full crash matrix: run with -m slow or PKR_PILOT_FULL_DRILLS=1")
+    for item in items:
+        if "slow" in item.keywords and here in Path(str(item.path)).parents:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
