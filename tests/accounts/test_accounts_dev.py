@@ -92,7 +92,7 @@ def test_signer_repr_and_str_never_show_the_key() -> None:
 def test_signer_is_read_only_and_cannot_be_pickled() -> None:
     signer = dev_account(0)
     with pytest.raises(AttributeError):
-        signer.address = ANVIL_DEV9  # type: ignore[misc]
+        signer.address = ANVIL_DEV9
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(signer)
     assert copy.copy(signer) is signer and copy.deepcopy(signer) is signer

@@ -107,7 +107,7 @@ def test_password_comes_from_the_environment_when_not_given(tmp_path: Path) -> N
     create_keystore(tmp_path, "ci", "from-env", scrypt_n=LIGHT_N)
     signer = unlock_keystore(tmp_path, "ci", env={PASSWORD_ENV: "from-env"})
     assert signer.name == "keystore:ci"
-    with pytest.raises(AccountError, match=f"keystore 'ci' needs a password.*{PASSWORD_ENV}"):
+    with pytest.raises(AccountError, match=rf"keystore 'ci' needs a password.*{PASSWORD_ENV}"):
         unlock_keystore(tmp_path, "ci", env={})
 
 
@@ -127,7 +127,7 @@ def test_a_password_callable_is_asked_only_for_keystores_with_their_name(tmp_pat
 
 
 def test_a_missing_keystore_says_how_to_create_one(tmp_path: Path) -> None:
-    with pytest.raises(AccountError, match="no keystore named 'ghost'.*accounts new"):
+    with pytest.raises(AccountError, match=r"no keystore named 'ghost'.*accounts new"):
         unlock_keystore(tmp_path, "ghost", "pw")
 
 

@@ -72,7 +72,7 @@ def test_block_gas_limit_is_30_million(chain: Chain) -> None:
 def test_a_contract_of_the_eip170_maximum_size_deploys(chain: Chain) -> None:
     w3 = chain.w3
     tx_hash = w3.eth.send_transaction(
-        {"from": w3.eth.accounts[0], "data": _zeros_init(EIP170_LIMIT), "gas": 6_000_000}  # type: ignore[typeddict-item]
+        {"from": w3.eth.accounts[0], "data": _zeros_init(EIP170_LIMIT), "gas": 6_000_000}
     )
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
     assert receipt["status"] == 1
@@ -83,7 +83,7 @@ def test_one_byte_over_eip170_fails_on_both_backends(chain: Chain) -> None:
     w3 = chain.w3
     try:
         tx_hash = w3.eth.send_transaction(
-            {"from": w3.eth.accounts[0], "data": _zeros_init(EIP170_LIMIT + 1), "gas": 6_000_000}  # type: ignore[typeddict-item]
+            {"from": w3.eth.accounts[0], "data": _zeros_init(EIP170_LIMIT + 1), "gas": 6_000_000}
         )
     except Exception as exc:  # eth-tester raises at once; anvil mines a failed transaction
         assert "size" in str(exc).lower() or "code" in str(exc).lower()
@@ -94,11 +94,13 @@ def test_one_byte_over_eip170_fails_on_both_backends(chain: Chain) -> None:
 def test_both_backends_run_cancun_opcodes(chain: Chain) -> None:
     w3 = chain.w3
     receipt = w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_transaction({"from": w3.eth.accounts[0], "data": CANCUN_PROBE_INIT})  # type: ignore[typeddict-item]
+        w3.eth.send_transaction({"from": w3.eth.accounts[0], "data": CANCUN_PROBE_INIT})
     )
     assert receipt["status"] == 1
     assert len(w3.eth.get_code(receipt["contractAddress"])) == 7  # type: ignore[arg-type]
-    blob_base_fee = w3.eth.call({"to": receipt["contractAddress"]})
+    probe = receipt["contractAddress"]
+    assert probe is not None
+    blob_base_fee = w3.eth.call({"to": probe})
     assert len(blob_base_fee) == 32 and int.from_bytes(blob_base_fee, "big") >= 1
 
 

@@ -88,7 +88,7 @@ class DevPyEVMBackend(PyEVMBackend):  # type: ignore[misc]
 def _chain_class(chain_id: int) -> type[MiningChain]:
     vms = ConsensusApplier(NoProofConsensus).amend_vm_configuration(((0, CancunVM),))
 
-    class DevChain(MiningChain):  # type: ignore[misc]
+    class DevChain(MiningChain):
         vm_configuration = vms
 
         def create_header_from_parent(self, parent_header: Any, **params: Any) -> Any:
