@@ -42,11 +42,16 @@ def _process_gone(pid: int) -> bool:
     return status.exists() and "zombie" in status.read_text()
 
 
-def _send_value(node: AnvilNode, value: int) -> None:
-    node.rpc(
+def _send_value(node: AnvilNode, value: int, *, mined: bool = True) -> None:
+    """Send; wait until mined (anvil's automine mines just after eth_sendTransaction returns)."""
+    tx_hash = node.rpc(
         "eth_sendTransaction",
         [{"from": dev_address(0), "to": dev_address(1), "value": hex(value)}],
     )
+    deadline = time.monotonic() + 10
+    while mined and node.rpc("eth_getTransactionReceipt", [tx_hash]) is None:
+        assert time.monotonic() < deadline, "transaction not mined within 10 s"
+        time.sleep(0.01)
 
 
 def test_node_starts_on_a_free_port_with_chain_id_and_hardfork_then_stops_and_frees_the_port(
@@ -163,7 +168,7 @@ def test_platform_package_name(system: str, machine: str, package: str) -> None:
 
 def test_no_mining_keeps_transactions_pending_until_mined(anvil: Callable[..., AnvilNode]) -> None:
     node = anvil(no_mining=True)
-    _send_value(node, 1)
+    _send_value(node, 1, mined=False)
     assert int(node.rpc("eth_blockNumber"), 16) == 0
     node.rpc("evm_mine")
     assert int(node.rpc("eth_blockNumber"), 16) == 1

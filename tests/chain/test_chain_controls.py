@@ -26,7 +26,8 @@ def _pay(chain: Chain, value: int, to: int = 1) -> None:
     )
     if chain.network.no_mining:
         return
-    assert chain.w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
+    # anvil's automine mines just after eth_sendTransaction returns: wait for the receipt.
+    assert chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.01)["status"] == 1
 
 
 def _balance(chain: Chain, index: int = 1) -> int:

@@ -82,6 +82,13 @@ def _rpc(url: str, method: str, *params: Any) -> Any:
         return json.loads(response.read())["result"]
 
 
+def _wait_mined(url: str, tx_hash: str) -> None:
+    deadline = time.monotonic() + 10
+    while _rpc(url, "eth_getTransactionReceipt", tx_hash) is None:
+        assert time.monotonic() < deadline, "transaction not mined within 10 s"
+        time.sleep(0.01)
+
+
 def _listening(url: str) -> bool:
     try:
         _rpc(url, "eth_chainId")
@@ -98,7 +105,8 @@ def test_node_keeps_its_chain_across_restarts(project: Project, tmp_path: Path) 
     try:
         assert first.wait_for("pkr-pilot node:") == f"pkr-pilot node: {url}"
         first.wait_for("Ctrl-C to stop")
-        _rpc(url, "eth_sendTransaction", {"from": dev_address(0), "to": dev_address(5), "value": hex(31337)})
+        tx_hash = _rpc(url, "eth_sendTransaction", {"from": dev_address(0), "to": dev_address(5), "value": hex(31337)})
+        _wait_mined(url, tx_hash)
         block = _rpc(url, "eth_blockNumber")
         balance = _rpc(url, "eth_getBalance", dev_address(5), "latest")
         assert first.interrupt() == 0
