@@ -172,3 +172,18 @@ def test_no_mining_keeps_transactions_pending_until_mined(anvil: Callable[..., A
     assert int(node.rpc("eth_blockNumber"), 16) == 0
     node.rpc("evm_mine")
     assert int(node.rpc("eth_blockNumber"), 16) == 1
+
+
+def test_old_logs_are_pruned(project: Project) -> None:
+    logs = project.paths.state / "logs"
+    logs.mkdir(parents=True)
+    for i in range(40):
+        old = logs / f"anvil-{10_000 + i}.log"
+        old.write_text("old\n")
+        os.utime(old, (1_000_000 + i, 1_000_000 + i))
+    with AnvilNode.for_project(project) as node:
+        current = node.log_file
+    kept = sorted(logs.glob("anvil-*.log"))
+    assert current in kept and len(kept) <= 30
+    assert not (logs / "anvil-10000.log").exists()  # the oldest went first
+    assert (logs / "anvil-10039.log").exists()

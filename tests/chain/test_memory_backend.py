@@ -106,3 +106,22 @@ def test_both_backends_run_cancun_opcodes(chain: Chain) -> None:
 
 def test_base_fee_starts_at_one_gwei_like_anvil(chain: Chain) -> None:
     assert chain.w3.eth.get_block(0)["baseFeePerGas"] == 10**9
+
+
+def test_memory_transactions_are_dated_when_sent_like_anvil(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pkr_pilot.chain import memory
+
+    with connect(project, "memory") as chain:
+        later = chain.latest_timestamp() + 600  # as if the chain sat idle for ten minutes
+        monkeypatch.setattr(memory, "_now", lambda: later)
+        pay = {"from": dev_addresses()[0], "to": dev_addresses()[1], "value": 1}
+        tx_hash = chain.w3.eth.send_transaction(pay)  # type: ignore[arg-type]
+        assert chain.w3.eth.get_block(chain.w3.eth.get_transaction(tx_hash)["blockNumber"])["timestamp"] == later
+        # An explicit next timestamp wins over the clock.
+        pinned = later + 10
+        monkeypatch.setattr(memory, "_now", lambda: later + 5_000)
+        chain.set_next_timestamp(pinned)
+        chain.w3.eth.send_transaction(pay)  # type: ignore[arg-type]
+        assert chain.latest_timestamp() == pinned

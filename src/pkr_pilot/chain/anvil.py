@@ -61,6 +61,9 @@ START_TIMEOUT = 10.0
 #: Seconds to wait after SIGINT (anvil dumps its state) before terminating harder.
 STOP_TIMEOUT = 10.0
 
+#: Managed nodes get a log file per port; older ones beyond this many are deleted.
+LOGS_KEPT = 30
+
 _PORT_IN_USE = "Address already in use"
 _KEY_LINE = re.compile(r"\(\d+\) 0x[0-9a-fA-F]{64}")
 _SECRET_SECTIONS = ("Private Keys", "Wallet")
@@ -362,6 +365,7 @@ class AnvilNode:
         log_file = self.log_file
         if log_file is not None:
             log_file.parent.mkdir(parents=True, exist_ok=True)
+            _prune_logs(log_file.parent, keep=LOGS_KEPT, current=log_file)
         if self.options.state_file is not None:
             self.options.state_file.parent.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
@@ -456,6 +460,19 @@ def _kill_quietly(proc: subprocess.Popen[bytes]) -> None:
                 proc.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def _prune_logs(folder: Path, *, keep: int, current: Path) -> None:
+    """Keep ``current`` and the ``keep - 1`` newest other ``anvil-*.log`` files (one per port)."""
+    logs = []
+    for path in folder.glob("anvil-*.log"):
+        if path != current:
+            with contextlib.suppress(OSError):  # another process may delete it first
+                logs.append((path.stat().st_mtime, path))
+    logs.sort(reverse=True)
+    for _, path in logs[keep - 1 :]:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _log_header(command: list[str]) -> str:

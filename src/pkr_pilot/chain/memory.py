@@ -8,7 +8,8 @@
   funded with 10,000 ETH each in genesis, unlocked for ``eth_sendTransaction``;
 * a 30,000,000 gas block limit (a 24 KB contract deploys), base fee 1 gwei like anvil;
 * automine: every transaction is mined in its own block at once (``auto_mine=False``
-  keeps them pending until :meth:`Chain.mine`).
+  keeps them pending until :meth:`Chain.mine`), dated by the wall clock when it is sent
+  (or by :meth:`Chain.set_next_timestamp`), like anvil.
 
 Importing this module loads web3, eth-tester and py-evm (about 0.8 s): only
 :func:`pkr_pilot.chain.connect` does, and only for a ``memory`` network.
@@ -16,6 +17,7 @@ Importing this module loads web3, eth-tester and py-evm (about 0.8 s): only
 
 from __future__ import annotations
 
+import time
 from typing import Any, cast
 
 from eth.chains.base import MiningChain
@@ -41,6 +43,7 @@ __all__ = ["BLOCK_GAS_LIMIT", "MEMORY_CHAIN_ID", "DevPyEVMBackend", "memory_web3
 MEMORY_CHAIN_ID = 1337
 BLOCK_GAS_LIMIT = 30_000_000
 BLOB_TX_TYPE_BYTE = b"\x03"
+ZERO_ADDRESS = b"\x00" * 20
 
 
 class DevPyEVMBackend(PyEVMBackend):  # type: ignore[misc]
@@ -56,6 +59,7 @@ class DevPyEVMBackend(PyEVMBackend):  # type: ignore[misc]
         self._dev_chain_id = chain_id
         self._dev_accounts = accounts
         self._dev_gas_limit = gas_limit
+        self._timestamp_pinned = False
         super().__init__()
 
     def reset_to_genesis(self, *_args: Any, **_kwargs: Any) -> None:
@@ -70,6 +74,7 @@ class DevPyEVMBackend(PyEVMBackend):  # type: ignore[misc]
 
     def send_raw_transaction(self, raw_transaction: bytes) -> Any:
         """Refuse a transaction signed for another chain id, as anvil does (py-evm does not check)."""
+        self._refresh_pending_timestamp()
         if raw_transaction[:1] != BLOB_TX_TYPE_BYTE:
             decoded = self.chain.get_vm().get_transaction_builder().decode(bytes(raw_transaction))
             signed_for = getattr(decoded, "chain_id", None)
@@ -79,10 +84,48 @@ class DevPyEVMBackend(PyEVMBackend):  # type: ignore[misc]
                 )
         return super().send_raw_transaction(raw_transaction)
 
+    def send_transaction(self, transaction: Any) -> Any:
+        self._refresh_pending_timestamp()
+        return super().send_transaction(transaction)
+
+    def send_signed_transaction(self, signed_transaction: Any, block_number: Any = "latest") -> Any:
+        self._refresh_pending_timestamp()
+        return super().send_signed_transaction(signed_transaction, block_number)
+
+    def mine_blocks(self, num_blocks: int = 1, coinbase: Any = ZERO_ADDRESS) -> Any:
+        self._refresh_pending_timestamp()
+        try:
+            return super().mine_blocks(num_blocks, coinbase)
+        finally:
+            self._timestamp_pinned = False
+
+    def revert_to_snapshot(self, snapshot: Any) -> None:
+        super().revert_to_snapshot(snapshot)
+        self._timestamp_pinned = False
+
     def set_pending_timestamp(self, timestamp: int) -> None:
         """The timestamp the next mined block will carry."""
         chain = cast(MiningChain, self.chain)
         chain.header = chain.header.copy(timestamp=timestamp)
+        self._timestamp_pinned = True
+
+    def _refresh_pending_timestamp(self) -> None:
+        """Date an empty pending block *now*, as anvil does.
+
+        py-evm dates the next block when the previous one is mined, so after an idle
+        minute a transaction would land in a block a minute old.
+        """
+        chain = cast(MiningChain, self.chain)
+        header = chain.header
+        if self._timestamp_pinned or header.gas_used:
+            return
+        now = _now()
+        if now > header.timestamp:
+            chain.header = header.copy(timestamp=now)
+
+
+def _now() -> int:
+    return int(time.time())
 
 
 def _chain_class(chain_id: int) -> type[MiningChain]:
