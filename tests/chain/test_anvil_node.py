@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -187,3 +191,34 @@ def test_old_logs_are_pruned(project: Project) -> None:
     assert current in kept and len(kept) <= 30
     assert not (logs / "anvil-10000.log").exists()  # the oldest went first
     assert (logs / "anvil-10039.log").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not shutil.which("setpriv"), reason="Linux + setpriv")
+def test_node_dies_with_a_hard_killed_parent(project: Project) -> None:
+    """A deploy process killed with SIGKILL (crash drills) must not leave its anvil running."""
+    script = (
+        "import sys, time\n"
+        "from pkr_pilot.chain import AnvilNode\n"
+        "from pathlib import Path\n"
+        "from pkr_pilot.config import load_project\n"
+        f"node = AnvilNode.for_project(load_project(Path({str(project.paths.root)!r}), env={{}})).start()\n"
+        "print(node.pid, node.port, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
+    pid = None
+    try:
+        assert parent.stdout is not None
+        pid, port = (int(x) for x in parent.stdout.readline().split())
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while not (_process_gone(pid) and _port_is_free(port)):
+            assert time.monotonic() < deadline, f"anvil {pid} outlived its killed parent"
+            time.sleep(0.05)
+    finally:
+        parent.kill()
+        parent.wait()
+        if pid is not None and not _process_gone(pid):
+            os.kill(pid, signal.SIGKILL)  # do not leave the orphan behind when the test fails

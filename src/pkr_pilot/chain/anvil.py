@@ -10,6 +10,9 @@ Only the standard library is used here (no web3), so the CLI stays quick to impo
         node.url                  # http://127.0.0.1:<free port>
         node.restart()            # stop (state dumped) and start again from the state file
 
+On Linux the node also stops when the process that started it is killed (via
+``setpriv --pdeathsig``), so crash drills leave no orphaned anvil behind.
+
 The node's output goes to ``.pkr-pilot/logs/anvil-<port>.log`` (or nowhere with
 ``log_dir=None``), with anvil's *Private Keys* and *Wallet* banner sections left
 out: those are the public test keys, but pkr-pilot writes no key material. The
@@ -361,7 +364,7 @@ class AnvilNode:
     # ------------------------------------------------------------------ internals
 
     def _spawn_and_wait(self) -> None:
-        command = self.options.command(self.binary, self.port)
+        command = _dies_with_parent(self.options.command(self.binary, self.port))
         log_file = self.log_file
         if log_file is not None:
             log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -443,6 +446,21 @@ class AnvilNode:
         if proc is not None and proc.stdout is not None:
             proc.stdout.close()
         self._proc = None
+
+
+def _dies_with_parent(command: list[str]) -> list[str]:
+    """On Linux, run anvil under ``setpriv --pdeathsig TERM`` so it stops (and dumps its
+    state) when the process that started it dies, even by SIGKILL: no orphaned nodes.
+
+    The "parent" is the *thread* that spawns anvil: start nodes from a thread that
+    lives as long as the node (the main thread, normally).
+    """
+    if not sys.platform.startswith("linux"):
+        return command
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:  # util-linux missing: no protection, same behaviour otherwise
+        return command
+    return [setpriv, "--pdeathsig", "TERM", "--", *command]
 
 
 def _interrupt(proc: subprocess.Popen[bytes]) -> None:
