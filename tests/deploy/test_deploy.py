@@ -91,19 +91,19 @@ def test_rerun_after_success_sends_nothing_and_says_up_to_date(deployed: Any, pr
     assert {p: p.read_bytes() for p in folder.glob("*.json")} == files  # records untouched
 
 
-def test_deploy_stack_returns_the_frozen_deployment_and_load_deployment_reads_it(anvil: Any, project: Any, compiled: Any, tmp_path: Path) -> None:
+def test_deploy_stack_returns_the_frozen_deployment_and_load_deployment_reads_it(anvil: Any, project: Any, compiled: Any) -> None:
     node = anvil()
-    deployment = deploy_stack(chain_for(node, project), dev(0), project, compiled=compiled, deployments_dir=None, policy=POLICY)
-    assert deployment.chain_id == 31337
-    assert set(deployment.contracts) == {"PilotRupee", "MintDesk"}
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        deployment.network = "x"  # type: ignore[misc]
-    # load_deployment reads deployments/<network>/ of a project
     folder = project.paths.network_deployments("loadtest")
     try:
-        _deploy(node, project, compiled, folder)
+        deployment = deploy_stack(chain_for(node, project), dev(0), project, compiled=compiled, deployments_dir=folder, policy=POLICY)
+        assert deployment.chain_id == 31337
+        assert set(deployment.contracts) == {"PilotRupee", "MintDesk"}
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            deployment.network = "x"  # type: ignore[misc]
+        # load_deployment reads deployments/<network>/ of a project
         net = dataclasses.replace(project.network(node.url), name="loadtest")
         loaded = load_deployment(dataclasses.replace(project, networks={"loadtest": net}), "loadtest")
+        assert loaded.contracts == deployment.contracts and loaded.network == "loadtest"
         assert loaded.token.address == RecordStore(folder, "loadtest").read("PilotRupee").address  # type: ignore[union-attr]
         assert loaded.token.implementation is not None
     finally:
@@ -133,25 +133,23 @@ def test_folder_of_another_chain_is_refused_before_sending(anvil: Any, project: 
     assert not (folder / ".journal.jsonl").exists()
 
 
-def test_records_of_a_reset_dev_chain_are_moved_aside(anvil: Any, project: Any, compiled: Any, tmp_path: Path) -> None:
-    folder = tmp_path / "dep"
-    first_node = anvil()
-    _deploy(first_node, project, compiled, folder)
-    first_node.stop()
+def test_records_of_a_reset_dev_chain_are_moved_aside(deployed: Any, anvil: Any, project: Any, compiled: Any) -> None:
+    _node, folder, _result = deployed
     fresh = anvil()  # same chain id, empty chain
     result = _deploy(fresh, project, compiled, folder)
     assert result.transactions_sent == 26
     assert any("reset" in n for n in result.notices)
     assert list(folder.glob(".stale-*/PilotRupee.json"))
+    assert list(folder.glob(".stale-*/.journal.*.stale.jsonl"))
 
 
-def test_records_for_a_missing_chain_are_refused_on_a_non_dev_chain(anvil: Any, project: Any, compiled: Any, tmp_path: Path) -> None:
-    folder = tmp_path / "dep"
-    _deploy(anvil(), project, compiled, folder)
+def test_records_for_a_missing_chain_are_refused_on_a_non_dev_chain(deployed: Any, anvil: Any, project: Any, compiled: Any) -> None:
+    _node, folder, _result = deployed
     fresh = anvil()
     chain = dataclasses.replace(chain_for(fresh, project), is_dev=False)
     with pytest.raises(DeploymentError, match="none of the contracts recorded"):
         run_deploy(chain, dev(0), project, dev_default_config(), deployments_dir=folder, compiled=compiled, policy=POLICY)
+    assert fresh.w3.eth.get_transaction_count(dev(0).address) == 0
 
 
 def test_dev_accounts_in_a_config_are_refused_off_dev_chains(anvil: Any, project: Any, compiled: Any, tmp_path: Path) -> None:
