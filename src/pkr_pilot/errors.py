@@ -107,7 +107,7 @@ class ChainIdMismatch(ChainError):
         self.actual = actual
         super().__init__(
             f"{where} expects chain id {expected} but the node reports {actual}",
-            hint="check --network, or the chain_id in networks.toml / deployments/<network>/.chainId",
+            hint="check --network, or chain_id in pkr-pilot.toml / deployments/<network>/.chainId",
         )
 
 
