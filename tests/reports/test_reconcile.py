@@ -181,3 +181,9 @@ def test_cli_without_a_deployment_says_what_to_do(chain: Any, tmp_path: Path, ca
     code = main(["reconcile", "--network", chain.url, "--deployment-dir", str(tmp_path / "none")])
     assert code != 0
     assert "no PilotRupee deployment recorded" in capsys.readouterr().err
+
+
+def test_an_export_just_read_from_the_chain_can_stand_in_for_reading_it_again(book: Token) -> None:
+    export = export_events(book, include_transfers=True)
+    given = reconcile(book, chain_events=export)
+    assert given.ok and given.checks == reconcile(book).checks

@@ -200,12 +200,15 @@ def reconcile(
     source: str | None = None,
     block: int | None = None,
     page: int = DEFAULT_LOG_PAGE,
+    chain_events: EventExport | None = None,
 ) -> ReconcileReport:
     """Run every check (see the module docstring) and return the report; never raises on a mismatch.
 
     ``events``: an export to reconcile (read with :func:`~pkr_pilot.reports.events.read_events`); the
     chain is then read at its ``to_block``. Without it, the events come from the chain and ``block``
     (default: the head) is where everything is read. ``source`` names the file in the report.
+    ``chain_events``: an export this process has just read from the chain (from the token's deployment
+    block), used instead of reading the events again; its ``to_block`` is where the chain is read.
     """
     w3 = token.w3
     chain_id = int(w3.eth.chain_id)
@@ -230,6 +233,12 @@ def reconcile(
             token, from_block=events.from_block, to_block=at, include_transfers=events.include_transfers,
             page=page, block_times=times,
         )
+    elif chain_events is not None:
+        if chain_events.token != token.address or chain_events.from_block > token.from_block:
+            raise UserInputError("chain_events must be this token's export from its deployment block")
+        at = chain_events.to_block
+        book = chain_events
+        chain_book = None
     else:
         at = head if block is None else block
         if at > head:

@@ -84,7 +84,7 @@ def write_report(
     last = outcome.last_block
     export = export_events(token, to_block=last, include_transfers=True)
     write_events_csv(export, out_dir / "events.csv")
-    report = reconcile(token, block=last)
+    report = reconcile(token, chain_events=export)
     atomic_write_text(out_dir / "reconcile.json", json.dumps(report.to_json(), indent=2) + "\n")
 
     people = outcome.participants.everyone()

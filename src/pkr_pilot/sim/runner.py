@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 __all__ = ["Failure", "Progress", "RunOutcome", "Runner"]
 
 _DAY = 86_400
+JOURNAL_FILE = "operations.jsonl"
+#: Folder of the per-operation journal segments while a run is going.
+_SEGMENTS = ".journal"
 #: Gas limit of every plain payment (a transfer with tier limits on uses about 75,000).
 TRANSFER_GAS = 120_000
 _PRIORITY_FEE = 10**9
@@ -159,6 +162,7 @@ class Runner:
         self._frozen_attempts_due = 0
         self._paused_attempts_due = 0
         self._redeemed: set[int] = set()
+        self.operations = 0
 
     # ================================================================== the run
     def run(self) -> RunOutcome:
@@ -180,6 +184,7 @@ class Runner:
             self._play_step(step)
             self.progress(Progress(step + 1, self.scenario.steps, "step"))
         self.timings["steps_seconds"] = self.clock() - steps_started
+        self.finish_journal()
         return RunOutcome(
             stack=self.stack,
             participants=self.people,
@@ -257,8 +262,10 @@ class Runner:
         folder = self.out_dir / "deployment"
         if folder.exists():
             shutil.rmtree(folder)  # the records of an earlier run of this report folder
-        journal_file = self.out_dir / "operations.jsonl"
-        journal_file.unlink(missing_ok=True)
+        (self.out_dir / JOURNAL_FILE).unlink(missing_ok=True)
+        segments = self.out_dir / _SEGMENTS
+        if segments.exists():
+            shutil.rmtree(segments)
         exempt = (people.court, *people.banks, *people.merchants) if s.limits else ()
         config = DeployConfig(
             token=TokenConfig(decimals=s.decimals),
@@ -288,7 +295,7 @@ class Runner:
         records = {r.name: r for r in RecordStore(folder, self.chain.network.deployments_name).records()}
         self.stack = Stack.from_deployment(self.w3, records)
         self.token = self.stack.token
-        self.journal = Journal(journal_file)
+        self.journal = Journal(segments / "setup.jsonl")
         self.counts["deploy_transactions"] = self._pending_nonce(people.central_bank.address)
         self.central_bank = self._operator(people.central_bank)
         self.bank_ops = [self._operator(b) for b in people.banks]
@@ -301,7 +308,6 @@ class Runner:
         )
 
     def _onboard(self) -> None:
-        from .. import ops
 
         people = self.people
         ledger = self.ledger
@@ -317,10 +323,7 @@ class Runner:
         ledger.reserves_held += total
         self._attest("RES-OPENING")
 
-        for citizen in people.citizens:
-            if self._op("kyc_tier", ops.set_tier, self.central_bank, citizen.address, citizen.tier,
-                        ref=f"KYC-C{citizen.index:05d}") is not None:
-                ledger.tier[citizen.address] = citizen.tier
+        self._kyc()
 
         per_bank = [0] * len(people.banks)
         for person, amount in opening:
@@ -334,6 +337,31 @@ class Runner:
             if amount > 0
         ]
         self._send_payments(planned)
+
+    def _kyc(self) -> None:
+        """Put every citizen in its wallet tier: the KYC role's ``setTier`` calls, packed by the bulk
+        engine into a few ``multicall`` transactions (sent one at a time, so blocks stay deterministic).
+        """
+        from ..bulk import BulkSender, ItemStatus
+
+        citizens = self.people.citizens
+        calls = [
+            self.token.set_tier(c.address, c.tier, f"KYC-C{c.index:05d}".encode().ljust(32, b"\0")).data
+            for c in citizens
+        ]
+        engine = BulkSender(self.w3, self.people.central_bank.signer, decoder=self.stack.decoder,
+                            policy=self.policy, batch_size=1, window=1)
+        try:
+            result = engine.multicall(self.token.address, calls)
+        finally:
+            engine.close()
+        for citizen, item in zip(citizens, result.items, strict=True):
+            if item.status is ItemStatus.MINED:
+                self.ledger.tier[citizen.address] = citizen.tier
+                self.counts["kyc_tier"] += 1
+            else:
+                self.unexpected.append(Failure(self.step, "kyc_tier", item.describe(), item.tx_hash))
+        self.counts["kyc_multicall_transactions"] += len(result.transactions)
 
     # ================================================================== one step
     def _play_step(self, step: int) -> None:
@@ -571,18 +599,27 @@ class Runner:
         return planned
 
     def _limit_attempts(self, planned: list[_Planned], budget: StepBudget, day: int) -> None:
-        """Payments one unit above a wallet's remaining daily outflow (must fail with the tier error)."""
+        """Payments above a wallet's whole remaining daily outflow: they fail in any order in the block.
+
+        The amount is one unit more than the room left before this step, and the wallet keeps enough
+        available balance for it after its other planned payments, so the token's first failing check
+        is the daily limit whichever way the block is ordered.
+        """
         made = 0
+        wanted = self.scenario.compliance.limit_attempts
         for citizen in self.people.citizens:
-            if made >= self.scenario.compliance.limit_attempts:
+            if made >= wanted:
                 break
             room = self.ledger.outflow_room(citizen.address, day)
-            if room is None or budget.spent.get(citizen.address, 0):
+            if room is None:
                 continue
-            if self.ledger.available(citizen.address) > room:
+            left = self.ledger.available(citizen.address) - budget.spent.get(citizen.address, 0)
+            if left >= room + 1:
                 dst = self.people.merchants[made % len(self.people.merchants)].address
                 planned.append(_Planned("limit_attempt", citizen, dst, room + 1, "TierDailyOutflowExceeded"))
                 made += 1
+        if made < wanted:
+            self.skipped["limit_attempt_no_candidate"] += wanted - made
 
     def _send_payments(self, planned: Sequence[_Planned]) -> None:
         """Sign, send and account for ``planned`` (one block per chunk on a controlled node)."""
@@ -653,8 +690,13 @@ class Runner:
     def _op(self, kind: str, action: Callable[..., OperationResult], *args: Any, expect: str | None = None,
             **kwargs: Any) -> OperationResult | None:
         """Run one operator action through pkr_pilot.ops; count it, or record how it failed."""
-        from ..ops import RunOptions
+        from ..ops import Journal, RunOptions
 
+        # One journal segment per operation (joined by finish_journal): Journal.state() reads its whole
+        # file, so a single journal would make a long run quadratic. Refs are unique within a run.
+        operator = args[0]
+        self.operations += 1
+        operator.journal = Journal(self.out_dir / _SEGMENTS / f"{self.operations:07d}.jsonl")
         try:
             result = action(*args, options=RunOptions(yes=True), **kwargs)
         except ContractRevert as exc:
@@ -686,6 +728,17 @@ class Runner:
             if "result" not in answer:
                 raise ChainError(f"reading the nonce of {person.address} failed: {answer.get('error')}")
             self.nonces[person.address] = int(answer["result"], 16)
+
+    def finish_journal(self) -> Path:
+        """Join the run's journal segments, in order, into ``operations.jsonl`` (atomically)."""
+        from ..reports._files import atomic_write_bytes
+
+        folder = self.out_dir / _SEGMENTS
+        parts = sorted(folder.glob("*.jsonl")) if folder.exists() else []
+        atomic_write_bytes(self.out_dir / JOURNAL_FILE, b"".join(p.read_bytes() for p in parts))
+        if folder.exists():
+            shutil.rmtree(folder)
+        return self.out_dir / JOURNAL_FILE
 
     def _pending_nonce(self, address: str) -> int:
         return int(self.w3.eth.get_transaction_count(address, "pending"))  # type: ignore[arg-type]

@@ -1,0 +1,147 @@
+"""``pkr-pilot simulate``: run a pilot scenario and write its report (parsing and rendering only)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ._context import CliContext, pass_cli
+
+if TYPE_CHECKING:
+    from ..sim import Progress, SimResult
+
+__all__ = ["simulate_command"]
+
+
+@click.command("simulate")
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--network", "network_name", default="local", show_default=True, help="Network name or JSON-RPC URL (default: a throw-away anvil).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the run (default: the scenario's).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Report folder (default: reports/<scenario>-<seed>/).")
+@click.option("--state-in", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Start the throw-away anvil from this saved chain state.")
+@click.option("--state-out", type=click.Path(dir_okay=False, path_type=Path), help="Save the chain state after the run (anvil's --state format).")
+@click.option("--funder", "funder_spec", help="Account paying participants' gas: keystore NAME (default: dev:0 on a dev chain).")
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout (progress still goes to stderr).")
+@pass_cli
+def simulate_command(
+    cli: CliContext,
+    scenario_file: Path,
+    network_name: str,
+    seed: int | None,
+    out_dir: Path | None,
+    state_in: Path | None,
+    state_out: Path | None,
+    funder_spec: str | None,
+    as_json: bool,
+) -> None:
+    """Run SCENARIO_FILE (a scenario TOML) end to end and write its report folder."""
+    from ..sim import load_scenario, simulate
+
+    project = cli.project()
+    scenario = load_scenario(scenario_file)
+    funder = None
+    if funder_spec is not None:
+        funder = _funder(project, funder_spec)
+    show = _ProgressBar(scenario.steps)
+    try:
+        result = simulate(
+            project, scenario, network=network_name, seed=seed, out_dir=out_dir, state_in=state_in,
+            state_out=state_out, funder=funder, progress=show,
+        )
+    finally:
+        show.close()
+    if as_json:
+        click.echo(json.dumps(result.summary, indent=2))
+    else:
+        _print_summary(result)
+    click.echo(f"report: {_shown(result.files.index)}", err=as_json)
+    _exit_status(result)
+
+
+class _ProgressBar:
+    """Setup lines, then a progress bar over the steps, on stderr."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+        self.bar: Any = None
+        self.done = 0
+
+    def __call__(self, event: Progress) -> None:
+        if event.phase == "setup":
+            click.echo(f"setup: {event.message}", err=True)
+            return
+        if event.phase == "step":
+            if self.bar is None:
+                self.bar = click.progressbar(length=self.steps, label="simulating", file=sys.stderr, show_pos=True)
+                self.bar.__enter__()
+            self.bar.update(event.done - self.done)
+            self.done = event.done
+            return
+        self.close()
+        click.echo(event.message, err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _print_summary(result: SimResult) -> None:
+    s = result.summary
+    f = s["figures"]
+    d = f["display"]
+    fails = f["failures"]
+    wall = s["wall_clock"]
+    ch = s["chain"]
+    lines = [
+        f"scenario {s['scenario']['name']} (seed {s['scenario']['seed']}): {s['participants']['wallets']} wallets, "
+        f"{ch['transactions']:,} transactions in {ch['blocks']:,} blocks, {wall['wall_seconds']:.1f} s",
+        f"  supply {d['final_supply']}; attested reserves {d['attested_reserves']} "
+        f"({f['collateralisation_percent']} %)",
+        f"  minted {d['minted']}; burned {d['burned']}; seized {d['seized']} in {f['seizures']['count']} seizure(s)",
+        f"  frozen wallets {f['frozen']['fully_frozen_accounts']}; failures: {fails['expected_total']} expected, "
+        f"{fails['unexpected_total']} unexpected",
+        f"  reconcile: {'ok' if s['reconcile']['ok'] else 'FAILED ' + ', '.join(s['reconcile']['failed'])}",
+    ]
+    click.echo("\n".join(lines))
+
+
+def _exit_status(result: SimResult) -> None:
+    from ..errors import ReconcileError
+
+    if not result.reconcile.ok:
+        result.reconcile.raise_for_mismatch()
+    if result.unexpected_failures:
+        first = result.summary["figures"]["failures"]["unexpected"][0]
+        click.echo(
+            f"error: {result.unexpected_failures} unexpected failure(s), first at step {first['step']}: "
+            f"{first['kind']}: {first['error']} (see summary.json)",
+            err=True,
+        )
+        raise click.exceptions.Exit(1)
+    if not result.summary["figures"]["model_matches_chain"]:
+        raise ReconcileError(
+            "the simulator's model and the chain disagree: " + result.summary["figures"]["model_drift"][0]
+        )
+
+
+def _funder(project: Any, spec: str) -> Any:
+    from ..accounts import load_account
+    from ._context import read_password
+
+    def signer(chain_id: int) -> Any:
+        return load_account(project, spec, chain_id=chain_id, password=lambda name: read_password(
+            f"Password for keystore {name} (funder)"))
+
+    return signer
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
