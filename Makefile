@@ -10,12 +10,13 @@ PY := $(VENV)/bin/python
 PKR := $(VENV)/bin/pkr-pilot
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast fuzz lint typecheck bench-gas bench-bulk gas-snapshot slither clean help
+.PHONY: setup demo test test-fast fuzz drills lint typecheck bench-gas bench-bulk gas-snapshot slither clean help
 
 help:
 	@echo "make demo        set up if needed, then run the pilot demo on an ephemeral local node"
 	@echo "make test        set up if needed, then run the whole test suite (all lanes)"
 	@echo "make fuzz        deep stateful property-test profile, prints steps per second"
+	@echo "make drills      the full deploy crash-and-resume matrix (every step x 4 crash points)"
 	@echo "make lint        ruff + mypy --strict"
 	@echo "make bench-gas   gas per operation against the budgets"
 	@echo "make bench-bulk  bulk engine against plain web3.py"
@@ -59,3 +60,6 @@ gas-snapshot: setup
 
 clean:
 	rm -rf build .pkr-pilot/logs
+
+drills: setup
+	PKR_PILOT_FULL_DRILLS=1 $(PY) -m pytest tests/deploy -m slow -q

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .decode import ErrorDecoder, revert_data_from_exception
-from .errors import ChainError, ContractRevert, TransactionFailed, TransactionTimeout
+from .errors import ChainError, ContractRevert, PilotError, TransactionFailed, TransactionTimeout
 
 if TYPE_CHECKING:
     from eth_account.datastructures import SignedTransaction
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from .config import NetworkConfig
 
-__all__ = ["Sent", "Sender", "Simulation", "TransactionDropped", "TxPolicy", "TxSigner"]
+__all__ = ["Sender", "Sent", "Simulation", "TransactionDropped", "TxPolicy", "TxSigner"]
 
 #: Minimum fee bump a node accepts for a same-nonce replacement is 10 %; use more.
 REPLACEMENT_BUMP_PERCENT = 15
@@ -230,6 +230,20 @@ class Sender:
     def wait(self, sent: Sent | str, *, action: str | None = None) -> TxReceipt:
         """Wait for the receipt and the policy's confirmations; decode a failure."""
         tx_hash = sent if isinstance(sent, str) else sent.tx_hash
+        try:
+            return self._wait(sent, tx_hash, action)
+        except PilotError:  # ours (ChainError is a ConnectionError, hence an OSError)
+            raise
+        except OSError as exc:  # requests' and the builtin connection errors
+            raise _lost_node(tx_hash, exc) from None
+        except Exception as exc:
+            from web3.exceptions import ProviderConnectionError
+
+            if isinstance(exc, ProviderConnectionError):
+                raise _lost_node(tx_hash, exc) from None
+            raise
+
+    def _wait(self, sent: Sent | str, tx_hash: str, action: str | None) -> TxReceipt:
         deadline = self._clock() + self.policy.timeout
         receipt = None
         misses = 0
@@ -320,6 +334,13 @@ class Sender:
 
     def _with_margin(self, gas: int) -> int:
         return gas * (100 + self.policy.gas_margin_percent) // 100
+
+
+def _lost_node(tx_hash: str, exc: BaseException) -> ChainError:
+    return ChainError(
+        f"lost the connection to the node while waiting for {tx_hash} ({type(exc).__name__})",
+        hint="check the node, then re-run the same command: it resumes from the journal",
+    )
 
 
 class _NonceTaken(Exception):

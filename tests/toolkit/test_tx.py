@@ -1,0 +1,123 @@
+"""The transaction sender: simulate first, EIP-1559 caps, confirmations, failures decoded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+
+from pkr_pilot.accounts import dev_account
+from pkr_pilot.chain import Chain, connect
+from pkr_pilot.config import NetworkConfig, Project, load_project
+from pkr_pilot.decode import ErrorDecoder
+from pkr_pilot.errors import ChainError, ContractRevert, TransactionFailed, TransactionTimeout
+from pkr_pilot.tx import Sender, TxPolicy
+
+# runtime: revert with custom error Boom(uint256 7) on any call
+#   PUSH4 selector, PUSH1 0xe0, SHL, PUSH1 0, MSTORE, PUSH1 7, PUSH1 4, MSTORE, PUSH1 0x24, PUSH1 0, REVERT
+BOOM_ABI = [{"type": "error", "name": "Boom", "inputs": [{"name": "code", "type": "uint256"}]}]
+
+
+def _reverting_contract_initcode() -> bytes:
+    selector = bytes.fromhex(ErrorDecoder([BOOM_ABI]).selector_of("Boom")[2:])
+    runtime = (
+        b"\x63" + selector + b"\x60\xe0\x1b\x60\x00\x52" + b"\x60\x07\x60\x04\x52" + b"\x60\x24\x60\x00\xfd"
+    )
+    # copy runtime to memory and return it
+    size = len(runtime)
+    init = b"\x60" + bytes([size]) + b"\x60\x0c\x60\x00\x39" + b"\x60" + bytes([size]) + b"\x60\x00\xf3"
+    assert len(init) == 12
+    return init + runtime
+
+
+@pytest.fixture(scope="module")
+def project() -> Project:
+    return load_project()
+
+
+def _network(**changes: object) -> NetworkConfig:
+    return replace(NetworkConfig(name="tx-test", backend="anvil", chain_id=31337), **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def chain(project: Project) -> Iterator[Chain]:
+    with connect(project, _network()) as c:
+        yield c
+
+
+def test_simulate_raises_the_decoded_custom_error_before_signing(chain: Chain) -> None:
+    signer = dev_account(0, chain_id=chain.chain_id)
+    sender = Sender(chain.w3, signer, decoder=ErrorDecoder([BOOM_ABI]))
+    receipt = sender.transact({"data": _reverting_contract_initcode()})
+    target = receipt["contractAddress"]
+    nonce = chain.w3.eth.get_transaction_count(signer.address)
+    with pytest.raises(ContractRevert) as info:
+        sender.transact({"to": target, "data": b"\x01"}, action="poke")
+    assert info.value.name == "Boom"
+    assert info.value.args_by_name == {"code": 7}
+    assert str(info.value) == "poke reverted: Boom(code=7)"
+    assert chain.w3.eth.get_transaction_count(signer.address) == nonce  # nothing was sent
+
+
+def test_a_mined_failure_is_replayed_and_decoded(chain: Chain) -> None:
+    signer = dev_account(0, chain_id=chain.chain_id)
+    sender = Sender(chain.w3, signer, decoder=ErrorDecoder([BOOM_ABI]))
+    target = sender.transact({"data": _reverting_contract_initcode()})["contractAddress"]
+    sent = sender.send({"to": target, "data": b"\x01"}, gas=100_000)  # skip the simulation on purpose
+    with pytest.raises(TransactionFailed) as info:
+        sender.wait(sent, action="poke")
+    assert info.value.name == "Boom"
+    assert info.value.args_by_name["code"] == 7
+    assert info.value.args_by_name["tx"] == sent.tx_hash
+
+
+def test_fees_respect_the_network_caps(chain: Chain) -> None:
+    signer = dev_account(1, chain_id=chain.chain_id)
+    base = int(chain.w3.eth.get_block("latest")["baseFeePerGas"])
+    capped = Sender(chain.w3, signer, policy=TxPolicy(max_fee_per_gas=base + 5, max_priority_fee_per_gas=3))
+    fees = capped.fees()
+    assert fees["maxFeePerGas"] <= base + 5
+    assert fees["maxPriorityFeePerGas"] <= 3
+    too_low = Sender(chain.w3, signer, policy=TxPolicy(max_fee_per_gas=max(base - 1, 0)))
+    with pytest.raises(ChainError, match="below the current base fee"):
+        too_low.fees()
+
+
+def test_waiting_times_out_with_a_hint_and_replace_gets_it_mined(project: Project) -> None:
+    with connect(project, _network(no_mining=True)) as chain:
+        signer = dev_account(2, chain_id=chain.chain_id)
+        sender = Sender(chain.w3, signer, policy=TxPolicy(timeout=0.3))
+        sent = sender.send({"to": dev_account(3).address, "value": 1}, gas=21_000)
+        with pytest.raises(TransactionTimeout, match="re-run the same command"):
+            sender.wait(sent)
+        bumped = sender.replace(sent)
+        assert bumped.nonce == sent.nonce
+        assert bumped.tx["maxFeePerGas"] > sent.tx["maxFeePerGas"]
+        chain.mine()
+        receipt = sender.wait(bumped)
+        assert receipt["status"] == 1
+        assert "0x" + bytes(receipt["transactionHash"]).hex() == bumped.tx_hash
+
+
+def test_losing_the_node_while_waiting_is_a_one_line_chain_error(project: Project) -> None:
+    with connect(project, _network(no_mining=True)) as chain:
+        signer = dev_account(4, chain_id=chain.chain_id)
+        sender = Sender(chain.w3, signer, policy=TxPolicy(timeout=5))
+        sent = sender.send({"to": dev_account(5).address, "value": 1}, gas=21_000)
+        assert chain.node is not None
+        chain.node.kill()
+        with pytest.raises(ChainError, match="lost the connection to the node"):
+            sender.wait(sent)
+
+
+def test_confirmations_wait_for_later_blocks(project: Project) -> None:
+    with connect(project, _network(no_mining=True)) as chain:
+        signer = dev_account(6, chain_id=chain.chain_id)
+        sender = Sender(chain.w3, signer, policy=TxPolicy(confirmations=3, timeout=0.3))
+        sent = sender.send({"to": dev_account(7).address, "value": 1}, gas=21_000)
+        chain.mine()  # included, 1 confirmation
+        with pytest.raises(TransactionTimeout):
+            sender.wait(sent)
+        chain.mine(2)  # 3 confirmations
+        assert sender.wait(sent)["status"] == 1
