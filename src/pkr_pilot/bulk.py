@@ -475,6 +475,8 @@ class BulkSender:
 
     ``batch_size`` transactions go per JSON-RPC batch; at most ``window`` are in flight
     (sent, no receipt). ``gas_samples`` calls of each kind are estimated to fix its gas limit.
+    ``stall_hook`` is called when nothing was mined for ``stall_seconds`` (see :meth:`_wait`);
+    leave it None on real networks.
     """
 
     def __init__(
@@ -489,6 +491,8 @@ class BulkSender:
         window: int = 1000,
         receipt_batch: int = 500,
         gas_samples: int = 3,
+        stall_hook: Callable[[], None] | None = None,
+        stall_seconds: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -505,6 +509,9 @@ class BulkSender:
         self.window = max(window, batch_size)
         self.receipt_batch = receipt_batch
         self.gas_samples = max(1, gas_samples)
+        #: Called when nothing was mined for ``stall_seconds`` (dev chains: mine a block).
+        self.stall_hook = stall_hook
+        self.stall_seconds = stall_seconds
         self._sleep = sleep
         self._clock = clock
         self._chain_id: int | None = None
@@ -630,6 +637,26 @@ class BulkSender:
         price = {k: int(v) for k, v in ordered[0].fields.items() if k in ("maxFeePerGas", "maxPriorityFeePerGas", "gasPrice")}
         outcomes, fillers = self._pump(signed_chunks, observer or _NoObserver(), price, write_ahead=False)
         return list(outcomes.values()), fillers
+
+    def fill_nonces(
+        self,
+        nonces: Sequence[int],
+        fees: Mapping[str, int] | None = None,
+        *,
+        observer: BulkObserver | None = None,
+    ) -> list[TxOutcome]:
+        """Use up free ``nonces`` with zero-value transfers to self and wait for them.
+
+        After this, any other transaction signed with one of these nonces can never be mined.
+        """
+        if not nonces:
+            return []
+        watcher = observer or _NoObserver()
+        inflight: dict[str, SignedTx] = {}
+        outcomes: dict[str, TxOutcome] = {}
+        fillers = self._fill_gaps(nonces, dict(fees) if fees is not None else self.fees(), watcher, inflight)
+        self._drain(inflight, outcomes, watcher)
+        return [outcomes.get(f.tx.tx_hash, f) for f in fillers]
 
     def sign(self, chunk: Sequence[tuple[Mapping[str, Any], tuple[int, ...]]]) -> list[SignedTx]:
         """Sign prepared transaction fields; each with the items it carries."""
@@ -799,7 +826,7 @@ class BulkSender:
         if need_call:
             calls = [("eth_call", [objs[n], "latest"]) for n in need_call]
             for n, reply in zip(need_call, self.transport.batch(calls), strict=True):
-                out[n] = (0, self._decode_reply(reply, failed_tx=False))
+                out[n] = (0, self.decode_reply(reply, failed_tx=False))
         return out
 
     # ------------------------------------------------------------------ the pump
@@ -841,9 +868,9 @@ class BulkSender:
             nxt = next(chunks, None)
             while nxt is not None and not stop:
                 chunk = nxt[0]
-                while inflight and len(inflight) + len(chunk) > self.window:
-                    if not self._poll(inflight, outcomes, observer):
-                        self._sleep(self.policy.poll_interval)
+                if inflight and len(inflight) + len(chunk) > self.window:
+                    room = self.window - len(chunk)
+                    self._wait(inflight, outcomes, observer, until=lambda room=room: len(inflight) <= room)  # type: ignore[misc]
                 if write_ahead:
                     observer.signed(chunk)
                 future = pool.submit(
@@ -967,20 +994,44 @@ class BulkSender:
 
     def _drain(self, inflight: dict[str, SignedTx], outcomes: dict[str, TxOutcome], observer: BulkObserver) -> None:
         """Poll until every accepted transaction has a receipt, or no progress for ``timeout`` s."""
-        last_progress = self._clock()
-        while inflight:
-            if self._poll(inflight, outcomes, observer):
-                last_progress = self._clock()
-                continue
-            if self._clock() - last_progress > self.policy.timeout:
-                break
-            self._sleep(self.policy.poll_interval)
+        self._wait(inflight, outcomes, observer, until=lambda: not inflight)
         for tx_hash, tx in inflight.items():
             outcomes[tx_hash] = TxOutcome(
                 tx,
                 ItemStatus.PENDING,
                 message=f"not mined within {self.policy.timeout:g} s of the last progress; it may still be mined",
             )
+        inflight.clear()
+
+    def _wait(
+        self,
+        inflight: dict[str, SignedTx],
+        outcomes: dict[str, TxOutcome],
+        observer: BulkObserver,
+        *,
+        until: Callable[[], bool],
+    ) -> None:
+        """Poll receipts until ``until()`` or ``timeout`` seconds without progress.
+
+        After ``stall_seconds`` without progress the ``stall_hook`` (if any) is called, once per
+        stall: on a dev chain it mines a block (anvil's automine can leave ready transactions
+        unmined: foundry-rs/foundry#10122).
+        """
+        last_progress = self._clock()
+        nudged = False
+        while inflight and not until():
+            if self._poll(inflight, outcomes, observer):
+                last_progress = self._clock()
+                nudged = False
+                continue
+            idle = self._clock() - last_progress
+            if idle > self.policy.timeout:
+                return
+            if self.stall_hook is not None and not nudged and idle > self.stall_seconds:
+                self.stall_hook()
+                nudged = True
+                continue
+            self._sleep(self.policy.poll_interval)
 
     def _decode_reverts(self, outcomes: dict[str, TxOutcome], *, into: dict[str, TxOutcome] | None = None) -> None:
         """Replay reverted transactions (batched ``eth_call``) to decode their custom errors.
@@ -1014,7 +1065,7 @@ class BulkSender:
                         "OutOfGas", {"gas": int(o.tx.fields["gas"]), "tx": o.tx.tx_hash}
                     )
                 elif reply.error is not None:
-                    err = self._decode_reply(reply, failed_tx=True)
+                    err = self.decode_reply(reply, failed_tx=True)
                     err.args_by_name.setdefault("tx", o.tx.tx_hash)
                 elif attempt == -1:
                     left.append(o)
@@ -1026,7 +1077,8 @@ class BulkSender:
                 target[o.tx.tx_hash] = TxOutcome(o.tx, o.status, o.block, o.gas_used, err, o.message)
             todo = left
 
-    def _decode_reply(self, reply: RpcReply, *, failed_tx: bool) -> ContractRevert:
+    def decode_reply(self, reply: RpcReply, *, failed_tx: bool = False) -> ContractRevert:
+        """The typed error of a JSON-RPC error answer (revert data decoded with ``decoder``)."""
         data = _revert_bytes(reply.error)
         if data is None:
             cls = TransactionFailed if failed_tx else ContractRevert

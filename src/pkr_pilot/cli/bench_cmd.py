@@ -1,0 +1,72 @@
+"""``pkr-pilot bench``: benchmarks on a fresh local node (parsing and rendering only)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ._context import CliContext, pass_cli
+
+__all__ = ["bench_group"]
+
+
+@click.group(name="bench")
+def bench_group() -> None:
+    """Benchmarks on a fresh local anvil started for the run."""
+
+
+@bench_group.command(name="bulk")
+@click.option("--count", default=2000, show_default=True, type=click.IntRange(min=1), help="Transfers per way.")
+@click.option("--batch-size", default=200, show_default=True, type=click.IntRange(min=1), help="Transactions per JSON-RPC batch.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON only.")
+@pass_cli
+def bench_bulk_command(cli: CliContext, count: int, batch_size: int, as_json: bool) -> None:
+    """Plain web3.py vs the bulk engine vs Multicall: the same token transfers, one fresh anvil.
+
+    Prints transfers (payments) per second for each way and the ratios bulk_vs_naive and
+    multicall_vs_naive against the goals (15 and 50).
+    """
+    from ..bench_bulk import GOALS, run_bulk_bench
+
+    def say(message: str) -> None:
+        if not as_json:
+            click.echo(f"... {message}", err=True)
+
+    bench = run_bulk_bench(cli.project(), count=count, progress=say, batch_size=batch_size)
+    if as_json:
+        click.echo(json.dumps(bench.to_json(), indent=2))
+        return
+    met = bench.goals_met()
+    rows = [
+        ("naive web3.py", f"{bench.naive_tps:,.1f} tx/s", f"{bench.naive_seconds:.2f} s", f"{count} tx", ""),
+        (
+            "bulk engine",
+            f"{bench.bulk_tps:,.1f} tx/s",
+            f"{bench.bulk_seconds:.2f} s",
+            f"{bench.bulk_transactions} tx",
+            f"x{bench.bulk_vs_naive:.1f} (goal x{GOALS['bulk_vs_naive']:g}: {'met' if met['bulk_vs_naive'] else 'MISSED'})",
+        ),
+        (
+            "multicall",
+            f"{bench.multicall_pps:,.1f} payments/s",
+            f"{bench.multicall_seconds:.2f} s",
+            f"{bench.multicall_transactions} tx",
+            f"x{bench.multicall_vs_naive:.1f} (goal x{GOALS['multicall_vs_naive']:g}: {'met' if met['multicall_vs_naive'] else 'MISSED'})",
+        ),
+    ]
+    header = ("way", "rate", "time", "sent as", "vs naive")
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    click.echo(f"{count} token transfers per way, one fresh anvil ({' '.join(bench.anvil_args)})")
+    for row in (header, *rows):
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    click.echo(
+        f"signing: {bench.signing_backend} (eth-keys backend {bench.eth_keys_backend}); "
+        f"every payment landed: {'yes' if bench.all_landed else 'NO'}"
+    )
+
+
+# `bench gas` (gas per operation, budgets and the .gas-snapshot file) lives in bench_gas_cmd.py.
+from .bench_gas_cmd import bench_gas_command  # noqa: E402  (after the group it joins)
+
+bench_group.add_command(bench_gas_command)
