@@ -1,0 +1,295 @@
+# ruff: noqa: F811 - the shared fixtures are imported by name and then requested as parameters
+"""``pkr-pilot disburse`` end to end: refused files send nothing, payments land exactly once,
+and a disbursement killed at several points and run again ends with exact balances."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
+
+from ops_env import ALICE, FREEZER, MINTER, StackEnv, acct, addr
+from ops_fixtures import (  # noqa: F401 - fixtures are found by name
+    _no_password_env,
+    compiled,
+    env,
+    node,
+    ops_root,
+    real_project,
+    stack_env,
+)
+
+from pkr_pilot.cli import main
+from pkr_pilot.disburse import KILL_ENV, DisbursementJournal
+from pkr_pilot.tx import Sender, TxPolicy
+
+PAYER = ALICE  # dev:10, a plain holder in the ops stack
+FUNDING = 1_000_000_00  # 1,000,000.00 PKRP
+INCOMPLETE = 9
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def funded(env: StackEnv) -> Iterator[StackEnv]:
+    """The ops stack with the payer funded and no disbursement journals."""
+    folder = env.root / "deployments" / "opsnet" / "disbursements"
+    _clear(folder)
+    minter = Sender(env.w3, acct(MINTER), decoder=env.stack.decoder, policy=TxPolicy(timeout=20))
+    minter.transact(env.token.mint(addr(PAYER), FUNDING, b"disburse-test".ljust(32, b"\0")).tx())
+    try:
+        yield env
+    finally:
+        _clear(folder)
+
+
+def _clear(folder: Path) -> None:
+    if folder.is_dir():
+        for item in folder.iterdir():
+            item.unlink()
+
+
+@pytest.fixture
+def pkr(funded: StackEnv):
+    """Run the CLI in-process against the test project (``--network opsnet`` added)."""
+
+    def run(*argv: str) -> Run:
+        args = [*argv, "--network", "opsnet"]
+        runner = CliRunner(mix_stderr=False)
+        environment = {"PKR_PILOT_ROOT": str(funded.root), "PKR_PILOT_PASSWORD": ""}
+        with runner.isolation(env=environment) as (out, err):
+            code = main(args)
+            return Run(code, out.getvalue().decode(), err.getvalue().decode())
+
+    return run
+
+
+def _recipients(n: int, base: int) -> list[str]:
+    from eth_utils.address import to_checksum_address
+
+    return [str(to_checksum_address(f"0x{base + i:040x}")) for i in range(n)]
+
+
+def _csv(tmp_path: Path, rows: list[tuple[str, str, str]], name: str = "payments.csv") -> Path:
+    import csv
+
+    path = tmp_path / name
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["address", "amount", "ref"])
+        writer.writerows(rows)
+    return path
+
+
+def _payroll(tmp_path: Path, n: int, base: int, name: str = "payments.csv") -> tuple[Path, dict[str, int]]:
+    """``n`` rows with distinct amounts (i + 1).25 PKRP; the expected balance per recipient."""
+    recipients = _recipients(n, base)
+    rows = [(to, f"{i + 1}.25", f"SAL-{i:04d}") for i, to in enumerate(recipients)]
+    expected = {to: (i + 1) * 100 + 25 for i, to in enumerate(recipients)}
+    return _csv(tmp_path, rows, name), expected
+
+
+def _balances(env: StackEnv, accounts: list[str]) -> dict[str, int]:
+    return {a: env.token.balance_of(a) for a in accounts}
+
+
+def _journal(env: StackEnv, csv_path: Path) -> list[dict[str, Any]]:
+    import hashlib
+
+    digest = hashlib.sha256(csv_path.read_bytes()).hexdigest()
+    return DisbursementJournal(env.root / "deployments" / "opsnet" / "disbursements" / f"{digest}.jsonl").lines()
+
+
+# --------------------------------------------------------------------------- refused input
+
+
+def test_bad_rows_are_listed_with_line_numbers_and_nothing_is_sent(funded: StackEnv, pkr, tmp_path: Path) -> None:
+    good = _recipients(2, 0xA1_0000)
+    path = _csv(
+        tmp_path,
+        [(good[0], "10", "R1"), (good[1].lower()[:-1], "10", "R2"), (good[1], "1.001", "R3"), (good[0], "5", "R1")],
+    )
+    nonce = funded.nonce(PAYER)
+
+    run = pkr("disburse", str(path), "--account", f"dev:{PAYER}", "--yes")
+
+    assert run.code == 2
+    assert "3 bad row(s), nothing sent" in run.err
+    assert "line 3:" in run.err and "line 4:" in run.err and "line 5: ref 'R1' is already used on line 2" in run.err
+    assert funded.nonce(PAYER) == nonce
+    assert _balances(funded, good) == {good[0]: 0, good[1]: 0}
+
+    as_json = pkr("disburse", str(path), "--account", f"dev:{PAYER}", "--yes", "--json")
+    assert as_json.code == 2
+    assert [p.split(":")[0] for p in as_json.json()["problems"]] == ["line 3", "line 4", "line 5"]
+
+
+def test_a_balance_short_of_the_total_is_refused_before_sending(funded: StackEnv, pkr, tmp_path: Path) -> None:
+    to = _recipients(2, 0xA2_0000)
+    path = _csv(tmp_path, [(to[0], "600,000", "BIG-1"), (to[1], "500,000", "BIG-2")])
+    nonce = funded.nonce(PAYER)
+
+    run = pkr("disburse", str(path), "--account", f"dev:{PAYER}", "--yes")
+
+    assert run.code == 2
+    assert "can pay 1,000,000.00 but 2 unpaid rows need 1,100,000.00" in run.err
+    assert funded.nonce(PAYER) == nonce
+
+
+# --------------------------------------------------------------------------- paying
+
+
+@pytest.mark.parametrize("mode", ["bulk", "multicall"])
+def test_disbursement_pays_every_row_once_and_a_rerun_pays_nothing(funded: StackEnv, pkr, tmp_path: Path, mode: str) -> None:
+    path, expected = _payroll(tmp_path, 25, 0xA3_0000 if mode == "bulk" else 0xA4_0000)
+    flags = ["--multicall"] if mode == "multicall" else []
+    before = funded.token.balance_of(addr(PAYER))
+
+    run = pkr("disburse", str(path), "--account", f"dev:{PAYER}", "--yes", "--json", "--batch-size", "7", *flags)
+
+    assert run.code == 0, run.err
+    report = run.json()
+    assert report["complete"] and report["counts"] == {"paid": 25} and report["mode"] == mode
+    assert _balances(funded, list(expected)) == expected
+    assert funded.token.balance_of(addr(PAYER)) == before - sum(expected.values())
+    lines = _journal(funded, path)
+    assert {line["schema"] for line in lines} == {"pkr-pilot.disbursement"} and {line["v"] for line in lines} == {1}
+    assert lines[0]["event"] == "started" and lines[-1]["event"] == "finished"
+    signed = [line for line in lines if line["event"] == "signed"]
+    assert sorted(ref for line in signed for ref in line["refs"]) == sorted(f"SAL-{i:04d}" for i in range(25))
+
+    nonce = funded.nonce(PAYER)
+    again = pkr("disburse", str(path), "--account", f"dev:{PAYER}", "--yes", "--json", *flags)
+
+    assert again.code == 0
+    assert again.json()["counts"] == {"already_paid": 25} and again.json()["transactions"] == 0
+    assert funded.nonce(PAYER) == nonce
+    assert _balances(funded, list(expected)) == expected
+
+
+def test_a_frozen_recipient_is_left_out_then_paid_alone_after_unfreezing(funded: StackEnv, pkr, tmp_path: Path) -> None:
+    path, expected = _payroll(tmp_path, 6, 0xA5_0000)
+    frozen = list(expected)[2]
+    freezer = Sender(funded.w3, acct(FREEZER), decoder=funded.stack.decoder, policy=TxPolicy(timeout=20))
+    freezer.transact(funded.token.freeze(frozen, b"case-1".ljust(32, b"\0")).tx())
+
+    dry = pkr("disburse", str(path), "--account", f"dev:{PAYER}", "--dry-run", "--json")
+    assert dry.code == 0
+    assert dry.json()["counts"] == {"planned": 5, "skipped": 1}
+    assert _balances(funded, list(expected)) == dict.fromkeys(expected, 0)
+
+    first = pkr("disburse", str(path), "--account", f"dev:{PAYER}", "--yes", "--json")
+
+    assert first.code == INCOMPLETE
+    (failure,) = first.json()["failures"]
+    assert failure["line"] == 4 and failure["status"] == "skipped"
+    assert failure["error"] == f"FrozenAccount(account={frozen})"
+    assert _balances(funded, list(expected)) == {to: (0 if to == frozen else v) for to, v in expected.items()}
+
+    freezer.transact(funded.token.unfreeze(frozen, b"case-1".ljust(32, b"\0")).tx())
+    second = pkr("disburse", str(path), "--account", f"dev:{PAYER}", "--yes", "--json")
+
+    assert second.code == 0
+    assert second.json()["counts"] == {"already_paid": 5, "paid": 1}
+    assert _balances(funded, list(expected)) == expected
+
+
+def test_an_edited_copy_cannot_pay_a_ref_again(funded: StackEnv, pkr, tmp_path: Path) -> None:
+    path, expected = _payroll(tmp_path, 3, 0xA6_0000)
+    assert pkr("disburse", str(path), "--account", f"dev:{PAYER}", "--yes").code == 0
+    edited = tmp_path / "edited.csv"
+    edited.write_text(path.read_text().replace("1.25", "1.35"))
+    nonce = funded.nonce(PAYER)
+
+    run = pkr("disburse", str(edited), "--account", f"dev:{PAYER}", "--yes")
+
+    assert run.code == 2
+    assert "line 2: ref 'SAL-0000' was already paid by disbursement" in run.err
+    assert funded.nonce(PAYER) == nonce
+    assert _balances(funded, list(expected)) == expected
+
+
+def test_another_payer_cannot_take_over_a_started_disbursement(funded: StackEnv, pkr, tmp_path: Path) -> None:
+    path, _ = _payroll(tmp_path, 2, 0xA7_0000)
+    assert pkr("disburse", str(path), "--account", f"dev:{PAYER}", "--yes").code == 0
+
+    run = pkr("disburse", str(path), "--account", "dev:11", "--yes")
+
+    assert run.code == 2 and "was started with payer" in run.err
+
+
+# --------------------------------------------------------------------------- killed and resumed
+
+
+def _cli(env: StackEnv, *argv: str, kill: str | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PKR_PILOT_ROOT": str(env.root), "PKR_PILOT_PASSWORD": ""}
+    environment.pop(KILL_ENV, None)
+    if kill is not None:
+        environment[KILL_ENV] = kill
+    return subprocess.run(
+        [sys.executable, "-m", "pkr_pilot", "disburse", *argv, "--network", "opsnet", "--yes", "--json"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("mode", "kills"),
+    [
+        # 40 rows, 5 per batch, at most 5 in flight: killed with a batch journaled but never
+        # sent, then right after the node accepted a batch, then right after confirmations.
+        ("bulk", ["signed:5", "sent:10", "confirmed:10"]),
+        # 45 rows in multicall transactions of ~3 transfers (150,000 gas each).
+        ("multicall", ["signed:1", "sent:3", "confirmed:3"]),
+    ],
+)
+def test_killed_at_several_points_and_resumed_pays_everyone_exactly_once(
+    funded: StackEnv, tmp_path: Path, mode: str, kills: list[str]
+) -> None:
+    n = 40 if mode == "bulk" else 45
+    path, expected = _payroll(tmp_path, n, 0xB1_0000 if mode == "bulk" else 0xB2_0000)
+    flags = ["--account", f"dev:{PAYER}", "--batch-size", "5", "--window", "5"]
+    if mode == "multicall":
+        flags += ["--multicall", "--multicall-gas", "150000"]
+    payer_before = funded.token.balance_of(addr(PAYER))
+
+    for kill in kills:
+        killed = _cli(funded, str(path), *flags, kill=kill)
+        assert killed.returncode == -signal.SIGKILL, (kill, killed.stdout, killed.stderr)
+        paid = _balances(funded, list(expected))
+        # Whatever landed so far landed exactly once, never partly.
+        assert all(paid[to] in (0, expected[to]) for to in expected)
+    final = _cli(funded, str(path), *flags)
+
+    assert final.returncode == 0, final.stderr
+    report = json.loads(final.stdout)
+    assert report["complete"] and set(report["counts"]) <= {"paid", "already_paid"}
+    assert _balances(funded, list(expected)) == expected
+    assert funded.token.balance_of(addr(PAYER)) == payer_before - sum(expected.values())
+    assert funded.w3.eth.get_transaction_count(addr(PAYER)) == funded.nonce(PAYER)  # nothing left in the pool
+    lines = _journal(funded, path)
+    events = [line["event"] for line in lines]
+    assert events.count("started") == 1 and events.count("resumed") >= 1
+    assert events.count("finished") <= 1  # only a run that got to the end of its sending writes it
