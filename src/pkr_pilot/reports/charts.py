@@ -38,7 +38,7 @@ def supply_reserves_chart(supply: Series, reserves: Series, *, decimals: int, sy
     ax.set_xlabel("block")
     ax.set_ylabel(symbol)
     ax.set_title(title)
-    ax.legend(loc="upper left")
+    ax.legend(loc="lower right")
     ax.set_ylim(bottom=0)
     return _png(fig)
 
@@ -66,7 +66,7 @@ def frozen_chart(partial: Series, full: Series, *, decimals: int, symbol: str, t
     ax.set_ylabel(symbol)
     ax.set_title(title)
     if partial or full:
-        ax.legend(loc="upper left")
+        ax.legend(loc="upper right")
     ax.set_ylim(bottom=0)
     return _png(fig)
 

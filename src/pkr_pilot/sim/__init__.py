@@ -56,6 +56,7 @@ __all__ = [
     "default_out_dir",
     "load_scenario",
     "parse_scenario",
+    "run_scenario_file",
     "simulate",
 ]
 
@@ -163,6 +164,11 @@ def simulate(
             summary["wall_clock"] = wall
             write_summary_and_index(files, summary, reconciled)
     return SimResult(folder, summary, reconciled, files, state_out)
+
+
+def run_scenario_file(project: Project, path: Path, **options: Any) -> SimResult:
+    """:func:`simulate` the scenario in the TOML file ``path`` (same keyword options)."""
+    return simulate(project, load_scenario(path), **options)
 
 
 def _dev_funder(chain_id: int, is_dev: bool) -> TxSigner:

@@ -24,6 +24,7 @@ anything else is an *unexpected* failure.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import shutil
 import time
@@ -168,23 +169,29 @@ class Runner:
     def run(self) -> RunOutcome:
         started = self.clock()
         self.controlled = self._take_control()
-        self.start_time = self._start_time()
-        self.first_block = int(self.w3.eth.block_number) + 1
-        self._set_time(self.start_time - 3_600)
-        self.progress(Progress(0, self.scenario.steps, "setup", "funding participants"))
-        self._fund_gas()
-        self.progress(Progress(0, self.scenario.steps, "setup", "deploying the stack"))
-        self._deploy()
-        self.progress(Progress(0, self.scenario.steps, "setup", "onboarding"))
-        self._onboard()
-        self.timings["setup_seconds"] = self.clock() - started
-        steps_started = self.clock()
-        for step in range(self.scenario.steps):
-            self.step = step
-            self._play_step(step)
-            self.progress(Progress(step + 1, self.scenario.steps, "step"))
-        self.timings["steps_seconds"] = self.clock() - steps_started
-        self.finish_journal()
+        try:
+            self.start_time = self._start_time()
+            self.first_block = int(self.w3.eth.block_number) + 1
+            self._set_time(self.start_time - 3_600)
+            self.progress(Progress(0, self.scenario.steps, "setup", "funding participants"))
+            self._fund_gas()
+            self.progress(Progress(0, self.scenario.steps, "setup", "deploying the stack"))
+            self._deploy()
+            self.progress(Progress(0, self.scenario.steps, "setup", "onboarding"))
+            self._onboard()
+            self.timings["setup_seconds"] = self.clock() - started
+            steps_started = self.clock()
+            for step in range(self.scenario.steps):
+                self.step = step
+                self._play_step(step)
+                self.progress(Progress(step + 1, self.scenario.steps, "step"))
+            self.timings["steps_seconds"] = self.clock() - steps_started
+        finally:
+            # Keep the journal of whatever happened, and give the node its own clock back.
+            self.finish_journal()
+            if self.controlled:
+                with contextlib.suppress(ChainError):
+                    self.chain.rpc("anvil_removeBlockTimestampInterval")
         return RunOutcome(
             stack=self.stack,
             participants=self.people,
@@ -586,13 +593,18 @@ class Runner:
                     planned.append(_Planned("frozen_attempt", target, other.address, self.unit, "FrozenAccount"))
                 elif other.address != target.address and budget.spendable(other.address) >= self.unit:
                     planned.append(_Planned("frozen_attempt", other, target.address, self.unit, "FrozenAccount"))
+                else:
+                    self.skipped["frozen_attempt_no_payer"] += 1
             self._frozen_attempts_due = 0
         due = self._paused_attempts_due
         if due and ledger.paused:
+            able = [c for c in citizens if ledger.available(c.address) >= self.unit]
             for _ in range(due):
-                src, dst = pick(citizens), pick(merchants)
-                if src.address not in ledger.full and ledger.available(src.address) >= self.unit:
-                    planned.append(_Planned("paused_attempt", src, dst.address, self.unit, "EnforcedPause"))
+                if not able:
+                    self.skipped["paused_attempt_no_funds"] += 1
+                    continue
+                src, dst = pick(able), pick(merchants)
+                planned.append(_Planned("paused_attempt", src, dst.address, self.unit, "EnforcedPause"))
             self._paused_attempts_due = 0
         if s.compliance.limit_attempts and step == s.steps // 2 and not ledger.paused:
             self._limit_attempts(planned, budget, day)
