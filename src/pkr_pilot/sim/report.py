@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..amounts import format_amount
+from ..bulk import transport_for
 from ..reports._files import atomic_write_text
 from ..reports.charts import (
     balance_distribution_chart,
@@ -30,9 +31,10 @@ from ..reports.charts import (
 from ..reports.events import EventExport, export_events, write_events_csv
 from ..reports.html import Chart, Section, render_page
 from ..reports.reconcile import ReconcileReport, reconcile
-from .sending import batch_rpc
+from .sending import call_all
 
 if TYPE_CHECKING:
+    from ..bulk import RpcTransport
     from .runner import RunOutcome
     from .scenario import Scenario
 
@@ -89,15 +91,20 @@ def write_report(
 
     people = outcome.participants.everyone()
     addresses = [p.address for p in people]
-    balances = _views(w3, token, "balanceOf", addresses, last)
-    frozen_amounts = _views(w3, token, "frozenBalanceOf", addresses, last)
-    fully = _views(w3, token, "isFrozen", addresses, last)
+    transport = transport_for(w3)
+    try:
+        balances = _views(transport, token, "balanceOf", addresses, last)
+        frozen_amounts = _views(transport, token, "frozenBalanceOf", addresses, last)
+        fully = _views(transport, token, "isFrozen", addresses, last)
+        txs = _transaction_counts(transport, outcome.first_block, last)
+    finally:
+        transport.close()
     _write_participants(out_dir / "participants.csv", people, balances, frozen_amounts, fully, scenario.decimals)
 
     drift = _model_drift(outcome, balances, frozen_amounts, token.total_supply(block=last))
-    summary = _summary(outcome, scenario, seed, export, report, balances, frozen_amounts, fully, drift,
+    summary = _summary(outcome, scenario, seed, export, report, balances, frozen_amounts, fully, drift, txs,
                        network=network, chain_id=chain_id, state_in_sha256=state_in_sha256)
-    charts = _charts(outcome, scenario, export, balances, out_dir, token.symbol)
+    charts = _charts(outcome, scenario, export, balances, txs, out_dir, token.symbol)
     summary["files"] = {
         "events": "events.csv",
         "participants": "participants.csv",
@@ -125,7 +132,8 @@ def write_summary_and_index(files: ReportFiles, summary: Mapping[str, Any], repo
 def _summary(
     outcome: RunOutcome, scenario: Scenario, seed: int, export: EventExport, report: ReconcileReport,
     balances: Mapping[str, int], frozen_amounts: Mapping[str, int], fully: Mapping[str, int],
-    drift: Sequence[str], *, network: str, chain_id: int, state_in_sha256: str | None,
+    drift: Sequence[str], txs: Sequence[tuple[int, int]], *, network: str, chain_id: int,
+    state_in_sha256: str | None,
 ) -> dict[str, Any]:
     token = outcome.stack.token
     decimals = scenario.decimals
@@ -138,7 +146,6 @@ def _summary(
     seized = sum(int(r.args["amount"]) for r in seized_rows)
     frozen_accounts = [a for a, f in fully.items() if f]
     partial = {a: v for a, v in frozen_amounts.items() if v}
-    txs = _transaction_counts(token.w3, outcome.first_block, last)
     expected_total = sum(outcome.expected.values())
     people = outcome.participants
     tiers: dict[str, int] = {}
@@ -246,27 +253,20 @@ def _percent(numerator: int, denominator: int) -> str | None:
 # --------------------------------------------------------------------------- chain reads
 
 
-def _views(w3: Any, token: Any, function: str, accounts: Sequence[str], block: int) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for start in range(0, len(accounts), 300):
-        chunk = accounts[start : start + 300]
-        answers = batch_rpc(w3, [
-            ("eth_call", [{"to": token.address, "data": "0x" + token.build(function, a).data.hex()}, hex(block)])
-            for a in chunk
-        ])
-        for account, answer in zip(chunk, answers, strict=True):
-            out[account] = int(answer["result"], 16)
-    return out
+def _views(transport: RpcTransport, token: Any, function: str, accounts: Sequence[str], block: int) -> dict[str, int]:
+    calls = [
+        ("eth_call", [{"to": token.address, "data": "0x" + token.build(function, a).data.hex()}, hex(block)])
+        for a in accounts
+    ]
+    results = call_all(transport, calls, what=f"reading {function} of the participants")
+    return {a: int(r, 16) for a, r in zip(accounts, results, strict=True)}
 
 
-def _transaction_counts(w3: Any, first: int, last: int) -> list[tuple[int, int]]:
+def _transaction_counts(transport: RpcTransport, first: int, last: int) -> list[tuple[int, int]]:
     blocks = list(range(first, last + 1))
-    out: list[tuple[int, int]] = []
-    for start in range(0, len(blocks), 500):
-        chunk = blocks[start : start + 500]
-        answers = batch_rpc(w3, [("eth_getBlockTransactionCountByNumber", [hex(b)]) for b in chunk])
-        out.extend((b, int(a["result"], 16)) for b, a in zip(chunk, answers, strict=True))
-    return out
+    results = call_all(transport, [("eth_getBlockTransactionCountByNumber", [hex(b)]) for b in blocks],
+                       what="counting transactions per block")
+    return [(b, int(r, 16)) for b, r in zip(blocks, results, strict=True)]
 
 
 # --------------------------------------------------------------------------- files
@@ -287,12 +287,11 @@ def _write_participants(
 
 
 def _charts(
-    outcome: RunOutcome, scenario: Scenario, export: EventExport, balances: Mapping[str, int], out_dir: Path,
-    symbol: str,
+    outcome: RunOutcome, scenario: Scenario, export: EventExport, balances: Mapping[str, int],
+    txs: Sequence[tuple[int, int]], out_dir: Path, symbol: str,
 ) -> list[Path]:
     supply, reserves, partial, full = _series(export, outcome.first_block)
     holders = [balances[p.address] for p in outcome.participants.holders()]
-    txs = _transaction_counts(outcome.stack.token.w3, outcome.first_block, outcome.last_block)
     d = scenario.decimals
     images = {
         "supply_reserves.png": supply_reserves_chart(supply, reserves, decimals=d, symbol=symbol,

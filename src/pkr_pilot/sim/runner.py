@@ -38,7 +38,7 @@ from ..amounts import format_amount
 from ..errors import ChainError, ContractRevert, UserInputError
 from .model import Ledger, StepBudget
 from .participants import Participant, Participants, make_participants
-from .sending import BlockSender, Mined, SignedTx, batch_rpc
+from .sending import BlockSender, Mined, SignedTx, call_all
 
 if TYPE_CHECKING:
     from ..chain import Chain
@@ -167,8 +167,11 @@ class Runner:
 
     # ================================================================== the run
     def run(self) -> RunOutcome:
+        from ..bulk import transport_for
+
         started = self.clock()
         self.controlled = self._take_control()
+        self.transport = transport_for(self.w3)
         try:
             self.start_time = self._start_time()
             self.first_block = int(self.w3.eth.block_number) + 1
@@ -189,6 +192,7 @@ class Runner:
         finally:
             # Keep the journal of whatever happened, and give the node its own clock back.
             self.finish_journal()
+            self.transport.close()
             if self.controlled:
                 with contextlib.suppress(ChainError):
                     self.chain.rpc("anvil_removeBlockTimestampInterval")
@@ -727,7 +731,7 @@ class Runner:
         return result
 
     def _sender(self) -> BlockSender:
-        return BlockSender(self.chain, controlled=self.controlled)
+        return BlockSender(self.chain, self.transport, controlled=self.controlled)
 
     def _fees(self) -> dict[str, int]:
         base = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
@@ -735,11 +739,10 @@ class Runner:
 
     def _load_nonces(self) -> None:
         people = self.people.everyone()
-        answers = batch_rpc(self.w3, [("eth_getTransactionCount", [p.address, "pending"]) for p in people])
-        for person, answer in zip(people, answers, strict=True):
-            if "result" not in answer:
-                raise ChainError(f"reading the nonce of {person.address} failed: {answer.get('error')}")
-            self.nonces[person.address] = int(answer["result"], 16)
+        counts = call_all(self.transport, [("eth_getTransactionCount", [p.address, "pending"]) for p in people],
+                          what="reading participants' nonces")
+        for person, count in zip(people, counts, strict=True):
+            self.nonces[person.address] = int(count, 16)
 
     def finish_journal(self) -> Path:
         """Join the run's journal segments, in order, into ``operations.jsonl`` (atomically)."""

@@ -6,6 +6,12 @@ every time (anvil orders a block's pending transactions deterministically), whic
 reproducible down to block numbers and log indices. On any other node the batch is submitted and the
 receipts are polled.
 
+The JSON-RPC batches go through the bulk engine's transport (:func:`pkr_pilot.bulk.transport_for`:
+one keep-alive HTTP session, arrays of calls; one call at a time where a provider cannot batch). The
+bulk engine's own sender is made for many transactions from *one* account and waits for receipts
+while the node mines; a step's payments come from many wallets and must land in planned blocks, which
+is what this module adds on top of the transport.
+
 Every transaction carries an explicit gas limit, so one that reverts is mined with status 0 (an
 expected failure in a scenario is a real, visible transaction).
 """
@@ -20,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ChainError, TransactionTimeout
 
 if TYPE_CHECKING:
+    from ..bulk import RpcReply, RpcTransport
     from ..chain import Chain
 
-__all__ = ["BlockSender", "Mined", "SignedTx", "batch_rpc"]
+__all__ = ["BlockSender", "Mined", "SignedTx", "call_all"]
 
 
 @dataclass(frozen=True)
@@ -47,20 +54,14 @@ class Mined:
     error: str | None = None
 
 
-def batch_rpc(w3: Any, requests: Sequence[tuple[str, Sequence[Any]]]) -> list[Mapping[str, Any]]:
-    """Answers to ``requests`` in order: one JSON-RPC batch, or one call at a time without batching."""
-    if not requests:
-        return []
-    provider = w3.provider
-    try:
-        responses = provider.make_batch_request([(m, list(p)) for m, p in requests])
-    except NotImplementedError:
-        return [provider.make_request(m, list(p)) for m, p in requests]
-    except OSError as exc:
-        raise ChainError(f"a batch of {len(requests)} requests failed: {exc}") from None
-    if not isinstance(responses, list) or len(responses) != len(requests):
-        raise ChainError(f"the node refused a batch of {len(requests)} requests: {_message(responses)}")
-    return list(responses)
+def call_all(transport: RpcTransport, calls: Sequence[tuple[str, Sequence[Any]]], *, what: str) -> list[Any]:
+    """The results of ``calls`` in order (batched); an error answer raises :class:`ChainError`."""
+    out: list[Any] = []
+    for call, reply in zip(calls, transport.batch(calls), strict=True):
+        if reply.error is not None:
+            raise ChainError(f"{what}: {call[0]} failed: {reply.message}")
+        out.append(reply.result)
+    return out
 
 
 class BlockSender:
@@ -69,6 +70,7 @@ class BlockSender:
     def __init__(
         self,
         chain: Chain,
+        transport: RpcTransport,
         *,
         controlled: bool,
         per_block: int = 200,
@@ -76,6 +78,7 @@ class BlockSender:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.chain = chain
+        self.transport = transport
         self.controlled = controlled
         self.per_block = per_block
         self.timeout = timeout
@@ -123,22 +126,17 @@ class BlockSender:
 
     # ------------------------------------------------------------------ internals
     def _submit(self, chunk: Sequence[SignedTx]) -> dict[str, str]:
-        responses = batch_rpc(self.chain.w3, [("eth_sendRawTransaction", ["0x" + t.raw.hex()]) for t in chunk])
-        refused: dict[str, str] = {}
-        for tx, response in zip(chunk, responses, strict=True):
-            if "error" in response:
-                refused[tx.tx_hash] = _message(response)
-        return refused
+        replies: list[RpcReply] = self.transport.batch(
+            [("eth_sendRawTransaction", ["0x" + t.raw.hex()]) for t in chunk]
+        )
+        return {tx.tx_hash: reply.message for tx, reply in zip(chunk, replies, strict=True) if reply.error is not None}
 
     def _receipts(self, hashes: Sequence[str]) -> dict[str, Mapping[str, Any] | None]:
         out: dict[str, Mapping[str, Any] | None] = {}
         for start in range(0, len(hashes), 500):
             chunk = hashes[start : start + 500]
-            responses = batch_rpc(self.chain.w3, [("eth_getTransactionReceipt", [h]) for h in chunk])
-            for tx_hash, response in zip(chunk, responses, strict=True):
-                if "error" in response:
-                    raise ChainError(f"reading the receipt of {tx_hash} failed: {_message(response)}")
-                out[tx_hash] = response.get("result")
+            results = call_all(self.transport, [("eth_getTransactionReceipt", [h]) for h in chunk], what="receipts")
+            out.update(zip(chunk, results, strict=True))
         return out
 
     def _wait(self, hashes: Sequence[str]) -> dict[str, Mapping[str, Any] | None]:
@@ -158,12 +156,3 @@ class BlockSender:
             self._sleep(0.2)
         return found
 
-
-def _message(response: Any) -> str:
-    if isinstance(response, Mapping):
-        error = response.get("error")
-        if isinstance(error, Mapping):
-            return str(error.get("message", error))
-        if error is not None:
-            return str(error)
-    return "unexpected answer"
