@@ -676,6 +676,8 @@ contract PilotRupee is
     /// @inheritdoc IPilotRupee
     function outflowToday(address account) external view returns (uint256) {
         uint256 o = _getPilotRupeeStorage().outflows[account].value;
+        // A stored day number compared with today's, not a balance: exact equality is the intent.
+        // slither-disable-next-line incorrect-equality
         return (o & _MASK64) == block.timestamp / 1 days ? o >> _OUTFLOW_AMOUNT_SHIFT : 0;
     }
 
@@ -857,6 +859,8 @@ contract PilotRupee is
         uint256 today = block.timestamp / 1 days;
         Word storage slot = $.outflows[from];
         uint256 o = slot.value;
+        // A stored day number compared with today's, not a balance: exact equality is the intent.
+        // slither-disable-next-line incorrect-equality
         uint256 attempted = ((o & _MASK64) == today ? o >> _OUTFLOW_AMOUNT_SHIFT : 0) + value;
         if (attempted > limit) revert TierDailyOutflowExceeded(from, limit, attempted);
         // attempted <= limit < 2^128 and today < 2^64: both fit their fields.
