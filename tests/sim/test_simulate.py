@@ -186,3 +186,19 @@ def test_participant_keys_appear_nowhere_in_the_report(first: SimResult) -> None
     for path in first.out_dir.rglob("*"):
         if path.is_file() and path.suffix != ".png":
             assert key not in path.read_text(errors="ignore"), path
+
+
+def test_the_in_process_chain_is_refused_with_what_to_use(tiny: Path, project: Any, tmp_path: Path) -> None:
+    from pkr_pilot.errors import UserInputError
+
+    with pytest.raises(UserInputError, match="needs a JSON-RPC node"):
+        simulate(project, load_scenario(tiny), network="memory", out_dir=tmp_path)
+
+
+def test_state_in_needs_the_managed_node(tiny: Path, project: Any, tmp_path: Path) -> None:
+    from pkr_pilot.errors import UserInputError
+
+    state = tmp_path / "state.json"
+    state.write_text("{}")
+    with pytest.raises(UserInputError, match="--state-in needs the managed node"):
+        simulate(project, load_scenario(tiny), network="localhost", state_in=state, out_dir=tmp_path)
