@@ -44,6 +44,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/ape is the Ape lane: collected only when Ape's pytest plugin runs (tests/ape/pytest.ini)."""
+    ape_lane = Path(__file__).resolve().parent / "ape"
+    inside = collection_path == ape_lane or ape_lane in collection_path.parents
+    if inside and not config.pluginmanager.has_plugin("ape_test"):
+        return True
+    return None
+
+
 def backends_for(config: pytest.Config, node: Any) -> list[str]:
     chosen = config.getoption("--backend")
     if chosen:
