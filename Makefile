@@ -10,11 +10,12 @@ PY := $(VENV)/bin/python
 PKR := $(VENV)/bin/pkr-pilot
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast fuzz drills lint typecheck bench-gas bench-bulk gas-snapshot slither clean help
+.PHONY: setup demo test test-ape test-fast fuzz drills lint typecheck bench-gas bench-bulk gas-snapshot slither clean help
 
 help:
 	@echo "make demo        set up if needed, then run the pilot demo on an ephemeral local node"
 	@echo "make test        set up if needed, then run the whole test suite (all lanes)"
+	@echo "make test-ape    only the Ape lane (ape compile + tests/ape on ape-foundry)"
 	@echo "make fuzz        deep stateful property-test profile, prints steps per second"
 	@echo "make drills      the full deploy crash-and-resume matrix (every step x 4 crash points)"
 	@echo "make lint        ruff + mypy --strict"
@@ -39,8 +40,30 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: setup
 	$(PY) scripts/demo.py
 
+# The whole suite (no PYTEST_ARGS): the pytest lanes in one run with coverage of src/ (>= 90 %),
+# then the Ape lane. Inside the pytest run: contract tests on anvil and py-evm (both_backends),
+# matrices, the stateful property test (default profile), gas snapshot, slither, toolkit tests.
+# With PYTEST_ARGS only that pytest selection runs (no coverage gate, no Ape lane).
+COV_ARGS := --cov=pkr_pilot --cov-report=term-missing:skip-covered --cov-fail-under=90
+ANVIL_BIN_DIR = $(firstword $(wildcard $(CURDIR)/node_modules/@foundry-rs/anvil-*/bin))
+
 test: setup
+ifeq ($(strip $(PYTEST_ARGS)),)
+	@start=$$(date +%s); $(PY) -m pytest $(COV_ARGS); rc=$$?; \
+	  echo "== pytest lanes: $$(( $$(date +%s) - start )) s"; exit $$rc
+	@$(MAKE) --no-print-directory test-ape
+else
 	$(PY) -m pytest $(PYTEST_ARGS)
+endif
+
+# The Ape lane: Ape's own compile (the Node-backed solc put where py-solc-x looks, OpenZeppelin
+# from node_modules) and ape-foundry on the npm anvil; offline, Ape's data kept in .pkr-pilot/ape.
+test-ape: setup
+	@start=$$(date +%s); \
+	  $(PKR) compile --install-for-solcx >/dev/null && \
+	  PATH="$(ANVIL_BIN_DIR):$$PATH" APE_DATA_FOLDER="$(CURDIR)/.pkr-pilot/ape" \
+	    $(VENV)/bin/ape test tests/ape -c tests/ape/pytest.ini -q; rc=$$?; \
+	  echo "== ape lane: $$(( $$(date +%s) - start )) s"; exit $$rc
 
 fuzz: setup
 	$(PY) -m pytest tests/invariants --hypothesis-profile=deep -p no:randomly -q -s
