@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..amounts import format_amount
 from ..errors import ChainError, ContractRevert, UserInputError
 from .model import Ledger, StepBudget
 from .participants import Participant, Participants, make_participants
@@ -75,6 +74,7 @@ class Progress:
 class Failure:
     """A transaction or operation that did not do what the scenario planned."""
 
+    #: The step it happened in; -1 for the setup before step 0.
     step: int
     kind: str
     error: str
@@ -764,9 +764,6 @@ class Runner:
 
     def _pending_nonce(self, address: str) -> int:
         return int(self.w3.eth.get_transaction_count(address, "pending"))  # type: ignore[arg-type]
-
-    def money(self, units: int) -> str:
-        return format_amount(units, decimals=self.scenario.decimals)
 
 
 def _signed(signer: TxSigner, tx: dict[str, Any]) -> SignedTx:
