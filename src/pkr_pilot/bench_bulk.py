@@ -118,7 +118,8 @@ def run_bulk_bench(
     *,
     count: int = 2000,
     progress: Callable[[str], None] | None = None,
-    batch_size: int = 200,
+    batch_size: int = 250,
+    window: int = 500,
 ) -> BulkBench:
     """Start anvil, deploy, and time the three ways (see the module docstring)."""
     from .accounts import dev_account, eth_keys_backend
@@ -169,7 +170,7 @@ def run_bulk_bench(
 
         engine = BulkSender(
             w3, payers["bulk"], decoder=stack.decoder, policy=policy, batch_size=batch_size,
-            window=max(count, 1), stall_hook=mine,
+            window=window, stall_hook=mine,
         )
         started = time.perf_counter()
         requests = [TxRequest(token.address, token.transfer(to, AMOUNT).data) for to in recipients["bulk"]]
@@ -215,6 +216,7 @@ def run_bulk_bench(
             "multicall_gas_limit": dict(multi.gas_limits).get("multicall"),
             "multicall_gas_used": [o.gas_used for o in multi.transactions],
             "batch_size": batch_size,
+            "window": window,
             "blocks": blocks,
             "same_start_state": "evm_snapshot before each way, evm_revert after",
             "measured": {

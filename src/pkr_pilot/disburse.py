@@ -499,8 +499,8 @@ def run_disbursement(
     dry_run: bool = False,
     confirm: Callable[[Plan], bool] | None = None,
     progress: Callable[[str], None] | None = None,
-    batch_size: int = 200,
-    window: int = 1000,
+    batch_size: int = 250,
+    window: int = 500,
     kill_at: str | None = None,
 ) -> DisbursementResult:
     """Pay ``payments`` from ``signer`` through the bulk engine (see the module docstring).

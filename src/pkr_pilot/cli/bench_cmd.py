@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import signal
+import sys
+from types import FrameType
 
 import click
 
 from ._context import CliContext, pass_cli
 
 __all__ = ["bench_group"]
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    sys.exit(128 + signum)
 
 
 @click.group(name="bench")
@@ -18,10 +25,11 @@ def bench_group() -> None:
 
 @bench_group.command(name="bulk")
 @click.option("--count", default=2000, show_default=True, type=click.IntRange(min=1), help="Transfers per way.")
-@click.option("--batch-size", default=200, show_default=True, type=click.IntRange(min=1), help="Transactions per JSON-RPC batch.")
+@click.option("--batch-size", default=250, show_default=True, type=click.IntRange(min=1), help="Transactions per JSON-RPC batch.")
+@click.option("--window", default=500, show_default=True, type=click.IntRange(min=1), help="Most bulk transactions in flight.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON only.")
 @pass_cli
-def bench_bulk_command(cli: CliContext, count: int, batch_size: int, as_json: bool) -> None:
+def bench_bulk_command(cli: CliContext, count: int, batch_size: int, window: int, as_json: bool) -> None:
     """Plain web3.py vs the bulk engine vs Multicall: the same token transfers, one fresh anvil.
 
     Prints transfers (payments) per second for each way and the ratios bulk_vs_naive and
@@ -33,7 +41,12 @@ def bench_bulk_command(cli: CliContext, count: int, batch_size: int, as_json: bo
         if not as_json:
             click.echo(f"... {message}", err=True)
 
-    bench = run_bulk_bench(cli.project(), count=count, progress=say, batch_size=batch_size)
+    # A plain SIGTERM would skip the clean-up that stops the benchmark's anvil.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        bench = run_bulk_bench(cli.project(), count=count, progress=say, batch_size=batch_size, window=window)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if as_json:
         click.echo(json.dumps(bench.to_json(), indent=2))
         return

@@ -33,8 +33,8 @@ INCOMPLETE_EXIT = 9
 )
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--dry-run", is_flag=True, help="Validate, check the balance and simulate every row; send nothing.")
-@click.option("--batch-size", default=200, show_default=True, type=click.IntRange(min=1), help="Transactions per JSON-RPC batch.")
-@click.option("--window", default=1000, show_default=True, type=click.IntRange(min=1), help="Most transactions in flight at once.")
+@click.option("--batch-size", default=250, show_default=True, type=click.IntRange(min=1), help="Transactions per JSON-RPC batch.")
+@click.option("--window", default=500, show_default=True, type=click.IntRange(min=1), help="Most transactions in flight at once.")
 @json_option
 @pass_cli
 def disburse_command(
