@@ -495,7 +495,7 @@ class BulkSender:
         receipt_batch: int = 500,
         gas_samples: int = 3,
         stall_hook: Callable[[], None] | None = None,
-        stall_seconds: float = 2.0,
+        stall_seconds: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -696,7 +696,11 @@ class BulkSender:
         started = self._clock()
         if not calls:
             return BulkResult(items=(), transactions=(), elapsed=0.0)
-        limit = gas_limit or self._default_multicall_gas()
+        block_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
+        limit = gas_limit or min(DEFAULT_MULTICALL_GAS, block_limit * 9 // 10)
+        # In flight at most what one block holds: more cannot be mined sooner anyway, and anvil's
+        # automine leaves the rest unmined until another transaction arrives.
+        window = max(1, min(self.window, block_limit // limit))
         packs, skipped, gas_of = self.pack_multicall(target, calls, gas_limit=limit, max_tx_bytes=max_tx_bytes)
         price = dict(fees) if fees is not None else self.fees()
         first = self.pending_nonce() if nonce is None else nonce
@@ -717,8 +721,8 @@ class BulkSender:
                     tuple(pack),
                 )
             )
-        chunks = [prepared[s : s + self.batch_size] for s in range(0, len(prepared), self.batch_size)]
-        outcomes, fillers, signing = self._run(chunks, observer or _NoObserver(), price)
+        chunks = [prepared[s : s + window] for s in range(0, len(prepared), window)]
+        outcomes, fillers, signing = self._run(chunks, observer or _NoObserver(), price, window=window)
         return self._result(
             len(calls), outcomes, fillers, started, signing, {"multicall": limit}, skipped
         )
@@ -784,10 +788,6 @@ class BulkSender:
         order = sorted(range(len(ready)), key=lambda k: ready[k][0])
         return [ready[k] for k in order], skipped, [gas_of[k] for k in order]
 
-    def _default_multicall_gas(self) -> int:
-        block_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
-        return min(DEFAULT_MULTICALL_GAS, block_limit * 9 // 10)
-
     def _calibrate(self, target: str, calls: Sequence[bytes], sample: list[int]) -> tuple[int, int]:
         """(fixed cost, cost per call) of a multicall, from a one-call and an n-call measure."""
         one = [sample[0]]
@@ -840,6 +840,8 @@ class BulkSender:
         chunks: Sequence[Sequence[tuple[Mapping[str, Any], tuple[int, ...]]]],
         observer: BulkObserver,
         price: Mapping[str, int],
+        *,
+        window: int | None = None,
     ) -> tuple[dict[str, TxOutcome], list[TxOutcome], float]:
         """Sign chunk k+1 while chunk k is sent; returns (outcomes by hash, fillers, signing s)."""
         signing = [0.0]
@@ -852,7 +854,7 @@ class BulkSender:
                 signing[0] += spent
                 yield txs, spent
 
-        outcomes, fillers = self._pump(signed_chunks(), observer, price, write_ahead=True)
+        outcomes, fillers = self._pump(signed_chunks(), observer, price, write_ahead=True, window=window)
         return outcomes, fillers, signing[0]
 
     def _pump(
@@ -862,7 +864,9 @@ class BulkSender:
         price: Mapping[str, int],
         *,
         write_ahead: bool,
+        window: int | None = None,
     ) -> tuple[dict[str, TxOutcome], list[TxOutcome]]:
+        limit = window or self.window
         outcomes: dict[str, TxOutcome] = {}
         inflight: dict[str, SignedTx] = {}
         rejected_free: list[SignedTx] = []  # refused while their nonce stays free
@@ -872,8 +876,8 @@ class BulkSender:
             nxt = next(chunks, None)
             while nxt is not None and not stop:
                 chunk = nxt[0]
-                if inflight and len(inflight) + len(chunk) > self.window:
-                    room = self.window - len(chunk)
+                if inflight and len(inflight) + len(chunk) > limit:
+                    room = limit - len(chunk)
                     self._wait(inflight, outcomes, observer, until=lambda room=room: len(inflight) <= room)  # type: ignore[misc]
                 if write_ahead:
                     observer.signed(chunk)

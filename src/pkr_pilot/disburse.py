@@ -501,13 +501,15 @@ def run_disbursement(
     progress: Callable[[str], None] | None = None,
     batch_size: int = 250,
     window: int = 500,
+    stall_hook: Callable[[], None] | None = None,
     kill_at: str | None = None,
 ) -> DisbursementResult:
     """Pay ``payments`` from ``signer`` through the bulk engine (see the module docstring).
 
     ``folder`` holds the journals (``deployments/<network>/disbursements``). ``confirm`` is
     asked with the :class:`Plan` before anything is sent (None: go ahead). ``multicall_gas``
-    caps each multicall transaction (default: the engine's). ``kill_at`` is the
+    caps each multicall transaction (default: the engine's). ``stall_hook`` is the bulk
+    engine's (on a dev chain: mine a block when nothing was mined for a while). ``kill_at`` is the
     test seam (default ``$PKR_PILOT_DISBURSE_KILL``).
 
     Raises:
@@ -526,7 +528,9 @@ def run_disbursement(
     with journal.locked():
         state = _replay(journal.lines())
         _check_owner(state, payer, token.address, chain_id, journal)
-        engine = BulkSender(w3, signer, decoder=stack.decoder, policy=policy, batch_size=batch_size, window=window)
+        engine = BulkSender(
+            w3, signer, decoder=stack.decoder, policy=policy, batch_size=batch_size, window=window, stall_hook=stall_hook
+        )
         try:
             by_ref = {row.ref: row for row in payments.rows}
             outcome: dict[str, RowOutcome] = {}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -95,6 +98,7 @@ def disburse_command(
                 progress=say,
                 batch_size=batch_size,
                 window=window,
+                stall_hook=_dev_miner(chain) if chain.is_dev else None,
             )
         except PaymentFileError as exc:
             _bad_rows(exc, as_json)
@@ -105,6 +109,21 @@ def disburse_command(
         _render(result)
     if not result.complete and not result.dry_run:
         raise click.exceptions.Exit(INCOMPLETE_EXIT)
+
+
+def _dev_miner(chain: Any) -> Callable[[], None]:
+    """On a dev chain: mine a block when nothing was mined for a while.
+
+    anvil's automine leaves ready transactions in its pool when a block fills up and no new
+    transaction arrives to wake it (foundry-rs/foundry#10122); a block on a dev chain is harmless.
+    """
+    from ..errors import ChainError
+
+    def mine() -> None:
+        with contextlib.suppress(ChainError):
+            chain.rpc("evm_mine")
+
+    return mine
 
 
 def _bad_rows(exc: object, as_json: bool) -> None:
