@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +176,73 @@ def test_refs_render_as_text_when_printable_else_hex() -> None:
     assert render_ref(b"0xabc".ljust(32, b"\0")).startswith("0x3078")  # text that looks like hex
     row = EventRow(1, 0, "0x" + "11" * 32, 0, "Frozen", {"account": "0x" + "22" * 20, "ref": CASE_REF})
     assert row.ref == CASE_REF and row.ref_text == "COURT-CASE-7"
+
+
+def _json_export(book: Token, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    path = tmp_path / "e.json"
+    write_events(export_events(book), path, "json")
+    return path, json.loads(path.read_text())
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda b: b["rows"][0].update(event="Minted2"), r"row 1: unknown event 'Minted2'"),
+        (lambda b: b["rows"][0]["args"].update(extra="1"), r"row 1: \w+ arguments .* do not match the ABI"),
+        (lambda b: b["rows"][0].update(tx_hash="0x12"), r"row 1: tx_hash '0x12' is not"),
+        (lambda b: b["rows"][0].update(block_number=-3), r"row 1: block_number -3 is not"),
+        (lambda b: b.update(to_block=0), r"lies outside the declared range"),
+        (lambda b: b["rows"].reverse(), r"not in chain order"),
+        (lambda b: b.pop("token"), r"\(metadata\): missing or bad field"),
+        (lambda b: b.update(rows="none"), r"'rows' is missing or not a list"),
+    ],
+)
+def test_a_malformed_json_export_is_refused_with_where(book: Token, tmp_path: Path, edit: Any, message: str) -> None:
+    path, body = _json_export(book, tmp_path)
+    edit(body)
+    path.write_text(json.dumps(body))
+    with pytest.raises(UserInputError, match=message):
+        read_events(path, book.abi)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("amount", "-5", "argument amount='-5' is not a valid uint256"),
+        ("amount", 5, "argument amount=5 is not a valid uint256"),
+        ("to", "0xabc", "to '0xabc' is not a checksummed address"),
+        ("ref", "0x1234", "argument ref='0x1234' is not a valid bytes32"),
+        ("ref", "zz", "argument ref='zz' is not a valid bytes32"),
+    ],
+)
+def test_an_argument_of_the_wrong_type_is_refused(book: Token, tmp_path: Path, name: str, value: Any, message: str) -> None:
+    path, body = _json_export(book, tmp_path)
+    row = next(r for r in body["rows"] if r["event"] == "Minted")
+    row["args"][name] = value
+    path.write_text(json.dumps(body))
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        read_events(path, book.abi)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda lines: [lines[0], "a,b,c", *lines[2:]], r":2: unexpected header"),
+        (lambda lines: [*lines[:2], lines[2] + ",extra", *lines[3:]], r":3: expected 9 columns, found 10"),
+        (lambda lines: ["#pkr-pilot.events/vX {}", *lines[1:]], r":1: unreadable schema version"),
+        (lambda lines: ["#pkr-pilot.events/v1 {not json", *lines[1:]], r":1: the metadata is not valid JSON"),
+    ],
+)
+def test_a_malformed_csv_export_is_refused_with_its_line(book: Token, tmp_path: Path, edit: Any, message: str) -> None:
+    path = tmp_path / "e.csv"
+    write_events(export_events(book), path, "csv")
+    path.write_text("\n".join(edit(path.read_text().splitlines())) + "\n")
+    with pytest.raises(UserInputError, match=message):
+        read_events(path, book.abi)
+
+
+def test_an_unknown_format_is_refused(book: Token, tmp_path: Path) -> None:
+    with pytest.raises(UserInputError, match="unknown format 'xml'"):
+        write_events(export_events(book), tmp_path / "e.xml", "xml")
+    with pytest.raises(UserInputError, match="does not exist"):
+        read_events(tmp_path / "missing.csv", book.abi)

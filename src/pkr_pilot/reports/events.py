@@ -605,7 +605,7 @@ def _field_int(where: str, raw: Mapping[str, Any], key: str) -> int:
     value = raw.get(key)
     if isinstance(value, bool):
         raise UserInputError(f"{where}: {key} is not a number")
-    if isinstance(value, int):
+    if isinstance(value, int) and value >= 0:
         return value
     if isinstance(value, str) and value.isdigit():
         return int(value)

@@ -102,9 +102,11 @@ class BlockSender:
                         break
                     self.chain.mine(1)
                     receipts = self._receipts(list(receipts))
-                for tx_hash, receipt in receipts.items():
-                    if receipt is None:  # stuck behind a refused nonce: take it out of the pool
-                        self.chain.rpc("anvil_dropTransaction", tx_hash)
+                stuck = {t.sender: None for t in txs if t.tx_hash in receipts and receipts[t.tx_hash] is None}
+                for sender in stuck:
+                    # Behind a refused nonce: out of the pool, or it would be mined by surprise once the
+                    # gap fills (anvil_dropTransaction leaves a queued transaction where it is).
+                    self.chain.rpc("anvil_removePoolTransactions", sender)
             finally:
                 self.chain.rpc("evm_setAutomine", True)
         else:
