@@ -174,3 +174,17 @@ def test_anvil_options_reach_the_managed_node(project: Project) -> None:
     with node:
         assert int(node.rpc("eth_chainId"), 16) == 1337
         assert len(node.rpc("eth_accounts")) == 3
+
+
+def test_reverting_a_snapshot_also_empties_anvils_transaction_pool(project: Project) -> None:
+    from pkr_pilot.accounts import dev_account
+
+    with connect(project, NetworkConfig(name="pool", backend="anvil", chain_id=31337)) as chain:
+        signer = dev_account(0, chain_id=chain.chain_id)
+        nonce = chain.w3.eth.get_transaction_count(signer.address)
+        with chain.snapshot():
+            stuck = {"to": signer.address, "value": 1, "gas": 21_000, "maxFeePerGas": 10**10,
+                     "maxPriorityFeePerGas": 1, "nonce": nonce + 2, "chainId": chain.chain_id}
+            chain.w3.eth.send_raw_transaction(signer.sign_transaction(stuck).raw_transaction)
+            assert int(chain.rpc("txpool_status")["queued"], 16) == 1
+        assert chain.rpc("txpool_status") == {"pending": "0x0", "queued": "0x0"}

@@ -92,13 +92,19 @@ class Chain:
         return self.rpc("evm_snapshot")
 
     def revert_to(self, snapshot: SnapshotId) -> None:
-        """Return to ``snapshot`` (anvil forgets it and every later one)."""
+        """Return to ``snapshot`` (anvil forgets it and every later one).
+
+        The transaction pool is emptied too: anvil keeps pending and queued
+        transactions across ``evm_revert``, so a transaction stuck behind a
+        nonce gap would otherwise outlive the state it was sent against.
+        """
         self._require_dev("snapshots")
         if self.tester is not None:
             self.tester.revert_to_snapshot(snapshot)
             return
         if self.rpc("evm_revert", snapshot) is not True:
             raise ChainError(f"{self.network.name}: snapshot {snapshot} is unknown (already reverted?)")
+        self.rpc("anvil_dropAllTransactions")
 
     @contextmanager
     def snapshot(self) -> Iterator[SnapshotId]:
