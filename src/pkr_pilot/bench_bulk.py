@@ -19,6 +19,13 @@ fresh recipient (so every transfer has the same gas profile), three ways:
 Each timing runs from the list of (recipient, amount) to the last receipt (call encoding,
 gas estimates, fees, nonces, signing, sending and receipts all included). After each way,
 every recipient's balance is checked (not timed). Rates: transfers (payments) per second.
+Each way starts from the same chain state (``evm_snapshot`` after the setup, ``evm_revert``
+after each way): anvil's cost per block grows with its history, so no way pays for another's.
+
+The engine runs with its defaults (250 transactions per batch, 500 in flight) and, as on any
+dev chain, a stall hook that mines a block when anvil's automine leaves ready transactions
+unmined for a second (foundry-rs/foundry#10122); ``details.blocks`` shows how many blocks each
+way produced.
 
 Warning: this starts its own anvil; it never touches a configured network.
 """
