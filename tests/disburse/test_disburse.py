@@ -293,3 +293,24 @@ def test_killed_at_several_points_and_resumed_pays_everyone_exactly_once(
     events = [line["event"] for line in lines]
     assert events.count("started") == 1 and events.count("resumed") >= 1
     assert events.count("finished") <= 1  # only a run that got to the end of its sending writes it
+
+
+def test_journaled_transactions_whose_nonces_went_elsewhere_are_paid_anew_once(funded: StackEnv, tmp_path: Path) -> None:
+    path, expected = _payroll(tmp_path, 12, 0xB3_0000)
+    flags = ["--account", f"dev:{PAYER}", "--batch-size", "4", "--window", "4"]
+    start = funded.nonce(PAYER)
+    killed = _cli(funded, str(path), *flags, kill="signed:4")  # 4 signed and journaled, never sent
+    assert killed.returncode == -signal.SIGKILL
+    # Another operator of the same account uses those four nonces first.
+    other = Sender(funded.w3, acct(PAYER), decoder=funded.stack.decoder, policy=TxPolicy(timeout=20))
+    for _ in range(4):
+        other.transact({"to": addr(PAYER), "value": 0, "data": b""})
+    assert funded.nonce(PAYER) == start + 4
+
+    final = _cli(funded, str(path), *flags)
+
+    assert final.returncode == 0, final.stderr
+    assert json.loads(final.stdout)["counts"] == {"paid": 12}
+    assert _balances(funded, list(expected)) == expected
+    settled = [line for line in _journal(funded, path) if line["event"] == "settled"]
+    assert sum(1 for line in settled if line["status"] == "void") == 4
