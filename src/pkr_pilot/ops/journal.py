@@ -21,6 +21,10 @@ hash of what the operation does (contract, function, arguments): the same key wi
 is refused. A final line cut short by a crash is ignored (and set aside to ``operations.torn`` by the next
 append); any other unreadable line is an error. Writers are serialised with an exclusive ``flock``
 on ``operations.lock`` next to the journal, held from the idempotency re-check to the ``sent`` line.
+
+A :class:`Journal` reads incrementally: it indexes the lines it has parsed by ``(scope, key)`` and
+remembers the byte offset after the last complete line, so a lookup parses only the lines appended
+since (by any process: a re-check under the lock sees every line written before it took the lock).
 """
 
 from __future__ import annotations
@@ -30,11 +34,11 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import DeploymentError
 
@@ -76,11 +80,21 @@ class OperationState:
 
 
 class Journal:
-    """Append-only JSON-lines journal of privileged operations on one network."""
+    """Append-only JSON-lines journal of privileged operations on one network.
 
-    def __init__(self, path: Path) -> None:
+    Reading is incremental: the object keeps an index of the lines it has parsed (every line, and the
+    state of each ``(scope, key)``) and the byte offset after the last complete line; each read parses
+    only the bytes appended since, by this process or any other. A file that was replaced, cut short
+    or rewritten before that offset is indexed again from the start. ``loads`` parses one line (a seam:
+    tests count the lines parsed through it).
+    """
+
+    def __init__(self, path: Path, *, loads: Callable[[bytes], Any] = json.loads) -> None:
         self.path = path
         self.truncated_tail = False
+        self._loads = loads
+        self._guard = threading.RLock()
+        self._reset(None)
 
     @classmethod
     def in_folder(cls, folder: Path) -> Journal:
@@ -88,45 +102,115 @@ class Journal:
 
     # -- reading -----------------------------------------------------------------------
     def lines(self) -> list[dict[str, Any]]:
-        """Every complete line, oldest first (a torn final line is skipped)."""
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return []
-        out: list[dict[str, Any]] = []
-        chunks = raw.split(b"\n")
-        self.truncated_tail = False
-        for number, chunk in enumerate(chunks, start=1):
-            if not chunk.strip():
-                continue
-            try:
-                line = json.loads(chunk)
-            except json.JSONDecodeError:
-                if number == len(chunks):  # the last chunk has no newline: a write cut short
-                    self.truncated_tail = True
-                    continue
-                raise DeploymentError(
-                    f"{self.path}:{number} is not valid JSON",
-                    hint="the operations journal was edited or damaged; restore it from backup",
-                ) from None
-            _check_schema(line, self.path, number)
-            out.append(line)
-        return out
+        """Every complete line, oldest first (a torn final line is skipped).
+
+        The line objects are shared with the index: read them, do not change them.
+        """
+        with self._guard:
+            tail = self._refresh()
+            return self._lines + ([tail] if tail is not None else [])
 
     def state(self, scope: str, key: str) -> OperationState:
-        """The state of ``(scope, key)`` after replaying every line."""
-        state = OperationState(scope, key)
-        for line in self.lines():
-            op = line.get("op") or {}
-            if op.get("scope") != scope or op.get("key") != key:
-                continue
-            _apply(state, line)
+        """The state of ``(scope, key)`` after replaying every line (a copy: changing it changes nothing)."""
+        with self._guard:
+            tail = self._refresh()
+            indexed = self._states.get((scope, key))
+            state = (
+                OperationState(scope, key)
+                if indexed is None
+                else replace(indexed, inflight=list(indexed.inflight))
+            )
+        if tail is not None and _names(tail, scope, key):
+            _apply(state, tail)
         return state
 
     def entries(self, *, action: str | None = None) -> Iterator[dict[str, Any]]:
         for line in self.lines():
             if action is None or (line.get("op") or {}).get("action") == action:
                 yield line
+
+    def _reset(self, identity: tuple[int, int] | None) -> None:
+        self._identity = identity
+        #: Bytes of complete (newline-terminated) lines indexed so far.
+        self._offset = 0
+        #: Lines (blank ones included) indexed so far: error messages number lines from the top.
+        self._numbered = 0
+        #: The last indexed line with its newline: still there, unchanged, or the file was rewritten.
+        self._last_line = b""
+        self._lines: list[dict[str, Any]] = []
+        self._states: dict[tuple[str, str], OperationState] = {}
+
+    def _refresh(self) -> dict[str, Any] | None:
+        """Index the lines appended since the last read; the final unterminated line, if it parses.
+
+        A final chunk without a newline is never indexed: it is a write cut short (skipped, and
+        ``truncated_tail`` set) or a line still being written by another process (read again next
+        time, from the same offset).
+        """
+        try:
+            fh = self.path.open("rb")
+        except FileNotFoundError:
+            self._reset(None)
+            self.truncated_tail = False
+            return None
+        with fh:
+            st = os.fstat(fh.fileno())
+            identity = (st.st_dev, st.st_ino)
+            if identity != self._identity or st.st_size < self._offset or not self._unchanged(fh):
+                self._reset(identity)
+            fh.seek(self._offset)
+            data = fh.read()
+        end = data.rfind(b"\n") + 1
+        position = 0
+        while position < end:
+            newline = data.index(b"\n", position)
+            chunk = data[position:newline]
+            number = self._numbered + 1
+            if chunk.strip():
+                line = self._parse(chunk, number, last=False)
+                assert line is not None
+                self._lines.append(line)
+                op = line.get("op") or {}
+                scope, key = op.get("scope"), op.get("key")
+                if isinstance(scope, str) and isinstance(key, str):
+                    state = self._states.get((scope, key))
+                    if state is None:
+                        state = self._states[(scope, key)] = OperationState(scope, key)
+                    _apply(state, line)
+            self._numbered = number
+            position = newline + 1
+            self._offset += len(chunk) + 1
+            self._last_line = data[newline - len(chunk) : position]
+        tail = data[end:]
+        self.truncated_tail = False
+        if not tail.strip():
+            return None
+        return self._parse(tail, self._numbered + 1, last=True)
+
+    def _unchanged(self, fh: BinaryIO) -> bool:
+        """The last indexed line is still right before the offset (the file was not replaced or rewritten).
+
+        Every line carries a millisecond timestamp and hashes, so another file cannot pass this by chance
+        (a file deleted and re-created may get the same inode number).
+        """
+        if self._offset == 0:
+            return True
+        fh.seek(self._offset - len(self._last_line))
+        return fh.read(len(self._last_line)) == self._last_line
+
+    def _parse(self, chunk: bytes, number: int, *, last: bool) -> dict[str, Any] | None:
+        try:
+            line = self._loads(chunk)
+        except json.JSONDecodeError:
+            if last:  # the last chunk has no newline: a write cut short
+                self.truncated_tail = True
+                return None
+            raise DeploymentError(
+                f"{self.path}:{number} is not valid JSON",
+                hint="the operations journal was edited or damaged; restore it from backup",
+            ) from None
+        _check_schema(line, self.path, number)
+        return line  # type: ignore[no-any-return]
 
     # -- writing -----------------------------------------------------------------------
     def append(self, status: str, op: Mapping[str, Any], **fields: Any) -> dict[str, Any]:
@@ -226,6 +310,11 @@ def _path_lock(lock_file: Path) -> _PathLock:
         if lock is None:
             lock = _PATH_LOCKS[key] = _PathLock(key)
         return lock
+
+
+def _names(line: Mapping[str, Any], scope: str, key: str) -> bool:
+    op = line.get("op") or {}
+    return bool(op.get("scope") == scope and op.get("key") == key)
 
 
 def _apply(state: OperationState, line: Mapping[str, Any]) -> None:
