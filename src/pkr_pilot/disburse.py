@@ -79,6 +79,7 @@ __all__ = [
     "RowOutcome",
     "read_payments",
     "run_disbursement",
+    "transfer_data",
 ]
 
 JOURNAL_SCHEMA = "pkr-pilot.disbursement"
@@ -89,6 +90,7 @@ KILL_ENV = "PKR_PILOT_DISBURSE_KILL"
 _COLUMNS = ("address", "amount", "ref")
 _TRANSFER_TOPIC = bytes.fromhex("ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef")
 _ZERO = "0x" + "00" * 20
+_TRANSFER_SELECTOR = bytes.fromhex("a9059cbb")
 
 
 # =========================================================================== the file
@@ -636,10 +638,10 @@ def run_disbursement(
                 say(f"paying {len(sendable)} row(s) as {mode}")
                 started = time.perf_counter()
                 if multicall:
-                    calls = [token.transfer(row.address, row.amount).data for row in sendable]
+                    calls = [transfer_data(row.address, row.amount) for row in sendable]
                     result = engine.multicall(token.address, calls, gas_limit=multicall_gas, observer=observer)
                 else:
-                    requests = [TxRequest(token.address, token.transfer(row.address, row.amount).data) for row in sendable]
+                    requests = [TxRequest(token.address, transfer_data(row.address, row.amount)) for row in sendable]
                     result = engine.send(requests, observer=observer)
                 send_seconds = time.perf_counter() - started
                 transactions = len(result.transactions)
@@ -811,10 +813,19 @@ def _refuse_refs_paid_elsewhere(folder: Path, journal: DisbursementJournal, todo
         raise PaymentFileError(path, sorted(problems, key=lambda p: int(p.split(":")[0].split()[1])))
 
 
+def transfer_data(to: str, amount: int) -> bytes:
+    """Call data of ERC-20 ``transfer(address,uint256)`` (the ABI's fixed layout, no encoder pass).
+
+    >>> transfer_data("0x" + "11" * 20, 5).hex()[:8]
+    'a9059cbb'
+    """
+    return _TRANSFER_SELECTOR + bytes(12) + bytes.fromhex(to[2:]) + amount.to_bytes(32, "big")
+
+
 def _preflight(engine: BulkSender, token: Any, rows: Sequence[Payment]) -> dict[str, str]:
     """Rows whose transfer would revert now (batched ``eth_call`` from the payer): ref -> error."""
     calls: list[tuple[str, Sequence[Any]]] = [
-        ("eth_call", [{"from": engine.address, "to": token.address, "data": "0x" + token.transfer(row.address, row.amount).data.hex()}, "latest"])
+        ("eth_call", [{"from": engine.address, "to": token.address, "data": "0x" + transfer_data(row.address, row.amount).hex()}, "latest"])
         for row in rows
     ]
     out: dict[str, str] = {}

@@ -114,3 +114,12 @@ def test_the_file_hash_changes_with_any_byte(tmp_path: Path) -> None:
 
     assert [r.ref for r in a.rows] == [r.ref for r in b.rows] == ["R1"]  # cells are trimmed
     assert a.sha256 != b.sha256
+
+
+def test_transfer_call_data_matches_the_abi_encoder() -> None:
+    from eth_abi.abi import encode
+
+    from pkr_pilot.disburse import transfer_data
+
+    for to, amount in ((GOOD, 1), (OTHER, 2**96 - 1), (GOOD, 125_050)):
+        assert transfer_data(to, amount) == bytes.fromhex("a9059cbb") + encode(["address", "uint256"], [to, amount])
