@@ -32,6 +32,9 @@ for each journaled transaction the chain settles the question for good:
   same raw bytes are broadcast again (identical hash: it cannot pay twice) and waited for; one
   that stays unmined leaves its rows *pending*, and they are not planned again until it settles.
 
+Receipts and used nonces count once the network's ``confirmations`` bury them; anything younger
+leaves the transaction open (waited for, never replanned).
+
 A re-run (after a crash, a kill, a node restart, or fixing a failed row's cause) settles the
 journaled transactions first, then plans fresh transactions only for unpaid rows. Killed at any
 instant, the journal holds every transaction the node may have seen. A second process on the
@@ -717,12 +720,21 @@ class _Fact:
 
 
 def _facts(engine: BulkSender, payer: str, txs: Mapping[str, _Journaled]) -> dict[str, _Fact]:
-    """What the chain says about each journaled transaction (one batch of receipts)."""
+    """What the chain says about each journaled transaction (batched receipts).
+
+    Only what is buried under the network's confirmations counts: a receipt in a younger
+    block, or a nonce used only by a younger block, leaves the transaction ``open``.
+    """
+    confirmations = max(1, engine.policy.confirmations)
     hashes = list(txs)
     calls: list[tuple[str, Sequence[Any]]] = [("eth_getTransactionReceipt", [h]) for h in hashes]
-    calls.append(("eth_getTransactionCount", [payer, "latest"]))
+    calls.append(("eth_blockNumber", []))
     replies = engine.transport.batch(calls)
-    count_reply = replies[-1]
+    head_reply = replies[-1]
+    if head_reply.error is not None or head_reply.result is None:
+        raise ReconcileError(f"cannot read the block number: {head_reply.message}")
+    settled_block = int(head_reply.result, 16) - confirmations + 1
+    (count_reply,) = engine.transport.batch([("eth_getTransactionCount", [payer, hex(max(0, settled_block))])])
     if count_reply.error is not None or count_reply.result is None:
         raise ReconcileError(f"cannot read the nonce of {payer}: {count_reply.message}")
     mined = int(count_reply.result, 16)
@@ -731,10 +743,10 @@ def _facts(engine: BulkSender, payer: str, txs: Mapping[str, _Journaled]) -> dic
         if reply.error is not None:
             raise ReconcileError(f"cannot read the receipt of {tx_hash}: {reply.message}")
         receipt = reply.result
-        if receipt and receipt.get("blockNumber") is not None:
+        if receipt and receipt.get("blockNumber") is not None and int(receipt["blockNumber"], 16) <= settled_block:
             ok = int(receipt.get("status", "0x1"), 16) == 1
             out[tx_hash] = _Fact("paid" if ok else "failed", int(receipt["blockNumber"], 16), tuple(receipt.get("logs", ())))
-        elif mined > txs[tx_hash].nonce:
+        elif not receipt and mined > txs[tx_hash].nonce:
             out[tx_hash] = _Fact("void")
         else:
             out[tx_hash] = _Fact("open")
