@@ -53,6 +53,24 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return None
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start slither in the background when its test was collected (it overlaps the chain tests)."""
+    if not any(item.nodeid.startswith("tests/contracts/test_slither.py") for item in session.items):
+        return
+    from pkr_pilot.compile import compile_project
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "contracts"))
+    import _slither_bg
+
+    project = load_project(Path(__file__).resolve().parents[1])
+    _slither_bg.start(session.config, project.paths.root, compile_project(project).build_info)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if "_slither_bg" in sys.modules:
+        sys.modules["_slither_bg"].stop(config)
+
+
 def backends_for(config: pytest.Config, node: Any) -> list[str]:
     chosen = config.getoption("--backend")
     if chosen:

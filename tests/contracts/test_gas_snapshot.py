@@ -76,16 +76,24 @@ def test_cli_measures_the_same_figures_on_a_second_fresh_chain_and_writes_the_sn
     assert list(json.loads(result.stdout))[: len(GAS_BUDGETS)] == list(GAS_BUDGETS)
 
 
-def test_cli_check_fails_when_an_operation_got_dearer(measured: dict[str, int], tmp_path: Path) -> None:
+def test_cli_check_fails_when_an_operation_got_dearer(
+    measured: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The human table and --check, on the figures measured above (no third chain)."""
+    import pkr_pilot.gas_snapshot as gs
     from pkr_pilot.cli import cli
 
+    monkeypatch.setattr(gs, "measure_gas", lambda project, progress=None: dict(measured))
     cheaper = dict(measured)
     cheaper["transfer"] -= 1
     target = tmp_path / "snap"
     write_snapshot(target, cheaper)
     result = CliRunner().invoke(cli, ["bench", "gas", "--check", "--snapshot", str(target)])
     assert result.exit_code == 1
-    assert "transfer" in result.stdout and "+1 vs snapshot" in result.stdout
+    line = next(row for row in result.stdout.splitlines() if row.startswith("transfer "))
+    assert "42,000" in line and "+1 vs snapshot" in line
+    write_snapshot(target, measured)
+    assert CliRunner().invoke(cli, ["bench", "gas", "--check", "--snapshot", str(target)]).exit_code == 0
 
 
 # ------------------------------------------------------------------------------ the file format

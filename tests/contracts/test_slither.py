@@ -11,45 +11,36 @@ counted in the test's output, but do not fail the build.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
+from _slither_bg import RUNNER, SLITHER_RUN, clean_env
 
 FAILING_IMPACTS = ("High", "Medium")
 
 
 @pytest.fixture(scope="module")
-def slither_report(project: Any, compiled: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from crytic_compile import CryticCompile, save_to_zip
-
-    root = project.paths.root
-    work = tmp_path_factory.mktemp("slither")
-    # Only the current build (a stale build-info would be analysed too).
-    (work / "build" / "build-info").mkdir(parents=True)
-    shutil.copy(compiled.build_info, work / "build" / "build-info" / compiled.build_info.name)
-    unit = CryticCompile(
-        str(root),
-        compile_force_framework="hardhat",
-        hardhat_ignore_compile=True,
-        hardhat_artifacts_directory=str(work / "build"),
-        npx_disable=True,
-    )
-    export = work / "pkr-pilot.zip"
-    save_to_zip([unit], str(export))
+def slither_report(request: pytest.FixtureRequest, project: Any, compiled: Any,
+                   tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The report of the background run started after collection (tests/conftest.py), or a run now."""
+    started = request.config.stash.get(SLITHER_RUN, None)
+    if started is not None and started.build_info == compiled.build_info:
+        started.process.wait(timeout=600)
+        work = started.work
+    else:
+        work = tmp_path_factory.mktemp("slither")
+        subprocess.run(
+            [sys.executable, str(RUNNER), str(project.paths.root), str(compiled.build_info), str(work)],
+            env=clean_env(), timeout=600, check=False,
+        )
     out = work / "slither.json"
-    slither = Path(sys.executable).with_name("slither")
-    proc = subprocess.run(
-        [str(slither), str(export), "--config-file", str(root / "slither.config.json"), "--json", str(out)],
-        cwd=root, capture_output=True, text=True, timeout=300, check=False,
-    )
-    assert out.exists(), f"slither wrote no report (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+    stderr = (work / "slither.stderr").read_text() if (work / "slither.stderr").exists() else ""
+    assert out.exists(), f"slither wrote no report:\n{stderr[-3000:]}"
     report: dict[str, Any] = json.loads(out.read_text())
-    report["_stderr"] = proc.stderr
+    report["_stderr"] = stderr
     return report
 
 

@@ -31,7 +31,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from model import MAX_UINT256, Expected, Reserves, TokenModel
 
 from _stack import HOLDERS, PilotStack
-from helpers import permit_signature, ref
+from helpers import Domain, permit_signature, ref
 from pkr_pilot.errors import ContractRevert
 
 # Who plays which part (names of tests/_stack.py actors).
@@ -75,6 +75,7 @@ class Stats:
 
 class TokenMachine(RuleBasedStateMachine):
     stack: PilotStack
+    domain: Domain
     fast: FastChain
     reader: StateReader
     base_nonces: dict[str, int]
@@ -84,7 +85,7 @@ class TokenMachine(RuleBasedStateMachine):
         s = self.stack
         self.a = s.actors
         self.token = s.token.address
-        self.snapshot = s.chain.take_snapshot()
+        self.snapshot = self.fast.take_snapshot()
         self.fast.nonces = dict(self.base_nonces)
         self.fast.refresh_time()
         self.state = self.reader.read(self.fast)
@@ -94,7 +95,7 @@ class TokenMachine(RuleBasedStateMachine):
         Stats.examples += 1
 
     def teardown(self) -> None:
-        self.stack.chain.revert_to(self.snapshot)
+        self.fast.revert_to(self.snapshot)
 
     # ------------------------------------------------------------------ plumbing
     def addr(self, name: str) -> str:
@@ -168,7 +169,7 @@ class TokenMachine(RuleBasedStateMachine):
         now = self.next_block_time()
         deadline = now - 1 if expired else now + 600
         nonce = self.model.nonce_of(self.addr(owner))
-        sig = permit_signature(self.a[owner], self.stack.domain(), self.a[spender], value, nonce, deadline)
+        sig = permit_signature(self.a[owner], self.domain, self.a[spender], value, nonce, deadline)
         expected = self.model.permit(self.addr(owner), self.addr(spender), value, deadline, now)
         args = (self.addr(owner), self.addr(spender), value, deadline, sig.v, sig.r, sig.s)
         self.act("permit", submitter, "permit(address,address,uint256,uint256,uint8,bytes32,bytes32)", args, expected)
@@ -379,10 +380,19 @@ def test_token_matches_its_model_under_random_operation_sequences(deployed_stack
         # Base state of every sequence: the deployed stack plus tokens for the burners and minter.
         for i, (name, amount) in enumerate(EXTRA_FUNDING.items()):
             stack.token.as_(stack.actors[OWNERS[i]]).transfer(stack.actors[name], amount).send()
-        Machine.stack, Machine.fast, Machine.reader = stack, fast, reader
+        Machine.stack, Machine.fast, Machine.reader, Machine.domain = stack, fast, reader, stack.domain()
         Machine.base_nonces = fast.load_nonces(names)
         # _min_steps: every sequence runs the full step count (hypothesis would otherwise try some
         # shorter ones); a failure still shrinks each step to its simplest form.
         run_state_machine_as_test(Machine, settings=chosen, _min_steps=chosen.stateful_step_count - 1)
     Stats.seconds += time.perf_counter() - start
     assert Stats.examples - examples_before >= chosen.max_examples
+
+
+def test_fast_bytes_array_decoder_matches_eth_abi() -> None:
+    from driver import decode_bytes_array
+    from eth_abi.abi import encode
+
+    items = [b"", b"\x01", bytes(range(64)), b"x" * 33]
+    assert decode_bytes_array(encode(["bytes[]"], [items])) == items
+    assert decode_bytes_array(encode(["bytes[]"], [[]])) == []
