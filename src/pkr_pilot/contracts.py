@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +43,7 @@ __all__ = [
     "TIMELOCK_ROLES",
     "TOKEN_ROLES",
     "UNLIMITED",
+    "CachedEvents",
     "Call",
     "ContractHandle",
     "DecodedEvent",
@@ -48,6 +51,7 @@ __all__ = [
     "DeskPolicy",
     "DeskRequest",
     "EventCache",
+    "LogStats",
     "Reserves",
     "Stack",
     "TierLimits",
@@ -158,6 +162,18 @@ class DecodedEvent:
     log_index: int
 
 
+@dataclass
+class LogStats:
+    """Running counts of a handle's log reads (diagnostics; tests count decoded logs through it)."""
+
+    #: ``eth_getLogs`` requests sent.
+    requests: int = 0
+    #: Logs the node returned.
+    received: int = 0
+    #: Logs decoded (the costly part: about 2 ms each).
+    decoded: int = 0
+
+
 @dataclass(frozen=True)
 class Reserves:
     """The token's last reserve attestation."""
@@ -240,6 +256,8 @@ class ContractHandle:
         #: First block worth scanning for this contract's events (its deployment block).
         self.from_block = from_block
         self.decoder = decoder or ErrorDecoder([self.abi])
+        #: What this handle's event reads cost: ``eth_getLogs`` requests, logs received, logs decoded.
+        self.stats = LogStats()
         self._functions: dict[str, Mapping[str, Any]] = {}
         self._events: dict[bytes, Mapping[str, Any]] = {}
         overloaded: set[str] = set()
@@ -360,6 +378,7 @@ class ContractHandle:
         With an :class:`EventCache`, a full-history read scans only the blocks added since the
         last run (up to ``REORG_MARGIN`` blocks behind the head); the recent blocks are always read
         live. Transfers and approvals are never cached (they are many and nothing here needs them).
+        To look for particular events (one account's, one ref's) use :meth:`find_events`.
         """
         wanted = set(names) if names is not None else None
         topics = [t for t, item in self._events.items() if wanted is None or item["name"] in wanted]
@@ -368,27 +387,83 @@ class ContractHandle:
             if unknown:
                 raise KeyError(f"{self.name} has no event(s) {sorted(unknown)}")
         start = self.from_block if from_block is None else from_block
-        cacheable = {t: e for t, e in self._events.items() if e["name"] not in UNCACHED_EVENTS}
-        if self.cache is None or start != self.from_block or not set(topics) <= set(cacheable):
+        selected = {t: self._events[t] for t in topics}
+        if not self._cache_serves(start, selected):
             return scan_events(
-                self.w3, [self.address], {t: self._events[t] for t in topics},
-                from_block=start, to_block=to_block, page=page,
+                self.w3, [self.address], selected, from_block=start, to_block=to_block, page=page,
+                stats=self.stats,
             )
         head = int(self.w3.eth.block_number) if to_block is None else to_block
-        cached, scanned_to = self.cache.read(self, cacheable)
-        settled = head - REORG_MARGIN
-        if settled > scanned_to:
-            cached += scan_events(
-                self.w3, [self.address], cacheable, from_block=scanned_to + 1, to_block=settled, page=page
-            )
-            scanned_to = settled
-            self.cache.write(self, cacheable, cached, scanned_to)
+        cached = self._synced_cache(head, page)
         recent = scan_events(
-            self.w3, [self.address], {t: self._events[t] for t in topics},
-            from_block=max(scanned_to + 1, start), to_block=head, page=page,
+            self.w3, [self.address], selected,
+            from_block=max(cached.scanned_to + 1, start), to_block=head, page=page, stats=self.stats,
         )
-        names_wanted = {str(self._events[t]["name"]) for t in topics}
-        return [e for e in cached if e.block_number <= head and e.name in names_wanted] + recent
+        names_wanted = {str(item["name"]) for item in selected.values()}
+        return [e for e in cached.events if e.block_number <= head and e.name in names_wanted] + recent
+
+    def find_events(
+        self,
+        name: str,
+        match: Mapping[str, Any],
+        *,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        page: int = DEFAULT_LOG_PAGE,
+    ) -> list[DecodedEvent]:
+        """The ``name`` events whose arguments equal ``match``, oldest first.
+
+        The same answer as ``[e for e in events((name,)) if all(e.args.get(k) == v ...)]``, without
+        decoding the whole history: indexed arguments in ``match`` are filtered by the node (log
+        topics), the other fixed-size arguments are compared in the raw log data, and only the logs
+        that pass are decoded (then compared once more, decoded). With an :class:`EventCache` the
+        cached part is looked up through an in-memory index on the indexed arguments.
+
+        >>> token.find_events("TierSet", {"account": "0xAbc…", "ref": ref})  # doctest: +SKIP
+        """
+        topic0 = next((t for t, item in self._events.items() if item["name"] == name), None)
+        if topic0 is None:
+            raise KeyError(f"{self.name} has no event {name!r}")
+        item = self._events[topic0]
+        log_filter = _LogFilter(item, match)
+        start = self.from_block if from_block is None else from_block
+        selected = {topic0: item}
+        if not self._cache_serves(start, selected):
+            scanned = scan_events(
+                self.w3, [self.address], selected, from_block=start, to_block=to_block, page=page,
+                topics=log_filter.topics, accept=log_filter.accepts, stats=self.stats,
+            )
+            return [e for e in scanned if log_filter.matches(e)]
+        head = int(self.w3.eth.block_number) if to_block is None else to_block
+        cached = self._synced_cache(head, page)
+        recent = scan_events(
+            self.w3, [self.address], selected, from_block=max(cached.scanned_to + 1, start), to_block=head,
+            page=page, topics=log_filter.topics, accept=log_filter.accepts, stats=self.stats,
+        )
+        found = [e for e in cached.find(name, match, log_filter.indexed) if e.block_number <= head]
+        return [e for e in found + recent if log_filter.matches(e)]
+
+    def _cache_serves(self, start: int, selected: Mapping[bytes, Mapping[str, Any]]) -> bool:
+        """Whether the event cache can answer a read of ``selected`` events from ``start``."""
+        return (
+            self.cache is not None
+            and start == self.from_block
+            and all(item["name"] not in UNCACHED_EVENTS for item in selected.values())
+        )
+
+    def _synced_cache(self, head: int, page: int) -> CachedEvents:
+        """The cached events, first extended to ``head - REORG_MARGIN`` (scanning only the new blocks)."""
+        assert self.cache is not None
+        cacheable = {t: e for t, e in self._events.items() if e["name"] not in UNCACHED_EVENTS}
+        cached = self.cache.load(self, cacheable)
+        settled = head - REORG_MARGIN
+        if settled > cached.scanned_to:
+            new = scan_events(
+                self.w3, [self.address], cacheable, from_block=cached.scanned_to + 1, to_block=settled,
+                page=page, stats=self.stats,
+            )
+            cached = self.cache.extend(self, cached, new, settled)
+        return cached
 
     def decode_receipt(self, receipt: Mapping[str, Any]) -> list[DecodedEvent]:
         """This contract's events in a receipt."""
@@ -802,13 +877,151 @@ def stack_decoder(abis: Iterable[Sequence[Mapping[str, Any]]]) -> ErrorDecoder:
 # --------------------------------------------------------------------------- event cache
 
 
+class CachedEvents:
+    """One contract's cached events up to ``scanned_to``, with lookups by an indexed argument.
+
+    Held in memory by :class:`EventCache` between reads (a snapshot: extending the cache makes a
+    new one). Events read from the cache file stay in their stored (JSON) form until something asks
+    for them, and ``find`` answers from a per-``(event, argument)`` index built on first use: a
+    lookup converts only the events it returns, whatever the history holds.
+    """
+
+    def __init__(self, events: Sequence[DecodedEvent], scanned_to: int, scanned_to_hash: str) -> None:
+        self.scanned_to = scanned_to
+        self.scanned_to_hash = scanned_to_hash
+        #: Each event decoded, or as stored in the file (converted, and kept, when first needed).
+        self._items: list[DecodedEvent | Mapping[str, Any]] = list(events)
+        self._abis: Mapping[str, Mapping[str, Any]] = {}
+        self._by_name: dict[str, list[int]] | None = None
+        self._by_arg: dict[tuple[str, str], dict[Any, list[int]]] = {}
+
+    @classmethod
+    def from_stored(
+        cls,
+        items: Sequence[Mapping[str, Any]],
+        abis: Mapping[str, Mapping[str, Any]],
+        scanned_to: int,
+        scanned_to_hash: str,
+    ) -> CachedEvents:
+        """Events in their stored form (``_event_to_json``), converted lazily with the event ABIs ``abis``."""
+        names = {name: {str(i["name"]) for i in abi.get("inputs", [])} for name, abi in abis.items()}
+        for item in items:  # the shape is checked now; a file that fails is dropped by the caller
+            if (
+                not isinstance(item, Mapping)
+                or not _STORED_KEYS <= item.keys()
+                or item["name"] not in names
+                or not isinstance(item["args"], Mapping)
+                or not item["args"].keys() <= names[item["name"]]
+            ):
+                raise ValueError("malformed cached event")
+        out = cls((), scanned_to, scanned_to_hash)
+        out._items = list(items)
+        out._abis = abis
+        return out
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def converted(self) -> int:
+        """How many events are held decoded (the others are still in their stored form)."""
+        return sum(1 for item in self._items if isinstance(item, DecodedEvent))
+
+    @property
+    def events(self) -> tuple[DecodedEvent, ...]:
+        """Every cached event, oldest first."""
+        return tuple(self._event(i) for i in range(len(self._items)))
+
+    def stored(self) -> list[Mapping[str, Any]]:
+        """Every event in its stored (JSON) form."""
+        return [item if isinstance(item, Mapping) else _event_to_json(item) for item in self._items]
+
+    def find(self, name: str, match: Mapping[str, Any], indexed: Iterable[str] = ()) -> list[DecodedEvent]:
+        """The ``name`` events whose arguments equal ``match``, oldest first.
+
+        ``indexed`` names the arguments worth an index (the event's indexed ones); the first of them
+        present in ``match`` with a hashable value selects the candidates.
+        """
+        positions: Sequence[int] | None = None
+        for arg in indexed:
+            if arg in match:
+                try:
+                    positions = self._index(name, arg).get(_stored_value(match[arg]), [])
+                except TypeError:  # an unhashable value: compare one by one
+                    continue
+                break
+        if positions is None:
+            positions = self._names().get(name, [])
+        found = (self._event(i) for i in positions)
+        return [e for e in found if all(e.args.get(k) == v for k, v in match.items())]
+
+    def extended(self, new: Sequence[DecodedEvent], scanned_to: int, scanned_to_hash: str) -> CachedEvents:
+        """A snapshot with ``new`` appended (indexes already built are carried over and extended)."""
+        out = CachedEvents((), scanned_to, scanned_to_hash)
+        base = len(self._items)
+        out._items = self._items + list(new)
+        out._abis = self._abis
+        if self._by_name is not None:
+            out._by_name = {k: list(v) for k, v in self._by_name.items()}
+            for n, e in enumerate(new, start=base):
+                out._by_name.setdefault(e.name, []).append(n)
+        for (name, arg), index in self._by_arg.items():
+            copy = {k: list(v) for k, v in index.items()}
+            for n, e in enumerate(new, start=base):
+                if e.name == name and arg in e.args:
+                    copy.setdefault(_stored_value(e.args[arg]), []).append(n)
+            out._by_arg[(name, arg)] = copy
+        return out
+
+    def _event(self, position: int) -> DecodedEvent:
+        item = self._items[position]
+        if isinstance(item, DecodedEvent):
+            return item
+        event = _event_from_json(item, self._abis[str(item["name"])])
+        self._items[position] = event
+        return event
+
+    def _names(self) -> dict[str, list[int]]:
+        if self._by_name is None:
+            by_name: dict[str, list[int]] = {}
+            for n, item in enumerate(self._items):
+                name = item.name if isinstance(item, DecodedEvent) else str(item["name"])
+                by_name.setdefault(name, []).append(n)
+            self._by_name = by_name
+        return self._by_name
+
+    def _index(self, name: str, arg: str) -> dict[Any, list[int]]:
+        """Positions of the ``name`` events by the stored form of argument ``arg``."""
+        index = self._by_arg.get((name, arg))
+        if index is None:
+            index = {}
+            for n in self._names().get(name, []):
+                item = self._items[n]
+                args = item.args if isinstance(item, DecodedEvent) else item["args"]
+                if arg in args:
+                    value = args[arg]
+                    index.setdefault(_stored_value(value) if isinstance(item, DecodedEvent) else value, []).append(n)
+            self._by_arg[(name, arg)] = index
+        return index
+
+
+_STORED_KEYS = frozenset({"name", "args", "address", "block", "tx", "index"})
+
+
+def _stored_value(value: Any) -> Any:
+    """An argument as the cache file stores it (bytes as ``0x`` hex; see ``_event_to_json``)."""
+    return "0x" + value.hex() if isinstance(value, bytes) else value
+
+
 class EventCache:
     """Decoded events kept between runs, one JSON file per contract: ``<folder>/<address>.json``.
 
     A cache, never a source of truth: a file that is unreadable, from another schema, chain or
     contract, or whose last scanned block no longer has the recorded hash (a reorganisation deeper
     than ``REORG_MARGIN``, or a dev chain that was reset) is dropped and rebuilt from the chain.
-    Written atomically (temporary file, ``os.replace``).
+    Written atomically (temporary file, ``os.replace``). Within a process the parsed file is kept in
+    memory (:class:`CachedEvents`) and parsed again only when the file changed on disk; the last
+    block's hash is checked against the chain on every load either way.
     """
 
     SCHEMA = "pkr-pilot.event-cache"
@@ -816,6 +1029,8 @@ class EventCache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._memo: dict[tuple[str, int], tuple[tuple[int, int, int], CachedEvents]] = {}
+        self._guard = threading.Lock()
 
     def path(self, handle: ContractHandle) -> Path:
         return self.folder / f"{handle.address}.json"
@@ -824,30 +1039,38 @@ class EventCache:
         self, handle: ContractHandle, events: Mapping[bytes, Mapping[str, Any]]
     ) -> tuple[list[DecodedEvent], int]:
         """The cached events and the last block they cover (``from_block - 1`` when empty)."""
+        cached = self.load(handle, events)
+        return list(cached.events), cached.scanned_to
+
+    def load(self, handle: ContractHandle, events: Mapping[bytes, Mapping[str, Any]]) -> CachedEvents:
+        """The cached events (empty, covering up to ``from_block - 1``, when there is no usable file)."""
         from web3.exceptions import BlockNotFound
 
-        empty: tuple[list[DecodedEvent], int] = ([], handle.from_block - 1)
+        empty = CachedEvents((), handle.from_block - 1, "")
+        path = self.path(handle)
+        key = (handle.address, handle.from_block)
         try:
-            data = json.loads(self.path(handle).read_text())
-        except (OSError, ValueError):
+            signature = _file_signature(path)
+        except OSError:
             return empty
+        with self._guard:
+            memo = self._memo.get(key)
+        if memo is not None and memo[0] == signature:
+            cached = memo[1]
+        else:
+            parsed = self._parse(path, handle, events)
+            if parsed is None:
+                return empty
+            cached = parsed
+            with self._guard:
+                self._memo[key] = (signature, cached)
         try:
-            if (
-                data.get("schema") != self.SCHEMA
-                or data.get("v") != self.VERSION
-                or data.get("address") != handle.address
-                or int(data["from_block"]) != handle.from_block
-            ):
-                return empty
-            scanned_to = int(data["scanned_to"])
-            block = handle.w3.eth.get_block(scanned_to)
-            if "0x" + bytes(block["hash"]).hex() != data.get("scanned_to_hash"):
-                return empty
-            by_name = {str(e["name"]): e for e in events.values()}
-            out = [_event_from_json(item, by_name[item["name"]]) for item in data["events"]]
-        except (KeyError, TypeError, ValueError, BlockNotFound):  # malformed, or the block is gone
+            block = handle.w3.eth.get_block(cached.scanned_to)
+        except BlockNotFound:
             return empty
-        return out, scanned_to
+        if "0x" + bytes(block["hash"]).hex() != cached.scanned_to_hash:
+            return empty
+        return cached
 
     def write(
         self,
@@ -856,15 +1079,26 @@ class EventCache:
         decoded: Sequence[DecodedEvent],
         scanned_to: int,
     ) -> None:
-        block = handle.w3.eth.get_block(scanned_to)
+        """Replace the cache of ``handle`` with ``decoded``, covering up to ``scanned_to``."""
+        self._store(handle, CachedEvents(decoded, scanned_to, self._block_hash(handle, scanned_to)))
+
+    def extend(
+        self, handle: ContractHandle, cached: CachedEvents, new: Sequence[DecodedEvent], scanned_to: int
+    ) -> CachedEvents:
+        """Store ``cached`` plus ``new`` (the blocks after ``cached.scanned_to`` up to ``scanned_to``)."""
+        out = cached.extended(new, scanned_to, self._block_hash(handle, scanned_to))
+        self._store(handle, out)
+        return out
+
+    def _store(self, handle: ContractHandle, cached: CachedEvents) -> None:
         data = {
             "schema": self.SCHEMA,
             "v": self.VERSION,
             "address": handle.address,
             "from_block": handle.from_block,
-            "scanned_to": scanned_to,
-            "scanned_to_hash": "0x" + bytes(block["hash"]).hex(),
-            "events": [_event_to_json(e) for e in decoded],
+            "scanned_to": cached.scanned_to,
+            "scanned_to_hash": cached.scanned_to_hash,
+            "events": cached.stored(),
         }
         self.folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".events.", suffix=".tmp", dir=self.folder)
@@ -875,6 +1109,44 @@ class EventCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        try:
+            signature = _file_signature(self.path(handle))
+        except OSError:
+            return
+        with self._guard:
+            self._memo[(handle.address, handle.from_block)] = (signature, cached)
+
+    def _parse(
+        self, path: Path, handle: ContractHandle, events: Mapping[bytes, Mapping[str, Any]]
+    ) -> CachedEvents | None:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        try:
+            if (
+                data.get("schema") != self.SCHEMA
+                or data.get("v") != self.VERSION
+                or data.get("address") != handle.address
+                or int(data["from_block"]) != handle.from_block
+            ):
+                return None
+            by_name = {str(e["name"]): e for e in events.values()}
+            return CachedEvents.from_stored(
+                data["events"], by_name, int(data["scanned_to"]), str(data["scanned_to_hash"])
+            )
+        except (AttributeError, KeyError, TypeError, ValueError):  # malformed
+            return None
+
+    @staticmethod
+    def _block_hash(handle: ContractHandle, number: int) -> str:
+        return "0x" + bytes(handle.w3.eth.get_block(number)["hash"]).hex()
+
+
+def _file_signature(path: Path) -> tuple[int, int, int]:
+    """What tells a changed file from the one parsed before: inode, size, modification time."""
+    st = path.stat()
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _event_to_json(event: DecodedEvent) -> dict[str, Any]:
@@ -916,12 +1188,22 @@ def scan_events(
     from_block: int = 0,
     to_block: int | None = None,
     page: int = DEFAULT_LOG_PAGE,
+    topics: Sequence[bytes | None] = (),
+    accept: Callable[[Mapping[str, Any]], bool] | None = None,
+    stats: LogStats | None = None,
 ) -> list[DecodedEvent]:
-    """``eth_getLogs`` in pages of ``page`` blocks (halved when the node refuses), decoded."""
+    """``eth_getLogs`` in pages of ``page`` blocks (halved when the node refuses), decoded.
+
+    ``topics`` filters the indexed arguments at the node (position ``i`` is topic ``i + 1``; None
+    matches anything); ``accept`` sees each raw log first and only the logs it accepts are decoded.
+    """
     if not events_by_topic:
         return []
     head = int(w3.eth.block_number) if to_block is None else to_block
-    topic_filter = ["0x" + t.hex() for t in events_by_topic]
+    topic_filter: list[Any] = [["0x" + t.hex() for t in events_by_topic]]
+    topic_filter += [None if t is None else "0x" + t.hex() for t in topics]
+    while len(topic_filter) > 1 and topic_filter[-1] is None:
+        topic_filter.pop()
     out: list[DecodedEvent] = []
     start = from_block
     size = max(1, page)
@@ -933,7 +1215,7 @@ def scan_events(
                     "address": list(addresses),  # type: ignore[typeddict-item]
                     "fromBlock": start,
                     "toBlock": end,
-                    "topics": [topic_filter],  # type: ignore[list-item]
+                    "topics": topic_filter,
                 }
             )
         except Exception as exc:
@@ -941,13 +1223,89 @@ def scan_events(
                 size //= 2
                 continue
             raise ChainError(f"reading logs {start}..{end} failed: {exc}") from None
+        if stats is not None:
+            stats.requests += 1
+            stats.received += len(logs)
         for log in logs:
             item = events_by_topic.get(bytes(log["topics"][0]))
-            if item is not None:
+            if item is not None and (accept is None or accept(log)):
+                if stats is not None:
+                    stats.decoded += 1
                 out.append(_decode_log(w3, item, log))
         start = end + 1
     out.sort(key=lambda e: (e.block_number, e.log_index))
     return out
+
+
+class _LogFilter:
+    """How to look for the events of one kind whose arguments equal ``match``, cheapest first.
+
+    * ``topics``: the indexed arguments of ``match`` as log topics (the node filters on them);
+    * ``accepts``: the other fixed-size arguments compared as 32-byte words of the raw log data;
+    * ``matches``: the decoded comparison, the one that decides (the first two only narrow).
+
+    A value that cannot be ABI-encoded as its argument's type (so that no log could carry it in
+    that form) is left to ``matches`` rather than narrowed on.
+    """
+
+    def __init__(self, item: Mapping[str, Any], match: Mapping[str, Any]) -> None:
+        inputs = list(item.get("inputs", []))
+        known = {str(i.get("name")) for i in inputs}
+        unknown = set(match) - known
+        if unknown:
+            raise KeyError(f"event {item['name']} has no argument(s) {sorted(unknown)}")
+        self.match = dict(match)
+        #: Names of the indexed arguments, in order.
+        self.indexed: tuple[str, ...] = tuple(str(i["name"]) for i in inputs if i.get("indexed"))
+        self.topics: list[bytes | None] = []
+        self.words: list[tuple[int, bytes]] = []
+        offset: int | None = 0
+        for param in inputs:
+            name, typ = str(param.get("name")), str(param["type"])
+            if param.get("indexed"):
+                self.topics.append(_word(typ, match[name]) if name in match else None)
+                continue
+            if offset is None:
+                continue
+            if name in match:
+                word = _word(typ, match[name])
+                if word is not None:
+                    self.words.append((offset, word))
+            # Each argument takes one 32-byte head word, except fixed-size tuples and arrays.
+            offset = offset + 32 if _is_elementary(typ) or _is_dynamic(typ) else None
+
+    def accepts(self, log: Mapping[str, Any]) -> bool:
+        data = bytes(log.get("data") or b"")
+        return all(data[at : at + 32] == word for at, word in self.words)
+
+    def matches(self, event: DecodedEvent) -> bool:
+        return all(event.args.get(k) == v for k, v in self.match.items())
+
+
+def _is_elementary(typ: str) -> bool:
+    return typ in ("address", "bool") or re.fullmatch(r"u?int\d*|bytes\d+", typ) is not None
+
+
+def _is_dynamic(typ: str) -> bool:
+    return typ in ("bytes", "string") or typ.endswith("[]")
+
+
+def _word(typ: str, value: Any) -> bytes | None:
+    """``value`` as the 32-byte word a log carries for a fixed-size elementary ``typ`` (None: not narrowable)."""
+    from eth_abi.abi import encode
+    from eth_abi.exceptions import EncodingError
+
+    if not _is_elementary(typ) or isinstance(value, float):
+        return None
+    if typ == "bool" and not isinstance(value, bool):
+        return None  # 1 == True in Python: leave such comparisons to the decoded check
+    if typ.startswith(("uint", "int")) and (isinstance(value, bool) or not isinstance(value, int)):
+        return None
+    try:
+        word = encode([typ], [value])
+    except (EncodingError, TypeError, ValueError, OverflowError):
+        return None
+    return word if len(word) == 32 else None
 
 
 def _is_range_error(exc: Exception) -> bool:

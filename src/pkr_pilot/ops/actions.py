@@ -388,7 +388,7 @@ def mint_request(
             raise UserInputError(f"ref {ref_text!r} was already used by a direct desk operation")
         req = desk.request(holder)
         if req.kind == "Mint" and req.to == to_addr and req.amount == units:
-            ev = _last(e for e in desk.events(("MintRequested",)) if e.args["id"] == holder)
+            ev = _last(desk.find_events("MintRequested", {"id": holder}))
             return Evidence(
                 f"request {holder} ({req.status.lower()})",
                 tx_hash=None if ev is None else ev.tx_hash,
@@ -424,7 +424,7 @@ def mint_approve(op: Operator, request_id: int | str, *, options: RunOptions | N
     def evidence() -> Evidence | None:
         if not desk.has_approved(rid, checker):
             return None
-        ev = _last(e for e in desk.events(("MintApproved",)) if e.args["id"] == rid and e.args["checker"] == checker)
+        ev = _last(desk.find_events("MintApproved", {"id": rid, "checker": checker}))
         return Evidence(f"request {rid} already approved by {checker}",
                         tx_hash=None if ev is None else ev.tx_hash, block=None if ev is None else ev.block_number)
 
@@ -449,7 +449,7 @@ def mint_execute(op: Operator, request_id: int | str, *, options: RunOptions | N
     def evidence() -> Evidence | None:
         if desk.request(rid).status != "Executed":
             return None
-        ev = _last(e for e in desk.events(("MintExecuted",)) if e.args["id"] == rid)
+        ev = _last(desk.find_events("MintExecuted", {"id": rid}))
         return Evidence(f"request {rid} executed", tx_hash=None if ev is None else ev.tx_hash,
                         block=None if ev is None else ev.block_number)
 
@@ -473,7 +473,7 @@ def mint_cancel(op: Operator, request_id: int | str, *, options: RunOptions | No
     def evidence() -> Evidence | None:
         if desk.request(rid).status != "Cancelled":
             return None
-        ev = _last(e for e in desk.events(("MintCancelled",)) if e.args["id"] == rid)
+        ev = _last(desk.find_events("MintCancelled", {"id": rid}))
         return Evidence(f"request {rid} cancelled", tx_hash=None if ev is None else ev.tx_hash,
                         block=None if ev is None else ev.block_number)
 
@@ -621,7 +621,7 @@ def timelock_schedule(
         state = timelock.operation_state(op_id)
         if state == "Unset":
             return None
-        ev = _last(e for e in timelock.events(("CallScheduled",)) if e.args["id"] == op_id)
+        ev = _last(timelock.find_events("CallScheduled", {"id": op_id}))
         return Evidence(f"operation 0x{op_id.hex()} is already scheduled ({state.lower()})",
                         tx_hash=None if ev is None else ev.tx_hash, block=None if ev is None else ev.block_number)
 
@@ -667,7 +667,7 @@ def timelock_execute(
     def evidence() -> Evidence | None:
         if timelock.operation_state(op_id) != "Done":
             return None
-        ev = _last(e for e in timelock.events(("CallExecuted",)) if e.args["id"] == op_id)
+        ev = _last(timelock.find_events("CallExecuted", {"id": op_id}))
         return Evidence(f"operation 0x{op_id.hex()} already executed",
                         tx_hash=None if ev is None else ev.tx_hash, block=None if ev is None else ev.block_number)
 
@@ -777,10 +777,13 @@ def _resolve_role(op: Operator, role: str, contract: str | None) -> tuple[Contra
 
 
 def _minted_evidence(token: Token, ref: bytes, to: str | None, amount: int | None) -> Evidence | None:
-    """A ``Minted`` event with ``ref``: the same mint (evidence) or a conflicting one (refused)."""
-    for ev in token.events(("Minted",)):
-        if bytes(ev.args["ref"]) != ref:
-            continue
+    """A ``Minted`` event with ``ref``: the same mint (evidence) or a conflicting one (refused).
+
+    The ref is not indexed and a ref mints once whoever received it, so every ``Minted`` log is
+    fetched (never narrowed to ``to``: that would miss the same ref minted to someone else), but only
+    those whose raw data carries ``ref`` are decoded.
+    """
+    for ev in token.find_events("Minted", {"ref": ref}):
         detail = (
             f"{format_amount(int(ev.args['amount']), decimals=token.decimals)} {token.symbol} minted to "
             f"{ev.args['to']} by {ev.args['minter']} in {ev.tx_hash} (block {ev.block_number})"
@@ -797,11 +800,12 @@ def _minted_evidence(token: Token, ref: bytes, to: str | None, amount: int | Non
 def _event_evidence(
     handle: ContractHandle, event: str, ref: bytes, match: Mapping[str, Any], *, ref_field: str = "ref"
 ) -> Evidence | None:
-    """The latest ``event`` carrying ``ref`` whose arguments equal ``match``."""
-    found = _last(
-        e for e in handle.events((event,))
-        if bytes(e.args[ref_field]) == ref and all(e.args.get(k) == v for k, v in match.items())
-    )
+    """The latest ``event`` carrying ``ref`` whose arguments equal ``match``.
+
+    Indexed arguments (``account``, ``minter``, ``tier`` …) are filtered by the node and the rest in
+    the raw logs: only the matching logs are decoded (see ``ContractHandle.find_events``).
+    """
+    found = _last(handle.find_events(event, {**match, ref_field: ref}))
     if found is None:
         return None
     return Evidence(f"{event} in {found.tx_hash} (block {found.block_number})",
