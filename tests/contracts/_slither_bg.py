@@ -1,6 +1,8 @@
 """Start slither in the background right after collection, so it overlaps with the chain tests.
 
-Used by tests/conftest.py (``pytest_collection_finish``) and tests/contracts/test_slither.py.
+Used by tests/conftest.py (``pytest_collection_finish``) and tests/contracts/test_slither.py. The
+runner (``_slither_run.py``) caches its report per build and locks, so an up-to-date cache makes
+this instant and concurrent starts never run slither twice.
 """
 
 from __future__ import annotations
@@ -8,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,6 @@ RUNNER = Path(__file__).resolve().with_name("_slither_run.py")
 class SlitherRun:
     process: subprocess.Popen[bytes]
     build_info: Path
-    work: Path
 
 
 SLITHER_RUN = pytest.StashKey[SlitherRun]()
@@ -33,12 +33,11 @@ def clean_env() -> dict[str, str]:
 
 
 def start(config: pytest.Config, root: Path, build_info: Path) -> None:
-    work = Path(tempfile.mkdtemp(prefix="pkr-slither-"))
     process = subprocess.Popen(
-        [sys.executable, str(RUNNER), str(root), str(build_info), str(work)],
+        [sys.executable, str(RUNNER), str(root), str(build_info)],
         env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    config.stash[SLITHER_RUN] = SlitherRun(process, build_info, work)
+    config.stash[SLITHER_RUN] = SlitherRun(process, build_info)
 
 
 def stop(config: pytest.Config) -> None:
