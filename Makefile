@@ -40,18 +40,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: setup
 	$(PY) scripts/demo.py
 
-# The whole suite (no PYTEST_ARGS): the pytest lanes in one run with coverage of src/ (>= 90 %),
-# then the Ape lane. Inside the pytest run: contract tests on anvil and py-evm (both_backends),
-# matrices, the stateful property test (default profile), gas snapshot, slither, toolkit tests.
+# The whole suite (no PYTEST_ARGS): tests/run-lanes.sh runs the contracts lane (no coverage) and
+# the toolkit lane (coverage of src/ >= 90 %) side by side, then the Ape lane, and times each.
 # With PYTEST_ARGS only that pytest selection runs (no coverage gate, no Ape lane).
-COV_ARGS := --cov=pkr_pilot --cov-report=term-missing:skip-covered --cov-fail-under=90
 ANVIL_BIN_DIR = $(firstword $(wildcard $(CURDIR)/node_modules/@foundry-rs/anvil-*/bin))
 
 test: setup
 ifeq ($(strip $(PYTEST_ARGS)),)
-	@start=$$(date +%s); $(PY) -m pytest $(COV_ARGS); rc=$$?; \
-	  echo "== pytest lanes: $$(( $$(date +%s) - start )) s"; exit $$rc
-	@$(MAKE) --no-print-directory test-ape
+	@tests/run-lanes.sh
 else
 	$(PY) -m pytest $(PYTEST_ARGS)
 endif
