@@ -111,7 +111,7 @@ class CompilerSettings:
     solc_version: str = "0.8.28"
     evm_version: str = "cancun"
     optimizer: bool = True
-    optimizer_runs: int = 10_000
+    optimizer_runs: int = 200
     via_ir: bool = False
     #: Explicit solc binary (``--solc`` or ``PKR_PILOT_SOLC``); wins over resolution.
     solc_path: Path | None = None
