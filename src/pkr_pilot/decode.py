@@ -106,14 +106,41 @@ class ErrorDecoder:
 
 
 def revert_data_from_exception(exc: BaseException) -> bytes | None:
-    """Dig the raw revert bytes out of a web3 / eth-tester exception, if any."""
-    candidates: list[Any] = [getattr(exc, "data", None)]
-    candidates.extend(getattr(exc, "args", ()) or ())
-    for value in candidates:
-        found = _as_revert_bytes(value)
-        if found is not None:
-            return found
+    """Dig the raw revert bytes out of a web3 / eth-tester exception, if any.
+
+    anvil's answer carries them in the exception's ``data``; web3's eth-tester
+    provider (the in-process py-evm backend) re-raises with the bytes rendered
+    into the message (``execution reverted: b'\\xe4P…'``) and keeps the original
+    exception as its cause, so the whole cause chain is searched.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        candidates: list[Any] = [getattr(current, "data", None)]
+        candidates.extend(getattr(current, "args", ()) or ())
+        for value in candidates:
+            found = _as_revert_bytes(value)
+            if found is None and isinstance(value, str):
+                found = _bytes_repr(value)
+            if found is not None:
+                return found
+        current = current.__cause__ or current.__context__
     return None
+
+
+def _bytes_repr(text: str) -> bytes | None:
+    """``execution reverted: b'...'`` (py-evm's rendering of revert bytes) back to bytes."""
+    import ast
+
+    body = text.removeprefix("execution reverted: ")
+    if not (len(body) >= 3 and body.startswith(("b'", 'b"')) and body.endswith(body[1])):
+        return None
+    try:
+        value = ast.literal_eval(body)
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, bytes) else None
 
 
 def _as_revert_bytes(value: Any) -> bytes | None:

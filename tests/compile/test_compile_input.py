@@ -105,3 +105,14 @@ def test_format_diagnostic_shapes() -> None:
     assert format_diagnostic(unknown_file, read) == (
         "gone.sol: error: ParserError: Expected primary expression."
     )
+
+
+def test_scan_sources_skips_hidden_folders_such_as_apes_cache(tmp_path: Path) -> None:
+    box = make_sandbox(
+        tmp_path / "p",
+        {
+            "contracts/A.sol": "",
+            "contracts/.cache/openzeppelin/ERC20.sol": "",
+        },
+    )
+    assert [s.unit for s in scan_sources(box.project().paths)] == ["contracts/A.sol"]

@@ -121,3 +121,28 @@ def test_confirmations_wait_for_later_blocks(project: Project) -> None:
             sender.wait(sent)
         chain.mine(2)  # 3 confirmations
         assert sender.wait(sent)["status"] == 1
+
+
+def test_revert_bytes_rendered_into_a_py_evm_message_are_recovered() -> None:
+    from pkr_pilot.decode import revert_data_from_exception
+
+    data = bytes.fromhex(ErrorDecoder([BOOM_ABI]).selector_of("Boom")[2:]) + (7).to_bytes(32, "big")
+    inner = RuntimeError(f"execution reverted: {data!r}")
+    try:
+        try:
+            raise inner
+        except RuntimeError as exc:
+            raise ValueError("wrapped by the provider") from exc
+    except ValueError as outer:
+        assert revert_data_from_exception(outer) == data
+    assert ErrorDecoder([BOOM_ABI]).decode(data).args_by_name == {"code": 7}
+
+
+def test_simulate_decodes_custom_errors_on_the_memory_backend(project: Project) -> None:
+    with connect(project, NetworkConfig(name="mem", backend="memory", chain_id=1337)) as chain:
+        signer = dev_account(0, chain_id=chain.chain_id)
+        sender = Sender(chain.w3, signer, decoder=ErrorDecoder([BOOM_ABI]))
+        target = sender.transact({"data": _reverting_contract_initcode()})["contractAddress"]
+        with pytest.raises(ContractRevert) as info:
+            sender.simulate({"to": target, "data": b"\x01"})
+        assert info.value.name == "Boom" and info.value.args_by_name == {"code": 7}

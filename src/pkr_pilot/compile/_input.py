@@ -66,7 +66,13 @@ def scan_sources(paths: ProjectPaths) -> list[SourceFile]:
     root = paths.root
     if not paths.contracts.is_dir():
         return []
-    files = [p for p in paths.contracts.rglob("*.sol") if p.is_file()]
+    # Hidden folders are tools' scratch space (e.g. `ape compile` copies OpenZeppelin into
+    # contracts/.cache/ while it runs): never part of the project's sources.
+    files = [
+        p
+        for p in paths.contracts.rglob("*.sol")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(paths.contracts).parts)
+    ]
     units = sorted((p.relative_to(root).as_posix(), p) for p in files)
     return [SourceFile(unit, p.read_bytes()) for unit, p in units]
 
