@@ -28,6 +28,7 @@ from ..contracts import (
     Call,
     ContractHandle,
     DecodedEvent,
+    Desk,
     _canonical_role,
     role_id,
 )
@@ -446,19 +447,12 @@ def mint_execute(op: Operator, request_id: int | str, *, options: RunOptions | N
     rid = _request_id(request_id)
     req = desk.request(rid)
 
-    def evidence() -> Evidence | None:
-        if desk.request(rid).status != "Executed":
-            return None
-        ev = _last(desk.find_events("MintExecuted", {"id": rid}))
-        return Evidence(f"request {rid} executed", tx_hash=None if ev is None else ev.tx_hash,
-                        block=None if ev is None else ev.block_number)
-
     return op.run(
         _plan(
             "mint-execute", desk.execute_mint(rid), scope="mint-execute", key=str(rid),
             ref=(req.ref, _ref_text(req.ref)),
             display=_request_display(req, op.stack.token), args={"id": str(rid)},
-            evidence=evidence,
+            evidence=_request_reached(desk, rid, "Executed", "MintExecuted", "executed"),
         ),
         options,
     )
@@ -470,21 +464,28 @@ def mint_cancel(op: Operator, request_id: int | str, *, options: RunOptions | No
     rid = _request_id(request_id)
     req = desk.request(rid)
 
-    def evidence() -> Evidence | None:
-        if desk.request(rid).status != "Cancelled":
-            return None
-        ev = _last(desk.find_events("MintCancelled", {"id": rid}))
-        return Evidence(f"request {rid} cancelled", tx_hash=None if ev is None else ev.tx_hash,
-                        block=None if ev is None else ev.block_number)
-
     return op.run(
         _plan(
             "mint-cancel", desk.cancel_mint(rid), scope="mint-cancel", key=str(rid),
             ref=(req.ref, _ref_text(req.ref)),
-            display=_request_display(req, op.stack.token), args={"id": str(rid)}, evidence=evidence,
+            display=_request_display(req, op.stack.token), args={"id": str(rid)},
+            evidence=_request_reached(desk, rid, "Cancelled", "MintCancelled", "cancelled"),
         ),
         options,
     )
+
+
+def _request_reached(desk: Desk, rid: int, status: str, event: str, word: str) -> Callable[[], Evidence | None]:
+    """Evidence that desk request ``rid`` already has ``status``, citing its ``event`` if found."""
+
+    def evidence() -> Evidence | None:
+        if desk.request(rid).status != status:
+            return None
+        ev = _last(desk.find_events(event, {"id": rid}))
+        return Evidence(f"request {rid} {word}", tx_hash=None if ev is None else ev.tx_hash,
+                        block=None if ev is None else ev.block_number)
+
+    return evidence
 
 
 def set_tier(
