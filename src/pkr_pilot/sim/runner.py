@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..amounts import format_amount
 from ..errors import ChainError, ContractRevert, UserInputError
 from .model import Ledger, StepBudget
 from .participants import Participant, Participants, make_participants
@@ -250,19 +251,53 @@ class Runner:
 
     # ================================================================== setup
     def _fund_gas(self) -> None:
+        """Give every participant ``gas_eth``: payments from the funding account, or set on a dev chain."""
+        people = self.people.everyone()
         wei = self.scenario.participants.gas_wei
+        if self.scenario.participants.gas_funding == "set_balance":
+            self._set_balances(people, wei)
+            self._load_nonces()
+            return
         nonce = self._pending_nonce(self.funder.address)
         fees = self._fees()
-        signed = []
-        for n, person in enumerate(self.people.everyone()):
-            tx = {"to": person.address, "value": wei, "gas": 21_000, "nonce": nonce + n,
-                  "chainId": self.chain.chain_id, "type": 2, **fees}
-            signed.append(_signed(self.funder, tx))
-        for person, mined in zip(self.people.everyone(), self._sender().send(signed), strict=True):
+        check_funding(
+            len(people), wei, fees["maxFeePerGas"] * 21_000,
+            int(self.w3.eth.get_balance(self.funder.address)),  # type: ignore[arg-type]
+            funder=self.funder.address, is_dev=self.chain.is_dev,
+        )
+        txs = [
+            {"to": person.address, "value": wei, "gas": 21_000, "nonce": nonce + n,
+             "chainId": self.chain.chain_id, "type": 2, **fees}
+            for n, person in enumerate(people)
+        ]
+        signed = _sign_all(self.funder, txs)
+        for person, mined in zip(people, self._sender().send(signed), strict=True):
             if mined.status != "ok":
                 raise ChainError(f"funding {person.label} {person.address} with gas failed: {mined.status} {mined.error}")
         self.counts["gas_funding"] += len(signed)
         self._load_nonces()
+
+    def _set_balances(self, people: Sequence[Participant], wei: int) -> None:
+        """``anvil_setBalance`` (or ``hardhat_setBalance``) each participant to its balance + ``wei``."""
+        if not self.chain.is_dev:
+            raise UserInputError(
+                f"gas_funding = \"set_balance\" needs a local dev chain; chain {self.chain.chain_id} is not one",
+                hint='use gas_funding = "transfer" and a --funder that can pay every participant',
+            )
+        addresses = [p.address for p in people]
+        balances = call_all(self.transport, [("eth_getBalance", [a, "latest"]) for a in addresses],
+                            what="reading participants' balances")
+        calls = [(a, hex(int(b, 16) + wei)) for a, b in zip(addresses, balances, strict=True)]
+        for method in ("anvil_setBalance", "hardhat_setBalance"):
+            replies = self.transport.batch([(method, [a, value]) for a, value in calls[:1]])
+            if replies[0].error is None:
+                call_all(self.transport, [(method, [a, value]) for a, value in calls[1:]],
+                         what=f"setting participants' gas balances ({method})")
+                return
+        raise UserInputError(
+            f"this dev chain supports neither anvil_setBalance nor hardhat_setBalance: {replies[0].message}",
+            hint='use gas_funding = "transfer"',
+        )
 
     def _deploy(self) -> None:
         from ..compile import compile_project
@@ -764,6 +799,44 @@ class Runner:
 
     def _pending_nonce(self, address: str) -> int:
         return int(self.w3.eth.get_transaction_count(address, "pending"))  # type: ignore[arg-type]
+
+
+def check_funding(participants: int, gas_wei: int, fee_wei: int, balance: int, *, funder: str, is_dev: bool) -> None:
+    """Refuse, before anything is sent, a gas funding the funding account cannot pay.
+
+    Each of ``participants`` payments costs ``gas_wei`` plus at most ``fee_wei`` (21,000 gas at the
+    maximum fee); the error gives the arithmetic and what to change.
+    """
+    need = participants * (gas_wei + fee_wei)
+    if balance >= need:
+        return
+    fit = max(balance // participants - fee_wei, 0) if participants else 0
+
+    def eth(wei: int) -> str:
+        return f"{format_amount(wei, decimals=18).rstrip('0').rstrip('.')} ETH"
+
+    hints = [f"lower [participants] gas_eth to at most {eth(fit)}" if fit else "fewer participants",
+             f"send {eth(need - balance)} more to {funder}"]
+    if is_dev:
+        hints.append('on this dev chain, set [participants] gas_funding = "set_balance" (no funding transactions)')
+    raise UserInputError(
+        f"the funding account {funder} cannot pay every participant's gas: {participants:,} participants x "
+        f"({eth(gas_wei)} gas_eth + {eth(fee_wei)} fee) = {eth(need)}, but it holds {eth(balance)} "
+        f"({eth(need - balance)} short); nothing was sent",
+        hint="; or ".join(hints),
+    )
+
+
+def _sign_all(signer: TxSigner, txs: Sequence[dict[str, Any]]) -> list[SignedTx]:
+    """Sign ``txs`` of one signer, through its fast path when it has one (see :mod:`pkr_pilot._eip1559`)."""
+    from eth_utils.crypto import keccak
+
+    fast = getattr(signer, "sign_transactions", None)
+    if not callable(fast):
+        return [_signed(signer, tx) for tx in txs]
+    raws = [bytes(raw) for raw in fast(txs)]
+    return [SignedTx(signer.address, int(tx["nonce"]), raw, "0x" + keccak(raw).hex())
+            for tx, raw in zip(txs, raws, strict=True)]
 
 
 def _signed(signer: TxSigner, tx: dict[str, Any]) -> SignedTx:

@@ -24,6 +24,10 @@ per step (``2.5`` = two, and a third one half of the time). Every field, its mea
     merchants = 5
     citizens = 20
     gas_eth = "1"                       # ETH each participant gets for gas from the funding account
+    gas_funding = "transfer"            # "transfer": one payment per participant from the funding
+                                        # account (refused up front when it cannot pay them all);
+                                        # "set_balance": a dev chain sets the balances directly
+                                        # (anvil_setBalance / hardhat_setBalance; no transactions)
 
     [[participants.tiers]]              # citizens' wallet tiers; one table per tier
     tier = 1                            # 1..255
@@ -77,6 +81,7 @@ from ..amounts import parse_amount
 from ..errors import UserInputError
 
 __all__ = [
+    "GAS_FUNDING",
     "SCENARIO_SCHEMA_VERSION",
     "UNLIMITED",
     "AmountRange",
@@ -91,6 +96,8 @@ __all__ = [
 ]
 
 SCENARIO_SCHEMA_VERSION = 1
+#: How participants get their gas: payments from the funding account, or set directly on a dev chain.
+GAS_FUNDING: tuple[str, ...] = ("transfer", "set_balance")
 #: The token's "no limit" tier value (``type(uint128).max``).
 UNLIMITED = 2**128 - 1
 _DAY = 86_400
@@ -123,6 +130,8 @@ class Participants:
     citizens: int
     gas_wei: int
     tiers: tuple[TierSpec, ...]
+    #: ``transfer`` (payments from the funding account) or ``set_balance`` (dev chains only).
+    gas_funding: str = "transfer"
 
 
 @dataclass(frozen=True)
@@ -232,7 +241,8 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "<dict>", sha256: s
     limits = p.boolean(token, "limits", default=False, where="token")
 
     part = p.table(data, "participants")
-    p.known(part, {"banks", "bank_allowance", "merchants", "citizens", "gas_eth", "tiers"}, "[participants]")
+    p.known(part, {"banks", "bank_allowance", "merchants", "citizens", "gas_eth", "gas_funding", "tiers"},
+            "[participants]")
     tiers = tuple(_tier(p, amount, row, n) for n, row in enumerate(p.rows(part, "tiers", "participants"), 1))
     if not tiers:
         tiers = (TierSpec(1, 1),)
@@ -245,6 +255,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "<dict>", sha256: s
         citizens=p.integer(part, "citizens", 2, 1_000_000, required=True, where="participants"),
         gas_wei=_eth(p, part.get("gas_eth", "1")),
         tiers=tiers,
+        gas_funding=p.choice(part, "gas_funding", GAS_FUNDING, default="transfer", where="participants"),
     )
 
     op = p.table(data, "opening")
@@ -374,6 +385,12 @@ class _Parser:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise self.error(name, f"{value!r} must be an integer in {low}..{high}")
         return value
+
+    def choice(self, data: Mapping[str, Any], key: str, choices: tuple[str, ...], *, default: str, where: str) -> str:
+        value = data.get(key, default)
+        if value not in choices:
+            raise self.error(f"{where}.{key}", f"{value!r} must be one of {', '.join(map(repr, choices))}")
+        return str(value)
 
     def boolean(self, data: Mapping[str, Any], key: str, *, default: bool, where: str) -> bool:
         value = data.get(key, default)
