@@ -31,13 +31,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
+from ._files import atomic_write_bytes
 from .config import DEV_CHAIN_IDS
 from .errors import AccountError, DevKeyRefused, UserInputError
 
@@ -548,32 +548,7 @@ def _exists(name: str, path: Path) -> AccountError:
 def _write_new_private_file(path: Path, data: bytes, name: str) -> None:
     """Write ``data`` to ``path`` with mode 0600, atomically, failing if ``path`` exists."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # 0600
-    tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)  # atomic and exclusive: fails when the name is taken
-        except FileExistsError:
-            raise _exists(name, path) from None
-        except OSError:
-            # Filesystems without hard links: exclusive create, then write.
-            try:
-                out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                raise _exists(name, path) from None
-            with os.fdopen(out, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-    finally:
-        tmp.unlink(missing_ok=True)
-    if hasattr(os, "O_DIRECTORY"):
-        dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        atomic_write_bytes(path, data, mode=0o600, exclusive=True)
+    except FileExistsError:
+        raise _exists(name, path) from None

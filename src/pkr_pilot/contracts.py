@@ -26,15 +26,14 @@ True
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._files import atomic_write_json
 from .decode import ErrorDecoder, revert_data_from_exception
 from .errors import ChainError, UserInputError
 
@@ -1132,15 +1131,7 @@ class EventCache:
             "scanned_to_hash": cached.scanned_to_hash,
             "events": cached.stored(),
         }
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".events.", suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, separators=(",", ":"))
-            os.replace(tmp, self.path(handle))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_json(self.path(handle), data, indent=None)
         try:
             signature = _file_signature(self.path(handle))
         except OSError:

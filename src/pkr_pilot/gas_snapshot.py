@@ -18,14 +18,13 @@ File format (one operation per line, sorted; a schema line first)::
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._files import atomic_write_text
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -143,18 +142,8 @@ def read_snapshot(path: Path) -> dict[str, int]:
 
 
 def write_snapshot(path: Path, gas: Mapping[str, int]) -> None:
-    """Write atomically (temporary file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(format_snapshot(gas))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the snapshot file atomically."""
+    atomic_write_text(path, format_snapshot(gas))
 
 
 def compare_gas(measured: Mapping[str, int], snapshot: Mapping[str, int]) -> GasDiff:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from .._files import atomic_write_bytes
 from ..config import DEV_CHAIN_IDS, NetworkConfig
 from ..errors import ChainError, ChainIdMismatch, ConfigError, UserInputError
 from .anvil import AnvilNode, AnvilOptions
@@ -186,17 +185,7 @@ class Chain:
     def save_state(self, path: Path) -> Path:
         """Write the state as JSON (the format of ``anvil --state``), atomically; the path."""
         data = gzip.decompress(self.dump_state())
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        atomic_write_bytes(path, data)
         return path
 
     def restore_state(self, path: Path) -> None:

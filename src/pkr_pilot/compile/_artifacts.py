@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._files import atomic_write_bytes
 from ..config import ProjectPaths
 from ..errors import ConfigError, ToolchainError
 
@@ -33,7 +33,6 @@ __all__ = [
     "load_artifacts",
     "load_build_info",
     "read_manifest",
-    "write_atomic",
 ]
 
 ARTIFACT_FORMAT = "pkr-pilot-artifact-1"
@@ -342,7 +341,7 @@ def read_manifest(build_dir: Path) -> Manifest | None:
 
 
 def write_manifest(build_dir: Path, manifest: Manifest) -> None:
-    write_atomic(build_dir / MANIFEST_NAME, _dumps(manifest.to_json(), indent=1))
+    atomic_write_bytes(build_dir / MANIFEST_NAME, _dumps(manifest.to_json(), indent=1))
 
 
 def changed_sources(root: Path, manifest: Manifest, project_units: Mapping[str, str]) -> list[str]:
@@ -403,21 +402,6 @@ def load_build_info(paths: ProjectPaths, build_info_id: str) -> dict[str, Any]:
     except json.JSONDecodeError:
         raise ToolchainError(f"{path} is not valid JSON", hint=_COMPILE_HINT) from None
     return data
-
-
-def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            os.fchmod(fh.fileno(), mode)  # not narrowed by the umask
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _dumps(data: Any, *, indent: int | None = None) -> bytes:

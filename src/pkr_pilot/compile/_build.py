@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from .._files import atomic_write_bytes
 from ..config import Project
 from ..errors import CompileError, ToolchainError
 from ._artifacts import (
@@ -20,7 +21,6 @@ from ._artifacts import (
     Manifest,
     file_sha256,
     read_manifest,
-    write_atomic,
     write_manifest,
 )
 from ._imports import close_sources
@@ -215,12 +215,12 @@ def _compile(
         "input": input_json,
         "output": output,
     }
-    write_atomic(build / build_info_rel, json.dumps(build_info, separators=(",", ":")).encode())
+    atomic_write_bytes(build / build_info_rel, json.dumps(build_info, separators=(",", ":")).encode())
 
     artifacts = _artifacts(output, build_info_id)
     files = _artifact_files(artifacts)
     for fqn, rel in files.items():
-        write_atomic(build / rel, (json.dumps(artifacts[fqn].to_json(), indent=2) + "\n").encode())
+        atomic_write_bytes(build / rel, (json.dumps(artifacts[fqn].to_json(), indent=2) + "\n").encode())
     _remove_stale(build, previous, keep=set(files.values()), build_info_rel=build_info_rel)
 
     manifest = Manifest(

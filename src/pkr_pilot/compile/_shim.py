@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from .._files import atomic_write_bytes
 from ..config import Project
 from ..errors import ToolchainError
-from ._artifacts import write_atomic
 from ._solc import (
     SHIM_MARKER,
     SolcRunner,
@@ -78,7 +78,7 @@ def install_solcx_shim(
         status: Literal["installed", "updated", "unchanged"] = "unchanged"
     else:
         status = "installed" if previous is None else "updated"
-        write_atomic(path, text, mode=0o755)
+        atomic_write_bytes(path, text, mode=0o755)
     try:
         found, long_version = parse_version_output((runner or SolcxRunner()).version(path))
     except ToolchainError:

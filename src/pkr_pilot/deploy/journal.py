@@ -97,7 +97,7 @@ class Journal:
         if self.truncated_tail:
             # Rewrite without the partial line so the next append starts on a clean line.
             good = b"".join(json.dumps(e, sort_keys=True).encode() + b"\n" for e in self._lines)
-            from .records import atomic_write_text
+            from .._files import atomic_write_text
 
             atomic_write_text(path, good.decode())
 

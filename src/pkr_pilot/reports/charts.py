@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._files import atomic_write_bytes
+from .._files import atomic_write_bytes
 
 __all__ = [
     "balance_distribution_chart",

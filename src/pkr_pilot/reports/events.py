@@ -45,9 +45,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._files import atomic_write_text
 from ..contracts import DEFAULT_LOG_PAGE, DecodedEvent
 from ..errors import ChainError, UserInputError
-from ._files import atomic_write_text
 
 if TYPE_CHECKING:
     from web3 import Web3

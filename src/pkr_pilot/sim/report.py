@@ -18,9 +18,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._files import atomic_write_text
 from ..amounts import format_amount
 from ..bulk import transport_for
-from ..reports._files import atomic_write_text
 from ..reports.charts import (
     balance_distribution_chart,
     frozen_chart,

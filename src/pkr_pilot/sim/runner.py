@@ -788,7 +788,7 @@ class Runner:
 
     def finish_journal(self) -> Path:
         """Join the run's journal segments, in order, into ``operations.jsonl`` (atomically)."""
-        from ..reports._files import atomic_write_bytes
+        from .._files import atomic_write_bytes
 
         folder = self.out_dir / _SEGMENTS
         parts = sorted(folder.glob("*.jsonl")) if folder.exists() else []
