@@ -34,7 +34,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) is needed (set PYTHON=...)"; exit 3; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,ape,analysis]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,ape,analysis,memory,charts]'
 	@touch $@
 
 demo: setup

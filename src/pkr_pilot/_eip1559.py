@@ -7,9 +7,8 @@ normalises and validates each dict with many formatter passes, checksums the
 addresses twice and re-derives the public key from the private key on every call:
 about 1.2 ms per transaction on this machine (800/s per core, even with the
 coincurve backend). This module RLP-encodes exactly that shape, hashes it with
-keccak and signs the hash once with coincurve (the library behind eth-keys'
-``CoinCurveECCBackend``; eth-keys' own backend is used when coincurve is missing):
-about 7,000 transactions/s per core.
+keccak and signs the hash once with coincurve (a hard dependency, and the library behind
+eth-keys' ``CoinCurveECCBackend``): about 7,000 transactions/s per core.
 
 Safety: both libraries produce deterministic RFC 6979 signatures, so the result is
 the same bytes eth-account produces. :func:`sign_dynamic_fee_transactions` checks
@@ -39,13 +38,7 @@ _OPTIONAL = frozenset({"type", "accessList"})
 
 
 def signing_backend() -> str:
-    """``coincurve`` when the fast path signs with coincurve, else ``eth-keys:<backend>``."""
-    try:
-        import coincurve  # noqa: F401
-    except ImportError:
-        from eth_keys.backends import get_backend
-
-        return f"eth-keys:{type(get_backend()).__name__}"
+    """The library the fast path signs with (reported by the bulk benchmark)."""
     return "coincurve"
 
 
@@ -93,50 +86,26 @@ def sign_dynamic_fee_transactions(account: LocalAccount, txs: Sequence[Mapping[s
 
 def _sign_one(tx: Mapping[str, Any], sign_hash: Callable[[bytes], tuple[int, int, int]]) -> bytes:
     from eth_hash.auto import keccak
+    from rlp.codec import encode_raw
+    from rlp.sedes import big_endian_int
 
+    uint = big_endian_int.serialize  # serialising up front skips rlp's per-item type inference
     data = tx["data"]
     if isinstance(data, str):
         data = bytes.fromhex(data[2:] if data.startswith("0x") else data)
-    body = b"".join(
-        (
-            _rlp_int(_int(tx["chainId"])),
-            _rlp_int(_int(tx["nonce"])),
-            _rlp_int(_int(tx["maxPriorityFeePerGas"])),
-            _rlp_int(_int(tx["maxFeePerGas"])),
-            _rlp_int(_int(tx["gas"])),
-            _rlp_bytes(bytes.fromhex(tx["to"][2:])),
-            _rlp_int(_int(tx["value"])),
-            _rlp_bytes(bytes(data)),
-            b"\xc0",  # the empty access list
-        )
-    )
-    v, r, s = sign_hash(keccak(b"\x02" + _rlp_list(body)))
-    return b"\x02" + _rlp_list(body + _rlp_int(v) + _rlp_int(r) + _rlp_int(s))
-
-
-# RLP (Ethereum yellow paper, appendix B) for the three shapes used above. The module's
-# tests compare the result with the ``rlp`` package and with eth-account on many inputs.
-def _rlp_length(length: int, offset: int) -> bytes:
-    if length <= 55:
-        return bytes((offset + length,))
-    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes((offset + 55 + len(size),)) + size
-
-
-def _rlp_bytes(value: bytes) -> bytes:
-    if len(value) == 1 and value[0] < 0x80:
-        return value
-    return _rlp_length(len(value), 0x80) + value
-
-
-def _rlp_int(value: int) -> bytes:
-    if value < 0:
-        raise ValueError("RLP integers are unsigned")
-    return _rlp_bytes(value.to_bytes((value.bit_length() + 7) // 8, "big"))
-
-
-def _rlp_list(payload: bytes) -> bytes:
-    return _rlp_length(len(payload), 0xC0) + payload
+    fields: list[Any] = [
+        uint(_int(tx["chainId"])),
+        uint(_int(tx["nonce"])),
+        uint(_int(tx["maxPriorityFeePerGas"])),
+        uint(_int(tx["maxFeePerGas"])),
+        uint(_int(tx["gas"])),
+        bytes.fromhex(tx["to"][2:]),
+        uint(_int(tx["value"])),
+        bytes(data),
+        [],  # the empty access list
+    ]
+    v, r, s = sign_hash(keccak(b"\x02" + encode_raw(fields)))
+    return b"\x02" + bytes(encode_raw([*fields, uint(v), uint(r), uint(s)]))
 
 
 def _int(value: Any) -> int:
@@ -147,23 +116,12 @@ def _int(value: Any) -> int:
 
 def _hash_signer(key: bytes) -> Callable[[bytes], tuple[int, int, int]]:
     """A function signing a 32-byte digest: (y-parity, r, s), low-s like every Ethereum signer."""
-    try:
-        import coincurve
-    except ImportError:
-        from eth_keys.datatypes import PrivateKey
-
-        private = PrivateKey(key)
-
-        def sign_eth_keys(digest: bytes) -> tuple[int, int, int]:
-            sig = private.sign_msg_hash(digest)
-            return int(sig.v), int(sig.r), int(sig.s)
-
-        return sign_eth_keys
+    import coincurve
 
     secret = coincurve.PrivateKey(key)
 
-    def sign_coincurve(digest: bytes) -> tuple[int, int, int]:
+    def sign(digest: bytes) -> tuple[int, int, int]:
         sig = secret.sign_recoverable(digest, hasher=None)
         return sig[64], int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big")
 
-    return sign_coincurve
+    return sign

@@ -147,10 +147,6 @@ class NetworkConfig:
     accounts: Mapping[str, str] = field(default_factory=dict)
 
     @property
-    def is_local(self) -> bool:
-        return self.backend in ("anvil", "memory")
-
-    @property
     def deployments_name(self) -> str:
         """Folder name under deployments/ (URLs are folded to a safe name)."""
         return _safe_name(self.name)

@@ -47,6 +47,7 @@ __all__ = [
     "TransactionFailed",
     "TransactionTimeout",
     "UserInputError",
+    "require_extra",
 ]
 
 
@@ -182,3 +183,20 @@ def _render(value: Any) -> str:
     if isinstance(value, bytes | bytearray):
         return "0x" + bytes(value).hex()
     return str(value)
+
+
+def require_extra(module: str, *, extra: str, feature: str) -> None:
+    """Raise :class:`ToolchainError` naming the package extra when an optional dependency is missing.
+
+    ``require_extra("matplotlib", extra="charts", feature="report charts")`` says to run
+    ``pip install 'pkr-pilot[charts]'`` when matplotlib cannot be imported.
+    """
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise ToolchainError(
+            f"{feature} need {module}, which is not installed",
+            hint=f"install the extra: pip install 'pkr-pilot[{extra}]' (make setup installs every extra)",
+        ) from None

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .decode import ErrorDecoder, revert_data_from_exception
@@ -272,8 +272,14 @@ class Sender:
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         except Exception as exc:
             text = str(exc).lower()
-            if "nonce too low" in text or "already known" in text or "underpriced" in text:
+            if "nonce too low" in text or "already known" in text or "replacement transaction underpriced" in text:
                 raise _NonceTaken() from None
+            if "underpriced" in text or "fee per gas less than" in text or "fee cap less than" in text:
+                raise ChainError(
+                    f"the node refused the fee of a transaction from {self.address}: {exc}",
+                    hint="the fee is below what the node accepts; raise max_fee_gwei for this network "
+                    "in pkr-pilot.toml (or wait for lower fees) and run again",
+                ) from None
             revert = self._maybe_revert(exc, None)
             if revert is not None:
                 raise revert from None
@@ -346,12 +352,3 @@ def _lost_node(tx_hash: str, exc: BaseException) -> ChainError:
 class _NonceTaken(Exception):
     """Internal: the node refused a transaction because its nonce was used."""
 
-
-def with_policy(sender: Sender, **changes: Any) -> Sender:
-    """A copy of ``sender`` with some policy fields changed (e.g. ``confirmations=0``)."""
-    return Sender(
-        sender.w3,
-        sender.signer,
-        decoder=sender.decoder,
-        policy=replace(sender.policy, **changes),
-    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import rlp
 from eth_account import Account
 from eth_utils.address import to_checksum_address
 from hypothesis import given, settings
@@ -39,12 +38,6 @@ def test_fast_signature_is_byte_identical_to_eth_account(tx: dict[str, Any]) -> 
     (fast,) = _eip1559.sign_dynamic_fee_transactions(ACCOUNT, [tx])
 
     assert fast == bytes(ACCOUNT.sign_transaction(tx).raw_transaction)
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.one_of(st.binary(max_size=70), st.binary(min_size=1000, max_size=1100)))
-def test_rlp_byte_strings_match_the_rlp_package(value: bytes) -> None:
-    assert _eip1559._rlp_bytes(value) == rlp.encode(value)
 
 
 def test_many_transactions_sign_in_order_with_one_cross_check() -> None:

@@ -50,7 +50,7 @@ def test_artifact_file_on_disk_has_the_documented_keys(built: Built) -> None:
         "metadata",
         "buildInfoId",
     }
-    assert data["_format"] == "pkr-pilot-artifact-1"
+    assert data["_format"] == "hh-sol-artifact-1"  # Hardhat's id: its fields are all there
     assert data["bytecode"].startswith("0x")
 
 

@@ -84,6 +84,34 @@ def test_fees_respect_the_network_caps(chain: Chain) -> None:
         too_low.fees()
 
 
+def test_a_fee_refusal_is_not_blamed_on_another_operator(chain: Chain, monkeypatch: pytest.MonkeyPatch) -> None:
+    sender = Sender(chain.w3, dev_account(2, chain_id=chain.chain_id))
+
+    def refuse(raw: bytes) -> None:  # geth below --txpool.pricelimit
+        raise ValueError({"code": -32000, "message": "transaction underpriced"})
+
+    monkeypatch.setattr(chain.w3.eth, "send_raw_transaction", refuse)
+    with pytest.raises(ChainError) as info:
+        sender.send({"to": sender.address, "gas": 21_000})
+    assert "refused the fee" in str(info.value)
+    assert "max_fee_gwei" in str(info.value.hint)
+    assert "another operator" not in str(info.value)
+
+
+def test_a_fee_below_the_base_fee_is_a_fee_refusal(chain: Chain) -> None:
+    sender = Sender(chain.w3, dev_account(2, chain_id=chain.chain_id))
+    with pytest.raises(ChainError, match="refused the fee"):
+        sender.send({"to": sender.address, "gas": 21_000, "maxFeePerGas": 1, "maxPriorityFeePerGas": 1})
+
+
+def test_a_same_fee_replacement_is_a_taken_nonce(chain: Chain) -> None:
+    sender = Sender(chain.w3, dev_account(2, chain_id=chain.chain_id))
+    chain.rpc("evm_setAutomine", False)
+    first = sender.send({"to": sender.address, "gas": 21_000})
+    with pytest.raises(ChainError, match="is taken by another transaction"):
+        sender.send({"to": sender.address, "gas": 21_000, "value": 1}, nonce=first.nonce)
+
+
 def test_waiting_times_out_with_a_hint_and_replace_gets_it_mined(project: Project) -> None:
     with connect(project, _network(no_mining=True)) as chain:
         signer = dev_account(2, chain_id=chain.chain_id)

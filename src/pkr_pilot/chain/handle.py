@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from .._files import atomic_write_bytes
 from ..config import DEV_CHAIN_IDS, NetworkConfig
-from ..errors import ChainError, ChainIdMismatch, ConfigError, UserInputError
+from ..errors import ChainError, ChainIdMismatch, ConfigError, UserInputError, require_extra
 from .anvil import AnvilNode, AnvilOptions
 
 if TYPE_CHECKING:
@@ -188,14 +188,6 @@ class Chain:
         atomic_write_bytes(path, data)
         return path
 
-    def restore_state(self, path: Path) -> None:
-        """:meth:`load_state` from a file written by :meth:`save_state` or ``anvil --state``."""
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"cannot read state file {path}: {exc.strerror or exc}") from None
-        self.load_state(data)
-
     # ------------------------------------------------------------------ guards
 
     def _require_dev(self, what: str) -> None:
@@ -247,6 +239,7 @@ def connect(
                 f"[networks.{net.name}]: block_time needs the anvil backend",
                 hint="use no_mining = true and Chain.mine() on the memory backend",
             )
+        require_extra("eth_tester", extra="memory", feature="the memory backend (--network memory)")
         from .memory import MEMORY_CHAIN_ID, memory_web3
 
         w3, tester = memory_web3(net.chain_id or MEMORY_CHAIN_ID, auto_mine=not net.no_mining)

@@ -35,8 +35,12 @@ __all__ = [
     "read_manifest",
 ]
 
-ARTIFACT_FORMAT = "pkr-pilot-artifact-1"
-MANIFEST_FORMAT = "pkr-pilot-build-manifest-1"
+#: Hardhat's artifact format id: the Hardhat fields (``contractName`` … ``deployedLinkReferences``)
+#: are as Hardhat writes them; the extra fields (layout, metadata, build-info id) are ignored by
+#: Hardhat-aware tools.
+ARTIFACT_FORMAT = "hh-sol-artifact-1"
+#: -2: artifacts are tagged ``hh-sol-artifact-1`` (a build of manifest -1 is rebuilt).
+MANIFEST_FORMAT = "pkr-pilot-build-manifest-2"
 MANIFEST_NAME = ".manifest.json"
 _COMPILE_HINT = "run `pkr-pilot compile`"
 

@@ -24,7 +24,6 @@ more there are).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -400,7 +399,3 @@ def _type_problem(old_id: str, old_types: Mapping[str, Any], new_id: str, new_ty
         return f"type changed from {old_label} to {new_label}"
     return None
 
-
-def layout_digest(layout: Mapping[str, Any]) -> str:
-    """Short stable digest of a layout (for notes and tests)."""
-    return bytes(keccak(text=json.dumps(layout, sort_keys=True))).hex()[:16]

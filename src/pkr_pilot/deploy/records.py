@@ -269,10 +269,6 @@ class RecordStore:
         self._memory_chain_id: int | None = None
 
     # -- chain id ---------------------------------------------------------------
-    @property
-    def chain_id_file(self) -> Path | None:
-        return None if self.folder is None else self.folder / ".chainId"
-
     def recorded_chain_id(self) -> int | None:
         if self.folder is None:
             return self._memory_chain_id

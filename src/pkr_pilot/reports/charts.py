@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from .._files import atomic_write_bytes
+from ..errors import require_extra
 
 __all__ = [
     "balance_distribution_chart",
     "frozen_chart",
+    "require_charts",
     "save_png",
     "supply_reserves_chart",
     "transactions_per_block_chart",
@@ -83,6 +85,11 @@ def transactions_per_block_chart(counts: Series, *, title: str) -> bytes:
     return _png(fig)
 
 
+def require_charts() -> None:
+    """Raise :class:`~pkr_pilot.errors.ToolchainError` naming the ``charts`` extra if matplotlib is missing."""
+    require_extra("matplotlib", extra="charts", feature="report charts")
+
+
 def save_png(data: bytes, path: Path) -> None:
     atomic_write_bytes(path, data)
 
@@ -91,6 +98,7 @@ def save_png(data: bytes, path: Path) -> None:
 
 
 def _figure() -> tuple[Any, Any]:
+    require_charts()
     import matplotlib
 
     matplotlib.use("Agg")

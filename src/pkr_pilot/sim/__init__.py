@@ -107,8 +107,10 @@ def simulate(
     (default: ``dev:0`` on a dev chain).
     """
     from ..chain import connect
+    from ..reports.charts import require_charts
     from .report import write_report, write_summary_and_index
 
+    require_charts()  # before the run, not after it
     run_seed = scenario.seed if seed is None else seed
     if run_seed < 0:
         raise UserInputError(f"seed {run_seed} is negative")

@@ -60,8 +60,6 @@ class Participants:
         """Merchants and citizens: the wallets whose balances the distribution chart shows."""
         return (*self.merchants, *self.citizens)
 
-    def by_address(self) -> dict[str, Participant]:
-        return {p.address: p for p in self.everyone()}
 
 
 def derive_signer(seed: int, role: str, index: int) -> Signer:
