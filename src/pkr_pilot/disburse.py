@@ -44,18 +44,14 @@ journal of this network (an edited copy of the file) is refused.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import datetime as _dt
-import fcntl
 import hashlib
 import io
-import json
 import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +59,7 @@ from typing import TYPE_CHECKING, Any
 from .amounts import format_amount, parse_address, parse_amount, parse_ref
 from .bulk import BulkSender, ItemStatus, SignedTx, TxOutcome, TxRequest
 from .errors import DeploymentError, ReconcileError, UserInputError
+from .journal import Journal
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -239,8 +236,8 @@ def _row(cells: Sequence[str], header: Sequence[str], line: int, decimals: int, 
 # =========================================================================== the journal
 
 
-class DisbursementJournal:
-    """Append-only JSON lines, fsynced per write; a torn last line (a crash mid-write) is ignored.
+class DisbursementJournal(Journal):
+    """One disbursement's :class:`pkr_pilot.journal.Journal` (versioned lines, fsync, lock, torn tail reported).
 
     Lines (``{"schema": "pkr-pilot.disbursement", "v": 1, "event": ...}``):
 
@@ -253,101 +250,21 @@ class DisbursementJournal:
     """
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        super().__init__(path, schema=JOURNAL_SCHEMA, version=JOURNAL_SCHEMA_VERSION, what="disbursement journal")
 
     @classmethod
     def for_file(cls, folder: Path, sha256: str) -> DisbursementJournal:
         return cls(folder / f"{sha256}.jsonl")
 
-    def lines(self) -> list[dict[str, Any]]:
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return []
-        out: list[dict[str, Any]] = []
-        chunks = raw.split(b"\n")
-        for number, chunk in enumerate(chunks, start=1):
-            if not chunk.strip():
-                continue
-            try:
-                line = json.loads(chunk)
-            except json.JSONDecodeError:
-                if number == len(chunks):  # no newline after it: a write cut short by a crash
-                    continue
-                raise DeploymentError(
-                    f"{self.path}:{number} is not valid JSON",
-                    hint="the disbursement journal was edited or damaged; restore it from backup",
-                ) from None
-            if not isinstance(line, dict) or line.get("schema") != JOURNAL_SCHEMA:
-                raise DeploymentError(f"{self.path}:{number} is not a disbursement journal line")
-            if not isinstance(line.get("v"), int) or line["v"] > JOURNAL_SCHEMA_VERSION:
-                raise DeploymentError(
-                    f"{self.path}:{number} has schema v{line.get('v')}, this pkr-pilot reads up to v{JOURNAL_SCHEMA_VERSION}",
-                    hint="upgrade pkr-pilot",
-                )
-            out.append(line)
-        return out
-
     def append(self, entries: Sequence[Mapping[str, Any]]) -> None:
-        """Write ``entries`` as lines with one ``fsync``; a torn tail from a crash is cut first."""
-        if not entries:
-            return
-        now = _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        encoded = b"".join(
-            (
-                json.dumps(
-                    {"schema": JOURNAL_SCHEMA, "v": JOURNAL_SCHEMA_VERSION, "time": now, **entry},
-                    separators=(",", ":"),
-                )
-                + "\n"
-            ).encode()
-            for entry in entries
+        """Write ``entries`` as lines with one ``fsync``."""
+        self.write(entries)
+
+    def _busy(self) -> DeploymentError:
+        return DeploymentError(
+            f"another process is running this disbursement ({self.path.name})",
+            hint="wait for it to finish, then run again to check the outcome",
         )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        new_file = not self.path.exists()
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            _cut_torn_tail(fd)
-            os.write(fd, encoded)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if new_file:
-            _fsync_dir(self.path.parent)
-
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """Exclusive use of this disbursement; a second process is refused at once."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise DeploymentError(
-                    f"another process is running this disbursement ({self.path.name})",
-                    hint="wait for it to finish, then run again to check the outcome",
-                ) from None
-            yield
-        finally:
-            os.close(fd)
-
-
-def _cut_torn_tail(fd: int) -> None:
-    size = os.lseek(fd, 0, os.SEEK_END)
-    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
-        return
-    data = os.pread(fd, size, 0)
-    os.ftruncate(fd, data.rfind(b"\n") + 1)
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -530,7 +447,7 @@ def run_disbursement(
     journal = DisbursementJournal.for_file(folder, payments.sha256)
     chain_id = int(w3.eth.chain_id)
     seam = _KillSeam.parse(os.environ.get(KILL_ENV) if kill_at is None else kill_at)
-    with journal.locked():
+    with journal.locked(wait=False):
         state = _replay(journal.lines())
         _check_owner(state, payer, token.address, chain_id, journal)
         engine = BulkSender(

@@ -77,6 +77,22 @@ def _journal(env: StackEnv, network: str = "opsnet") -> Path:
 # --------------------------------------------------------------------------- happy paths
 
 
+def test_a_torn_journal_line_is_reported_on_stderr_with_file_and_byte_offset(env: StackEnv, pkr):
+    pkr("mint", "--to", addr(ALICE), "--amount", "10", "--ref", "BANK-CLI-T1", "--yes")
+    offset = _journal(env).stat().st_size
+    with _journal(env).open("ab") as fh:
+        fh.write(b'{"schema":"pkr-pilot.operations","v":1,"status":"sen')
+
+    run = pkr("mint", "--to", addr(ALICE), "--amount", "10", "--ref", "BANK-CLI-T2", "--yes")
+
+    assert run.code == 0, run.err
+    assert f"warning: {_journal(env)}: the last line (byte offset {offset}, 52 bytes) was cut short" in run.err
+    assert "copied to operations.torn" in run.err
+    assert statuses(_journal(env))[-3:] == ["sending", "sent", "confirmed"]
+
+
+
+
 def test_mint_prints_a_summary_and_journals(env: StackEnv, pkr):
     run = pkr("mint", "--to", addr(ALICE), "--amount", "1,250.50", "--ref", "BANK-CLI-1", "--yes")
 

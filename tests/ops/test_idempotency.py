@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -11,6 +12,7 @@ from web3 import Web3
 
 from pkr_pilot import ops
 from pkr_pilot.errors import ChainError, UserInputError
+from pkr_pilot.journal import JournalWarning
 from pkr_pilot.ops import RunOptions
 
 
@@ -193,14 +195,17 @@ def test_concurrent_different_operations_from_one_account_all_land(env: StackEnv
     assert len(set(nonces)) == 4
 
 
-def test_torn_last_journal_line_is_ignored_and_not_glued_to_the_next(env: StackEnv, operator_for, tmp_path):
+def test_torn_last_journal_line_is_reported_and_not_glued_to_the_next(env: StackEnv, operator_for, tmp_path):
     path = tmp_path / "operations.jsonl"
     ops.mint(operator_for(MINTER), addr(ALICE), "1", ref="BANK-T1", options=YES)
+    offset = path.stat().st_size
     with path.open("ab") as fh:
         fh.write(b'{"schema": "pkr-pilot.operations", "v": 1, "sta')
 
-    ops.mint(operator_for(MINTER), addr(ALICE), "1", ref="BANK-T2", options=YES)
+    with pytest.warns(JournalWarning, match=f"operations.jsonl: the last line \\(byte offset {offset}, 47 bytes\\)"):
+        ops.mint(operator_for(MINTER), addr(ALICE), "1", ref="BANK-T2", options=YES)
 
     assert [line["op"]["ref_text"] for line in journal_lines(path)][-1] == "BANK-T2"
     assert ops.Journal(path).state("mint", "0x" + b"BANK-T2".ljust(32, b"\0").hex()).status == "confirmed"
-    assert (tmp_path / "operations.torn").read_bytes() == b'{"schema": "pkr-pilot.operations", "v": 1, "sta\n'
+    aside = json.loads((tmp_path / "operations.torn").read_text())
+    assert aside["offset"] == offset and aside["bytes"] == '{"schema": "pkr-pilot.operations", "v": 1, "sta'

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -101,10 +102,19 @@ def cli(ctx: click.Context, debug: bool, solc: str | None) -> None:
     ctx.obj = CliContext(debug=debug, solc=solc)
 
 
+def _show_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None
+) -> None:
+    """Warnings meant for the operator (a torn journal line) as one ``warning:`` line on stderr."""
+    click.echo(f"warning: {message}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the CLI and turn PilotError into a clean exit."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    if not debug:
+        warnings.showwarning = _show_warning
     try:
         # Without standalone mode click returns the code of ctx.exit(n) instead of exiting.
         rv = cli.main(args=args, prog_name="pkr-pilot", standalone_mode=False)
