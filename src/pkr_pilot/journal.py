@@ -47,9 +47,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ._files import fsync_dir
 from .errors import DeploymentError
 
-__all__ = ["Journal", "JournalWarning", "TornTail", "fsync_dir", "utc_stamp"]
+__all__ = ["Journal", "JournalWarning", "TornTail", "utc_stamp"]
 
 
 class JournalWarning(UserWarning):
@@ -327,17 +328,3 @@ def _path_lock(lock_file: Path) -> _PathLock:
         if lock is None:
             lock = _PATH_LOCKS[key] = _PathLock(key)
         return lock
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a new directory entry durable (best effort: some file systems refuse it)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
