@@ -140,6 +140,9 @@ contract PilotRupee is
         string name;
         string symbol;
         uint8 decimals;
+        /// @dev slot +13: payer => (ref >> 8) => bitmap of used refs, bit (ref & 0xff). Strict-mode payment
+        /// references ({transferWithUniqueReference}); appended, so V1 proxies keep every earlier slot.
+        mapping(address payer => mapping(uint256 refHigh => Word)) usedReferences;
     }
 
     /// @dev keccak256(abi.encode(uint256(keccak256("pkrpilot.storage.PilotRupee")) - 1)) & ~bytes32(uint256(0xff))
@@ -261,6 +264,39 @@ contract PilotRupee is
     function approve(address spender, uint256 value) external returns (bool) {
         _approve(msg.sender, spender, value);
         return true;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Payments with a reference
+    // ------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IPilotRupee
+    function transferWithReference(address to, uint256 value, bytes32 ref) external returns (bool) {
+        if (to == address(0)) revert ERC20InvalidReceiver(address(0));
+        _update(msg.sender, to, value);
+        emit PaymentReference(msg.sender, ref);
+        return true;
+    }
+
+    /// @inheritdoc IPilotRupee
+    function transferWithUniqueReference(address to, uint256 value, bytes32 ref) external returns (bool) {
+        if (to == address(0)) revert ERC20InvalidReceiver(address(0));
+        // One bit per ref: word (payer, ref >> 8), bit ref & 0xff. Sequential refs share a word, so only the
+        // first of each 256 pays for a new storage slot.
+        Word storage slot = _getPilotRupeeStorage().usedReferences[msg.sender][uint256(ref) >> 8];
+        uint256 bits = slot.value;
+        uint256 bit = 1 << (uint256(ref) & 0xff);
+        if (bits & bit != 0) revert ReferenceAlreadyUsed(msg.sender, ref);
+        slot.value = bits | bit;
+        _update(msg.sender, to, value);
+        emit PaymentReference(msg.sender, ref);
+        return true;
+    }
+
+    /// @inheritdoc IPilotRupee
+    function referenceUsed(address from, bytes32 ref) external view returns (bool) {
+        uint256 bits = _getPilotRupeeStorage().usedReferences[from][uint256(ref) >> 8].value;
+        return bits & (1 << (uint256(ref) & 0xff)) != 0;
     }
 
     // ------------------------------------------------------------------------------------------

@@ -78,16 +78,16 @@ interface IMintDesk {
     event MintRequested(
         uint256 indexed id,
         address indexed maker,
-        address indexed to,
+        address to,
         uint256 amount,
-        bytes32 ref,
+        bytes32 indexed ref,
         uint8 requiredApprovals,
         uint64 expiresAt
     );
     /// @notice A checker approved a mint request; `approvals` is the new count.
     event MintApproved(uint256 indexed id, address indexed checker, uint8 approvals, uint8 requiredApprovals);
     /// @notice A mint request was executed: `amount` was minted to `to` under `ref`.
-    event MintExecuted(uint256 indexed id, address indexed executor, address indexed to, uint256 amount, bytes32 ref);
+    event MintExecuted(uint256 indexed id, address indexed executor, address to, uint256 amount, bytes32 indexed ref);
     /// @notice A pending mint request was cancelled by its maker or the admin.
     event MintCancelled(uint256 indexed id, address indexed canceller);
     /// @notice A maker minted a small amount without a checker; `usedToday` includes this amount.
@@ -97,12 +97,12 @@ interface IMintDesk {
 
     /// @notice A maker filed a redemption burn request against the desk's balance.
     event BurnRequested(
-        uint256 indexed id, address indexed maker, uint256 amount, bytes32 ref, uint8 requiredApprovals, uint64 expiresAt
+        uint256 indexed id, address indexed maker, uint256 amount, bytes32 indexed ref, uint8 requiredApprovals, uint64 expiresAt
     );
     /// @notice A checker approved a burn request; `approvals` is the new count.
     event BurnApproved(uint256 indexed id, address indexed checker, uint8 approvals, uint8 requiredApprovals);
     /// @notice A burn request was executed: `amount` of the desk's tokens were burned under `ref`.
-    event BurnExecuted(uint256 indexed id, address indexed executor, uint256 amount, bytes32 ref);
+    event BurnExecuted(uint256 indexed id, address indexed executor, uint256 amount, bytes32 indexed ref);
     /// @notice A pending burn request was cancelled by its maker or the admin.
     event BurnCancelled(uint256 indexed id, address indexed canceller);
     /// @notice A maker burned a small amount of the desk's tokens without a checker.
@@ -112,7 +112,7 @@ interface IMintDesk {
     event ExpiredRequestClosed(uint256 indexed id, address indexed closer, uint64 expiresAt);
     /// @notice The admin set the approval policy.
     event ApprovalPolicySet(
-        uint96 threshold, uint8 approvalsRequired, uint96 dailyDirectLimit, uint32 requestTtl, bytes32 ref
+        uint96 threshold, uint8 approvalsRequired, uint96 dailyDirectLimit, uint32 requestTtl, bytes32 indexed ref
     );
 
     // ─────────────────────────────────────────────────────────── errors

@@ -29,40 +29,40 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
     // ------------------------------------------------------------------------------------------
 
     /// @notice `amount` was minted to `to` by `minter` (a `Transfer(0, to, amount)` is emitted too).
-    event Minted(address indexed minter, address indexed to, uint256 amount, bytes32 ref);
+    event Minted(address indexed minter, address indexed to, uint256 amount, bytes32 indexed ref);
 
     /// @notice `amount` was burned from the balance of `burner` (with `Transfer(burner, 0, amount)`).
-    event Burned(address indexed burner, uint256 amount, bytes32 ref);
+    event Burned(address indexed burner, uint256 amount, bytes32 indexed ref);
 
     /// @notice `amount` was seized from `from` and credited to `to` (with `Transfer(from, to, amount)`).
-    event Seized(address indexed from, address indexed to, uint256 amount, bytes32 ref);
+    event Seized(address indexed from, address indexed to, uint256 amount, bytes32 indexed ref);
 
     /// @notice `account` was fully frozen: it can neither send nor receive.
-    event Frozen(address indexed account, bytes32 ref);
+    event Frozen(address indexed account, bytes32 indexed ref);
 
     /// @notice The full freeze of `account` was lifted (a partial freeze, if any, stays).
-    event Unfrozen(address indexed account, bytes32 ref);
+    event Unfrozen(address indexed account, bytes32 indexed ref);
 
     /// @notice `amount` more of `account`'s balance was frozen; `totalFrozen` is the new frozen amount.
-    event AmountFrozen(address indexed account, uint256 amount, uint256 totalFrozen, bytes32 ref);
+    event AmountFrozen(address indexed account, uint256 amount, uint256 totalFrozen, bytes32 indexed ref);
 
     /// @notice `amount` of `account`'s frozen amount was released; `totalFrozen` is what stays frozen.
-    event AmountUnfrozen(address indexed account, uint256 amount, uint256 totalFrozen, bytes32 ref);
+    event AmountUnfrozen(address indexed account, uint256 amount, uint256 totalFrozen, bytes32 indexed ref);
 
     /// @notice `minter` was configured (or re-configured) with a minting allowance of `allowance`.
-    event MinterConfigured(address indexed minter, uint256 allowance, bytes32 ref);
+    event MinterConfigured(address indexed minter, uint256 allowance, bytes32 indexed ref);
 
     /// @notice `minter` was removed; it can no longer mint or burn as a minter.
-    event MinterRemoved(address indexed minter, bytes32 ref);
+    event MinterRemoved(address indexed minter, bytes32 indexed ref);
 
     /// @notice The attestor recorded reserves of `amount` as of `asOf` (unix seconds), backed by `reportHash`.
-    event ReservesAttested(address indexed attestor, uint256 amount, uint64 asOf, bytes32 reportHash);
+    event ReservesAttested(address indexed attestor, uint256 amount, uint64 asOf, bytes32 indexed reportHash);
 
     /// @notice The supply cap was set to `cap`.
-    event SupplyCapSet(uint256 cap, bytes32 ref);
+    event SupplyCapSet(uint256 cap, bytes32 indexed ref);
 
     /// @notice The maximum attestation age (seconds, measured from the attestation's `asOf`) was set.
-    event MaxAttestationAgeSet(uint64 maxAge, bytes32 ref);
+    event MaxAttestationAgeSet(uint64 maxAge, bytes32 indexed ref);
 
     /// @notice Transfers, mints, burns and EIP-3009 transfers were paused by `account`.
     event Paused(address account);
@@ -71,19 +71,19 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
     event Unpaused(address account);
 
     /// @notice `account` was put in wallet `tier` (0 = unverified).
-    event TierSet(address indexed account, uint8 tier, bytes32 ref);
+    event TierSet(address indexed account, uint8 tier, bytes32 indexed ref);
 
     /// @notice Limits of wallet `tier` were set. `type(uint128).max` means unlimited.
-    event TierLimitsSet(uint8 indexed tier, uint256 maxBalance, uint256 maxDailyOutflow, bytes32 ref);
+    event TierLimitsSet(uint8 indexed tier, uint256 maxBalance, uint256 maxDailyOutflow, bytes32 indexed ref);
 
     /// @notice Tier limit enforcement was switched on or off.
-    event LimitsModeSet(bool enabled, bytes32 ref);
+    event LimitsModeSet(bool enabled, bytes32 indexed ref);
 
     /// @notice Allowlist mode was switched on or off.
-    event AllowlistModeSet(bool enabled, bytes32 ref);
+    event AllowlistModeSet(bool enabled, bytes32 indexed ref);
 
     /// @notice `account` was made exempt (or no longer exempt) from tier limits and allowlist mode.
-    event ExemptionSet(address indexed account, bool exempt, bytes32 ref);
+    event ExemptionSet(address indexed account, bool exempt, bytes32 indexed ref);
 
     /// @notice `amount` of `token` held by this contract was sent to `to`.
     event TokensRescued(address indexed token, address indexed to, uint256 amount);
@@ -93,6 +93,11 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
 
     /// @notice The EIP-3009 authorization `nonce` of `authorizer` was canceled.
     event AuthorizationCanceled(address indexed authorizer, bytes32 indexed nonce);
+
+    /// @notice The payment by `from` in the `Transfer` log just before this one carries reference `ref`.
+    /// @dev Lean on purpose: the `Transfer(from, to, value)` emitted immediately before it, by the same
+    /// call, carries the payee and the amount. Both topics are indexed, so a node filters by payer or ref.
+    event PaymentReference(address indexed from, bytes32 indexed ref);
 
     // ------------------------------------------------------------------------------------------
     // Errors (ERC-6093 errors from IERC20Errors are used for standard ERC-20 failures)
@@ -185,6 +190,9 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
     /// @notice EIP-3009 receiveWithAuthorization: `caller` is not the payee `payee`.
     error CallerNotPayee(address caller, address payee);
 
+    /// @notice Strict mode: `from` already paid with reference `ref` through {transferWithUniqueReference}.
+    error ReferenceAlreadyUsed(address from, bytes32 ref);
+
     // ------------------------------------------------------------------------------------------
     // Constants
     // ------------------------------------------------------------------------------------------
@@ -237,6 +245,31 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
         address initialAdmin,
         uint48 adminDelay
     ) external;
+
+    // ------------------------------------------------------------------------------------------
+    // Payments with a reference
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice Moves `value` from the caller to `to`, like `transfer`, and records the payment reference
+    /// `ref` (an invoice, payroll row or bank transfer id) on chain so it can be found by `ref`.
+    /// @dev Requirements: exactly those of `transfer` (`to` not zero; not paused; caller and `to` not
+    /// frozen; value <= the caller's available balance; tier/allowlist rules when on). The same ref may be
+    /// used again (see {transferWithUniqueReference} for the strict mode). Works inside `multicall`.
+    /// Emits Transfer(caller, to, value), then PaymentReference(caller, ref).
+    function transferWithReference(address to, uint256 value, bytes32 ref) external returns (bool);
+
+    /// @notice Strict mode of {transferWithReference}: the chain refuses a second payment by the caller
+    /// with the same `ref`, so a client may retry freely without paying twice.
+    /// @dev Requirements: those of {transferWithReference}, and (caller, `ref`) not used before by this
+    /// function (ReferenceAlreadyUsed). Refs are kept per payer in a bitmap: refs that differ only in
+    /// their lowest byte share one storage word, so numbering a batch's refs `prefix || 0x00..0xff`
+    /// makes all but the first payment of each 256 cheaper (see contracts/README.md for the figures).
+    /// Refs used by {transferWithReference} are not recorded. Works inside `multicall`.
+    /// Emits Transfer(caller, to, value), then PaymentReference(caller, ref).
+    function transferWithUniqueReference(address to, uint256 value, bytes32 ref) external returns (bool);
+
+    /// @notice True when `from` already paid with `ref` through {transferWithUniqueReference}.
+    function referenceUsed(address from, bytes32 ref) external view returns (bool);
 
     // ------------------------------------------------------------------------------------------
     // EIP-3009

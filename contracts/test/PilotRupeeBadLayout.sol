@@ -41,6 +41,7 @@ contract PilotRupeeBadLayout is
         string name;
         string symbol;
         uint8 decimals;
+        mapping(address payer => mapping(uint256 refHigh => Word)) usedReferences;
     }
 
     bytes32 private constant _PILOT_RUPEE_STORAGE_LOCATION =

@@ -13,7 +13,13 @@ from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
 from pkr_pilot.errors import ConfigError
-from pkr_pilot.gasbench import EXTRA_SCENARIOS, GAS_BUDGETS, over_budget, run_gas_scenarios
+from pkr_pilot.gasbench import (
+    EXTRA_SCENARIOS,
+    GAS_BUDGETS,
+    REFERENCE_OVERHEAD_BUDGET,
+    over_budget,
+    run_gas_scenarios,
+)
 
 try:
     from tests.contracts._gas_stack import GasStack, anvil, deploy_gas_stack
@@ -54,6 +60,29 @@ def test_over_budget_flags_a_figure_above_its_budget() -> None:
     figures["transfer"] = GAS_BUDGETS["transfer"] + 1
     assert over_budget(figures) == {
         "transfer": (GAS_BUDGETS["transfer"] + 1, GAS_BUDGETS["transfer"])
+    }
+
+
+def test_transfer_with_reference_costs_at_most_the_overhead_budget_above_transfer(gas: dict[str, int]) -> None:
+    # Issue 10: 32 more calldata bytes (<= 512) and one lean log (2 topics, no data).
+    overhead = gas["transfer_with_reference"] - gas["transfer"]
+    assert 0 < overhead <= REFERENCE_OVERHEAD_BUDGET, f"transfer_with_reference costs {overhead} more than transfer"
+
+
+def test_strict_mode_further_refs_of_a_word_are_much_cheaper_than_the_first(gas: dict[str, int]) -> None:
+    # The first ref of a bitmap word creates a slot (zero to nonzero, 20,000 + 2,100 cold); a ref
+    # sharing the word rewrites it (2,900 + 2,100 cold).
+    first, same_word = gas["transfer_with_unique_reference"], gas["transfer_with_unique_reference_same_word"]
+    assert gas["transfer_with_reference"] < same_word < first
+    assert first - same_word >= 15_000
+
+
+def test_over_budget_holds_transfer_with_reference_to_transfer_plus_the_overhead() -> None:
+    figures = dict(GAS_BUDGETS)
+    figures["transfer"] = 40_000
+    figures["transfer_with_reference"] = 40_000 + REFERENCE_OVERHEAD_BUDGET + 1
+    assert over_budget(figures) == {
+        "transfer_with_reference": (40_000 + REFERENCE_OVERHEAD_BUDGET + 1, 40_000 + REFERENCE_OVERHEAD_BUDGET)
     }
 
 

@@ -112,7 +112,7 @@ FUNCTIONS = (
 def test_matrix_covers_every_state_changing_function_of_the_abi(stack: PilotStack) -> None:
     """A new external function must be added here (or to the public list) or this test fails."""
     public = {
-        "transfer", "transferFrom", "approve", "permit", "transferWithAuthorization", "receiveWithAuthorization",
+        "transfer", "transferWithReference", "transferWithUniqueReference", "transferFrom", "approve", "permit", "transferWithAuthorization", "receiveWithAuthorization",
         "cancelAuthorization", "multicall", "initialize", "acceptDefaultAdminTransfer", "renounceRole",
     }
     mutating = {

@@ -34,13 +34,14 @@ def test_token_namespaces_are_laid_out_as_the_contract_documents(project: Any, c
                "openzeppelin.storage.EIP712", "openzeppelin.storage.Nonces", "openzeppelin.storage.Initializable"):
         assert f"erc7201:{ns}" in namespaces, ns
     members = {m["label"]: (int(m["slot"]), m["offset"]) for m in namespaces[PILOT_NS]["storage"]}
-    # contracts/PilotRupee.sol: slot +4 accounts, +5 allowances, +10/+11/+12 name, symbol, decimals
+    # contracts/PilotRupee.sol: slot +4 accounts, +5 allowances, +10/+11/+12 name, symbol, decimals, +13 usedReferences
     assert members["global"] == (0, 0)
     assert members["attestedAt"] == (3, 0)
     assert members["accounts"] == (4, 0)
     assert members["allowances"] == (5, 0)
     assert members["name"] == (10, 0)
     assert members["decimals"] == (12, 0)
+    assert members["usedReferences"] == (13, 0)  # appended by issue 10 (strict-mode payment references)
 
 
 def test_initializable_packs_two_fields_into_one_slot(project: Any, compiled: Any) -> None:
@@ -65,8 +66,8 @@ def test_inserted_member_is_refused_at_the_slot_it_takes(project: Any, compiled:
     assert first.label == "accounts"
     assert first.slot.endswith("(+4)") and first.offset == 0
     assert "feeBps" in first.problem
-    assert len(clashes) == 9  # accounts .. decimals (+4 .. +12) all shifted by one slot
-    with pytest.raises(StorageLayoutError, match=r"\(\+8 more\)"):
+    assert len(clashes) == 10  # accounts .. usedReferences (+4 .. +13) all shifted by one slot
+    with pytest.raises(StorageLayoutError, match=r"\(\+9 more\)"):
         check_compatible(old, new, contract="PilotRupeeBadLayout")
 
 

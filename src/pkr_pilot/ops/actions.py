@@ -780,9 +780,8 @@ def _resolve_role(op: Operator, role: str, contract: str | None) -> tuple[Contra
 def _minted_evidence(token: Token, ref: bytes, to: str | None, amount: int | None) -> Evidence | None:
     """A ``Minted`` event with ``ref``: the same mint (evidence) or a conflicting one (refused).
 
-    The ref is not indexed and a ref mints once whoever received it, so every ``Minted`` log is
-    fetched (never narrowed to ``to``: that would miss the same ref minted to someone else), but only
-    those whose raw data carries ``ref`` are decoded.
+    A ref mints once whoever received it, so the query is filtered by the (indexed) ref only, never
+    narrowed to ``to``: that would miss the same ref minted to someone else.
     """
     for ev in token.find_events("Minted", {"ref": ref}):
         detail = (
