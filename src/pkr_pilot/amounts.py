@@ -22,24 +22,37 @@ from .errors import UserInputError
 
 __all__ = ["format_amount", "parse_address", "parse_amount", "parse_ref", "to_decimal"]
 
-_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
-_PLAIN = re.compile(r"^\d+(\.\d+)?$")
+_GROUPED = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$", re.ASCII)
+_PLAIN = re.compile(r"^[0-9]+(\.[0-9]+)?$", re.ASCII)
 _UINT256_MAX = 2**256 - 1
 
 
 def parse_amount(text: str, *, decimals: int, allow_zero: bool = False) -> int:
-    """``text`` in token units (``1,250.50``, ``1250.5``, ``_`` separators) to base units.
+    """``text`` in token units (``1,250.50`` or ``1250.5``) to base units.
 
-    Refuses negatives, non-numbers, exponents, more decimal places than the
-    token has, and zero unless ``allow_zero``. Thousands separators must be
-    in the right places (``1,25.0`` is refused).
+    Only ASCII digits, one ``.`` and ``,`` thousands separators in the right places are
+    accepted (``1,25.0``, ``1_000``, Arabic-Indic and full-width digits are refused
+    with a message naming the problem). Refuses negatives, exponents, more decimal places
+    than the token has, and zero unless ``allow_zero``.
     """
     raw = text.strip()
     if raw.startswith("-"):
         raise UserInputError(f"amount {text!r} is negative")
     if raw.startswith("+"):
         raw = raw[1:]
-    cleaned = raw.replace("_", "")
+    foreign = next((c for c in raw if not c.isascii()), None)
+    if foreign is not None:
+        import unicodedata
+
+        raise UserInputError(
+            f"amount {text!r} contains {foreign!r} ({unicodedata.name(foreign, f'U+{ord(foreign):04X}')})",
+            hint="type amounts with the ASCII digits 0-9, e.g. 1,250.50",
+        )
+    if "_" in raw:
+        raise UserInputError(
+            f"amount {text!r} uses '_' as a separator", hint="group thousands with commas (1,000) or not at all (1000)"
+        )
+    cleaned = raw
     if "," in cleaned:
         if not _GROUPED.match(cleaned):
             raise UserInputError(
@@ -107,19 +120,45 @@ def parse_ref(text: str | None) -> bytes:
     ``0x`` + 64 hex digits is taken as is; any other text (a bank transfer id,
     a case number) of at most 32 UTF-8 bytes is right-padded with zeros. The
     empty reference is refused: every privileged change must be traceable.
+    Control characters (a newline, a tab, NUL) are refused, and ``0x`` followed
+    by hex digits must be exactly 64 of them.
+
+    >>> parse_ref("0x" + "ab" * 31 + "c")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pkr_pilot.errors.UserInputError: reference '0xabab...abc' has 63 hex digits, an odd number (a hex reference is 0x + exactly 64 hex digits)
     """
+    import unicodedata
+
     if text is None or not text.strip():
         raise UserInputError("a reference is required", hint="pass --ref with the bank transfer id, case number or report hash")
     raw = text.strip()
-    if raw.startswith("0x") and len(raw) == 66:
-        try:
-            return bytes.fromhex(raw[2:])
-        except ValueError:
-            raise UserInputError(f"reference {text!r} is not valid hex") from None
+    control = next((c for c in raw if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if control is not None:
+        raise UserInputError(
+            f"reference {text!r} contains the control character U+{ord(control):04X}",
+            hint="a reference is one line of printable text",
+        )
+    if raw[:2] in ("0x", "0X"):
+        digits = raw[2:]
+        is_hex = bool(digits) and all(c in "0123456789abcdefABCDEF" for c in digits)
+        if is_hex and len(digits) != 64:
+            parity = ", an odd number" if len(digits) % 2 else ""
+            raise UserInputError(
+                f"reference {text!r} has {len(digits)} hex digits{parity} (a hex reference is 0x + exactly 64 hex digits)"
+            )
+        if len(digits) == 64:
+            if not is_hex:
+                bad = next(c for c in digits if c not in "0123456789abcdefABCDEF")
+                raise UserInputError(
+                    f"reference {text!r} is not valid hex: {bad!r} at position {digits.index(bad) + 3}",
+                    hint="a hex reference is 0x + 64 hex digits 0-9 a-f",
+                )
+            return bytes.fromhex(digits)
     encoded = raw.encode()
     if len(encoded) > 32:
         raise UserInputError(
-            f"reference {text!r} is longer than 32 bytes",
+            f"reference {text!r} is {len(encoded)} bytes long, longer than 32 bytes",
             hint="shorten it, or pass its keccak hash as 0x + 64 hex digits",
         )
     return encoded.ljust(32, b"\0")

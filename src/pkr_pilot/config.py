@@ -11,7 +11,8 @@ Environment overrides (documented in the README's configuration reference):
 ``PKR_PILOT_SOLC``
     an explicit solc binary; wins over every other resolution step.
 ``PKR_PILOT_NETWORKS``
-    another TOML file holding ``[networks.*]`` tables (replaces the project's).
+    another TOML file holding ``[networks.*]`` tables, added to the project's (a table of the
+    same name replaces the project's one).
 """
 
 from __future__ import annotations
@@ -184,11 +185,11 @@ def load_project(
     paths = ProjectPaths.discover(start, env)
     data = _read_toml(paths.config_file)
     compiler = _compiler(data.get("compiler", {}), solc or env.get("PKR_PILOT_SOLC"), paths.root)
-    networks_source = data
+    tables = dict(data.get("networks", {}))
     extra = env.get("PKR_PILOT_NETWORKS")
     if extra:
-        networks_source = _read_toml(Path(extra).expanduser())
-    networks = _networks(networks_source.get("networks", {}))
+        tables.update(_read_toml(Path(extra).expanduser()).get("networks", {}))
+    networks = _networks(tables)
     return Project(paths=paths, compiler=compiler, networks=networks)
 
 

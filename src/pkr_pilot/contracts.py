@@ -824,8 +824,10 @@ class Stack:
         abis = [token[1], *(x[1] for x in (desk, timelock) if x is not None), *extra_abis]
         decoder = stack_decoder(abis)
         common: dict[str, Any] = {"decoder": decoder, "cache": cache}
+        token_handle = Token(w3, token[0], token[1], from_block=token[2], **common)
+        decoder.use_token(lambda: (token_handle.decimals, token_handle.symbol))
         return cls(
-            token=Token(w3, token[0], token[1], from_block=token[2], **common),
+            token=token_handle,
             desk=Desk(w3, desk[0], desk[1], from_block=desk[2], **common) if desk else None,
             timelock=(
                 Timelock(w3, timelock[0], timelock[1], from_block=timelock[2], **common)

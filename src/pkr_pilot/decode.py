@@ -3,7 +3,10 @@
 web3.py hands custom errors back as raw bytes; :class:`ErrorDecoder` knows every
 error in the ABIs it was given (plus ``Error(string)`` and ``Panic(uint256)``)
 and builds a :class:`~pkr_pilot.errors.ContractRevert` whose text reads like
-``FrozenAccount(account=0xAbC…)``.
+``FrozenAccount(account=0xAbC…)``. The error keeps its typed arguments; the decoder
+hands it the :class:`~pkr_pilot.human.Units` that render them for a person (role names
+from the ABIs' ``*_ROLE`` constants; the token's decimals and symbol once
+:meth:`ErrorDecoder.use_token` says where to read them).
 
 >>> abi = [{"type": "error", "name": "FrozenAccount",
 ...         "inputs": [{"name": "account", "type": "address"}]}]
@@ -15,11 +18,12 @@ and builds a :class:`~pkr_pilot.errors.ContractRevert` whose text reads like
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import ContractRevert, TransactionFailed
+from .human import Units, role_names_from_abis
 
 __all__ = ["ErrorDecoder", "revert_data_from_exception"]
 
@@ -52,7 +56,12 @@ class ErrorDecoder:
     def __init__(self, abis: Iterable[Sequence[Mapping[str, Any]]]) -> None:
         from eth_utils.crypto import keccak
 
+        abis = [list(abi) for abi in abis]
         self._by_selector: dict[bytes, _ErrorSpec] = {}
+        self._roles = role_names_from_abis(abis)
+        self._token: Callable[[], tuple[int, str]] | None = None
+        self._units: Units | None = None
+        self._resolving = False
         for abi in abis:
             for item in abi:
                 if item.get("type") != "error":
@@ -65,6 +74,27 @@ class ErrorDecoder:
                 self._by_selector[keccak(text=signature)[:4]] = _ErrorSpec(
                     item["name"], types, names
                 )
+
+    def use_token(self, read: Callable[[], tuple[int, str]]) -> None:
+        """Render amounts with the token's ``(decimals, symbol)``, read once through ``read``."""
+        self._token = read
+        self._units = None
+
+    def units(self) -> Units:
+        """The units errors are rendered in (base units until the token's decimals are known)."""
+        if self._units is not None:
+            return self._units
+        if self._token is None or self._resolving:
+            return Units(roles=self._roles)
+        self._resolving = True  # reading decimals may itself revert and come back here
+        try:
+            decimals, symbol = self._token()
+        except Exception:
+            return Units(roles=self._roles)
+        finally:
+            self._resolving = False
+        self._units = Units(decimals=decimals, symbol=symbol, roles=self._roles)
+        return self._units
 
     def selector_of(self, name: str) -> str:
         """The 4-byte selector of a known error, as ``0x``-hex."""
@@ -80,7 +110,11 @@ class ErrorDecoder:
         from eth_abi.abi import decode as abi_decode
         from eth_utils.address import to_checksum_address
 
-        cls = TransactionFailed if failed_tx else ContractRevert
+        kind = TransactionFailed if failed_tx else ContractRevert
+
+        def cls(name: str, args: Mapping[str, Any], *, data: bytes, action: str | None) -> ContractRevert:
+            return kind(name, args, data=data, action=action, units=self.units())
+
         selector, body = data[:4], data[4:]
         if not data:
             return cls("EmptyRevert", {}, data=data, action=action)

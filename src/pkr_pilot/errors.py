@@ -28,7 +28,10 @@ class's ``exit_code``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .human import Units
 
 __all__ = [
     "AccountError",
@@ -119,7 +122,8 @@ class TransactionTimeout(ChainError):
         self.tx_hash = tx_hash
         super().__init__(
             f"transaction {tx_hash} was not mined within {seconds:g} s",
-            hint="check the node is mining; re-run the same command to resume, or use --replace to bump its fee",
+            hint="check the node is mining; re-run the same command to resume "
+            "(the operations commands, e.g. mint or transfer, also take --replace to bump the fee)",
         )
 
 
@@ -136,7 +140,11 @@ class DevKeyRefused(AccountError):
 class ContractRevert(PilotError):
     """A contract call reverted. ``name`` and ``args`` hold the decoded custom error.
 
-    ``str(err)`` reads like ``FrozenAccount(account=0xAbC…)``.
+    The arguments stay typed (``args_by_name``: ints, checksummed addresses, bytes);
+    ``str(err)`` renders them for a person through :class:`~pkr_pilot.human.Units`
+    (``ERC20InsufficientBalance(sender=0x…, balance=40.00 PKRP, needed=50.00 PKRP)``),
+    ``signature_text`` keeps the exact values (``balance=4000``) for journals and
+    :meth:`to_json` the exact integers for ``--json``.
     """
 
     exit_code = 6
@@ -148,15 +156,26 @@ class ContractRevert(PilotError):
         *,
         data: bytes = b"",
         action: str | None = None,
+        units: Units | None = None,
     ) -> None:
+        from .human import Units
+
         self.name = name
         self.args_by_name: dict[str, Any] = dict(args or {})
         self.data = data
         self.action = action
+        self.units = units or Units()
         rendered = ", ".join(f"{k}={_render(v)}" for k, v in self.args_by_name.items())
         text = f"{name}({rendered})"
-        super().__init__(f"{action} reverted: {text}" if action else f"reverted: {text}")
+        human = self.units.error_text(name, self.args_by_name)
+        super().__init__(f"{action} reverted: {human}" if action else f"reverted: {human}")
         self.signature_text = text
+
+    def to_json(self) -> dict[str, Any]:
+        """The decoded error with exact values (ints stay ints, bytes become ``0x`` hex)."""
+        from .human import jsonable
+
+        return {"name": self.name, "args": {k: jsonable(v) for k, v in self.args_by_name.items()}}
 
 
 class TransactionFailed(ContractRevert):

@@ -8,6 +8,7 @@ import json
 import sys
 import threading
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -199,8 +200,38 @@ def test_missing_role_names_the_account_and_the_role(env: StackEnv, pkr):
     run = pkr("freeze", addr(BOB), "--ref", "ALERT-X", "--yes", "--account", f"dev:{OUTSIDER}")
 
     assert run.code == 6
-    assert f"freeze reverted: AccessControlUnauthorizedAccount(account={addr(OUTSIDER)}, neededRole=0x" in run.err
+    assert run.err == (f"error: freeze reverted: AccessControlUnauthorizedAccount(account={addr(OUTSIDER)}, "
+                       "neededRole=FREEZER_ROLE)\n")
     assert env.nonce(OUTSIDER) == nonce
+
+
+def test_a_refusal_speaks_in_pkrp_and_json_keeps_the_exact_integers(env: StackEnv, pkr):
+    pkr("mint", "--to", addr(ALICE), "--amount", "40", "--ref", "BANK-CLI-U", "--yes")
+
+    run = pkr("transfer", "--to", addr(BOB), "--amount", "50", "--ref", "PAY-CLI-U", "--yes", "--account", f"dev:{ALICE}")
+    assert run.code == 6
+    assert "balance=40.00 PKRP, needed=50.00 PKRP)" in run.err
+
+    as_json = pkr("--json", "transfer", "--to", addr(BOB), "--amount", "50", "--ref", "PAY-CLI-U", "--yes",
+                  "--account", f"dev:{ALICE}")
+    data = as_json.json()
+    assert as_json.code == 6 and data["exit"] == 6 and data["type"] == "ContractRevert"
+    assert data["revert"] == {"name": "ERC20InsufficientBalance",
+                              "args": {"sender": addr(ALICE), "balance": 4000, "needed": 5000}}
+
+
+def test_with_json_every_error_is_json_and_global_options_go_anywhere(env: StackEnv, pkr):
+    bad = pkr("mint", "--to", addr(ALICE), "--amount", "1_000", "--ref", "BANK-CLI-J", "--yes", "--json")
+    assert bad.code == 2 and bad.err == ""
+    assert bad.json() == {"error": "amount: amount '1_000' uses '_' as a separator", "exit": 2, "type": "UserInputError",
+                          "hint": "group thousands with commas (1,000) or not at all (1000)"}
+    usage = pkr("status", "--no-such-option", "--json")
+    assert usage.code == 2 and usage.json()["exit"] == 2 and "--no-such-option" in usage.json()["error"]
+    missing = pkr("status", "--json", "--network", "nowhere")
+    assert missing.code == 2 and missing.json()["exit"] == 2
+    # --json before the command name, --debug after it
+    assert pkr("--json", "status").json()["network"] == "opsnet"
+    assert pkr("status", "--debug").code == 0
 
 
 def test_unknown_keystore_account_is_refused(env: StackEnv, pkr):
@@ -255,7 +286,11 @@ def test_balance_status_and_roles_list(env: StackEnv, pkr):
     assert status["network"] == "opsnet" and status["total_supply"] == "10000"
     assert status["frozen"][addr(ALICE)] == {"fully_frozen": False, "frozen_amount": "4000"}
     human = pkr("status").out
-    assert "total supply      100.00 PKRP" in human and "collateralisation" in human and addr(ALICE) in human
+    assert "total supply      100.00 PKRP" in human and addr(ALICE) in human
+    reserves = int(status["reserves"]["amount"])
+    expected = f"{(Decimal(reserves) * 100 / 10000).quantize(Decimal('0.01')):,} %"
+    assert f"collateralisation {expected} (reserves / supply)" in human
+    assert status["collateralisation_percent"] == expected.replace(",", "").removesuffix(" %")
 
     roles = pkr("roles", "list", "--json").json()
     assert roles["PilotRupee"]["FREEZER_ROLE"] == [addr(FREEZER)]
@@ -271,12 +306,16 @@ def test_desk_flow_request_approve_execute(env: StackEnv, pkr):
     listing = pkr("mint-requests")
     assert f"#{rid} mint 150,000.00 PKRP to {addr(ALICE)}" in listing.out and "0/2 approvals" in listing.out
 
-    assert pkr("mint-approve", str(rid), "--yes").code == 0  # accounts.checker = dev:7
-    assert pkr("mint-approve", str(rid), "--yes", "--account", f"dev:{MINTER}").code == 0
+    first = pkr("mint-approve", str(rid), "--yes")  # accounts.checker = dev:7
+    assert first.code == 0 and f"now: request #{rid} approvals 1/2, pending" in first.out
+    assert "status=pending" not in first.out and "approvals=0/2" not in first.out
+    second = pkr("mint-approve", str(rid), "--yes", "--account", f"dev:{MINTER}")
+    assert second.code == 0 and f"now: request #{rid} approvals 2/2, pending" in second.out
     assert "ready to execute" in pkr("mint-requests").out
     done = pkr("mint-execute", str(rid), "--yes")
 
     assert done.code == 0 and env.token.balance_of(addr(ALICE)) == 15_000_000
+    assert f"now: request #{rid} approvals 2/2, executed" in done.out
     assert pkr("mint-requests").out == "no pending requests\n"
 
 

@@ -12,7 +12,7 @@ CHECKSUMMED = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 
 @pytest.mark.parametrize(
     ("text", "units"),
-    [("1,250.50", 125050), ("1250.5", 125050), ("1_000", 100000), ("0.01", 1), ("7", 700), ("1,000,000", 100000000)],
+    [("1,250.50", 125050), ("1250.5", 125050), ("0.01", 1), ("7", 700), ("1,000,000", 100000000)],
 )
 def test_parse_amount_accepts_human_forms_exactly(text: str, units: int) -> None:
     assert parse_amount(text, decimals=2) == units
@@ -29,6 +29,11 @@ def test_parse_amount_accepts_human_forms_exactly(text: str, units: int) -> None
         ("0", "zero"),
         ("NaN", "not a number"),
         ("", "not a number"),
+        ("1_0_0_0", "uses '_' as a separator"),
+        ("\u0661\u0660\u0660", "ARABIC-INDIC DIGIT ONE"),
+        ("\uff11\uff10\uff10", "FULLWIDTH DIGIT ONE"),
+        ("1\u00a0000", "NO-BREAK SPACE"),
+        ("1.000,50", "misplaced thousands separators"),
     ],
 )
 def test_parse_amount_refuses_bad_input(text: str, message: str) -> None:
@@ -64,3 +69,26 @@ def test_parse_ref_pads_text_and_takes_hex() -> None:
         parse_ref("  ")
     with pytest.raises(UserInputError, match="longer than 32 bytes"):
         parse_ref("x" * 33)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0x" + "a" * 63, "has 63 hex digits, an odd number"),
+        ("0x" + "a" * 62, "has 62 hex digits [(]a hex reference is 0x [+] exactly 64"),
+        ("0x" + "a" * 66, "has 66 hex digits"),
+        ("0x" + "a" * 63 + "g", "not valid hex: 'g' at position 66"),
+        ("BANK\nTX-1", "control character U[+]000A"),
+        ("CASE\t17", "control character U[+]0009"),
+        ("REF\x00", "control character U[+]0000"),
+        ("REF\u200b", "control character U[+]200B"),
+        ("x" * 33, "is 33 bytes long, longer than 32 bytes"),
+    ],
+)
+def test_each_malformed_ref_gets_its_own_message(text: str, message: str) -> None:
+    with pytest.raises(UserInputError, match=message):
+        parse_ref(text)
+
+
+def test_a_short_0x_word_that_is_not_hex_is_text() -> None:
+    assert parse_ref("0xFOO-17") == b"0xFOO-17".ljust(32, b"\0")

@@ -51,8 +51,42 @@ def test_custom_error_keeps_name_and_checksummed_arguments(decoder: ErrorDecoder
     assert isinstance(err, ContractRevert) and not isinstance(err, TransactionFailed)
     assert err.name == "InsufficientAvailableBalance"
     assert err.args_by_name == {"account": to_checksum_address(ALICE), "available": 70, "needed": 71}
-    assert str(err) == f"transfer reverted: InsufficientAvailableBalance(account={to_checksum_address(ALICE)}, available=70, needed=71)"
+    assert str(err) == (
+        f"transfer reverted: InsufficientAvailableBalance(account={to_checksum_address(ALICE)}, "
+        "available=70 base units, needed=71 base units)"
+    )
+    assert err.signature_text == f"InsufficientAvailableBalance(account={to_checksum_address(ALICE)}, available=70, needed=71)"
+    assert err.to_json() == {"name": "InsufficientAvailableBalance",
+                             "args": {"account": to_checksum_address(ALICE), "available": 70, "needed": 71}}
     assert err.data == data
+
+
+def test_amounts_render_in_the_tokens_units_once_the_decoder_knows_the_token(decoder: ErrorDecoder) -> None:
+    reads: list[int] = []
+
+    def token() -> tuple[int, str]:
+        reads.append(1)
+        return 2, "PKRP"
+
+    decoder.use_token(token)
+    data = selector("InsufficientAvailableBalance(address,uint256,uint256)") + encode(
+        ["address", "uint256", "uint256"], [ALICE, 4000, 500000]
+    )
+    first, second = decoder.decode(data, action="transfer"), decoder.decode(data)
+    assert "available=40.00 PKRP, needed=5,000.00 PKRP)" in str(first)
+    assert first.args_by_name["available"] == 4000 and "available=4000," in first.signature_text
+    assert str(second).startswith("reverted: InsufficientAvailableBalance(") and len(reads) == 1
+
+
+def test_a_token_read_that_fails_falls_back_to_base_units(decoder: ErrorDecoder) -> None:
+    def broken() -> tuple[int, str]:
+        raise ConnectionError("node went away")
+
+    decoder.use_token(broken)
+    data = selector("InsufficientAvailableBalance(address,uint256,uint256)") + encode(
+        ["address", "uint256", "uint256"], [ALICE, 4000, 5000]
+    )
+    assert "available=4,000 base units" in str(decoder.decode(data))
 
 
 def test_tuple_and_array_arguments_use_canonical_types_and_positional_names(decoder: ErrorDecoder) -> None:

@@ -9,6 +9,7 @@ traceback instead.
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 import warnings
 from typing import Any
@@ -109,32 +110,116 @@ def _show_warning(
     click.echo(f"warning: {message}", err=True)
 
 
+#: Options of the top-level group that may also be written after the command name.
+_FRONT_FLAGS = ("--debug",)
+#: Options of (most) commands that may also be written before the command name.
+_LEAF_OPTIONS = {"--json": False, "--network": True, "--yes": False, "-y": False}
+
+
+def normalise_args(args: list[str]) -> list[str]:
+    """Accept the global options anywhere on the command line.
+
+    ``--debug`` after the command name moves to the front (it belongs to the top-level group);
+    ``--json``, ``--network NAME`` and ``--yes``/``-y`` before the command name move to the
+    command that takes them (``pkr-pilot --json status --network localhost``). Everything after
+    ``--`` is left alone.
+    """
+    head, tail = (args[: args.index("--")], args[args.index("--"):]) if "--" in args else (list(args), [])
+    front = [flag for flag in _FRONT_FLAGS if flag in head]
+    rest = [a for a in head if a not in _FRONT_FLAGS]
+    leaf, position = _leaf_command(rest)
+    moved: list[str] = []
+    if leaf is not None and position is not None:
+        accepted = {opt for p in leaf.params for opt in (*p.opts, *p.secondary_opts)}
+        kept: list[str] = []
+        i = 0
+        while i < position:
+            token = rest[i]
+            name = token.split("=", 1)[0]
+            if name in _LEAF_OPTIONS and name in accepted:
+                takes_value = _LEAF_OPTIONS[name] and "=" not in token
+                moved.extend(rest[i : i + (2 if takes_value else 1)])
+                i += 2 if takes_value else 1
+                continue
+            kept.append(token)
+            i += 1
+        rest = kept + rest[position:]
+    return front + rest + moved + tail
+
+
+def _leaf_command(args: list[str]) -> tuple[click.Command | None, int | None]:
+    """The command ``args`` invoke and the index just past its name (skipping group options)."""
+    command: click.Command = cli
+    ctx = click.Context(cli)
+    i = 0
+    found: int | None = None
+    while isinstance(command, click.Group) and i < len(args):
+        token = args[i]
+        if token.startswith("-"):
+            name = token.split("=", 1)[0]
+            i += 1
+            option = next((p for p in command.params if name in p.opts), None)
+            if isinstance(option, click.Option) and not option.is_flag and "=" not in token:
+                i += 1  # its value
+            continue
+        sub = command.get_command(ctx, token)
+        if sub is None:
+            return None, None
+        command = sub
+        i += 1
+        found = i
+    return (command, found) if found is not None else (None, None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point: run the CLI and turn PilotError into a clean exit."""
-    args = sys.argv[1:] if argv is None else argv
+    """Console entry point: run the CLI and turn PilotError into a clean exit.
+
+    With ``--json`` anywhere on the command line every error is one JSON object on stdout,
+    ``{"error": message, "exit": code, …}``, whatever the command.
+    """
+    args = normalise_args(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     if not debug:
         warnings.showwarning = _show_warning
+    as_json = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
     try:
         # Without standalone mode click returns the code of ctx.exit(n) instead of exiting.
         rv = cli.main(args=args, prog_name="pkr-pilot", standalone_mode=False)
     except PilotError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
-        return exc.exit_code
+        return _fail(exc.exit_code, exc.message if as_json else str(exc), as_json, **_error_details(exc))
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 130
+        return _fail(130, "aborted", as_json)
     except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+        if not as_json:
+            exc.show()
+            return exc.exit_code
+        return _fail(exc.exit_code, exc.format_message(), as_json)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return 130
+        return _fail(130, "interrupted", as_json)
     return rv if isinstance(rv, int) else 0
+
+
+def _error_details(exc: PilotError) -> dict[str, Any]:
+    from ..errors import ContractRevert
+
+    details: dict[str, Any] = {"type": type(exc).__name__}
+    if exc.hint:
+        details["hint"] = exc.hint
+    if isinstance(exc, ContractRevert):
+        details["revert"] = exc.to_json()
+    return details
+
+
+def _fail(code: int, message: str, as_json: bool, **details: Any) -> int:
+    if as_json:
+        click.echo(json.dumps({"error": message, "exit": code, **details}, default=str))
+    else:
+        click.echo(f"error: {message}" if code != 130 else message, err=True)
+    return code
 
 
 if __name__ == "__main__":

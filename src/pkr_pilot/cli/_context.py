@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CliContext", "pass_cli", "read_password"]
 
-PASSWORD_ENV = "PKR_PILOT_PASSWORD"
+PASSWORD_ENV = "PKR_PILOT_PASSWORD"  # noqa: S105 - the name of the variable, not a password
 
 
 @dataclass

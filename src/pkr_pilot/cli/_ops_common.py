@@ -223,7 +223,8 @@ def render(
             data["network"] = network
         render_json(data)
         return
-    shown = ", ".join(f"{k}={v}" for k, v in result.display.items())
+    before_only = () if result.status == "dry-run" else _STATE_KEYS
+    shown = ", ".join(f"{k}={v}" for k, v in result.display.items() if k not in before_only)
     head = {
         "confirmed": "confirmed",
         "already-done": "already done (nothing sent)",
@@ -245,8 +246,66 @@ def render(
         click.echo(f"  {key.replace('_', ' ')}: {_value_text(key, value)}")
     if result.supply_after is not None:
         click.echo(f"  total supply after: {money(result.supply_after, stack)}")
+    if stack is not None:
+        after = state_after(result, stack)
+        if after:
+            click.echo(f"  now: {after}")
     if result.note:
         click.echo(f"  note: {result.note}")
+
+
+#: Display keys that describe a desk request's state before the action (shown after it instead).
+_STATE_KEYS = ("approvals", "status")
+
+
+def state_after(result: OperationResult, stack: Stack) -> str | None:
+    """The state the action left behind, read from the chain (``approvals 1/2, pending``).
+
+    A confirmation shows what is true now, not the plan's state before the action.
+    """
+    from ..human import percent
+
+    token, shown = stack.token, result.display
+    action = result.action
+    if action.startswith("mint-") and stack.desk is not None and "id" in result.args:
+        req = stack.desk.request(int(result.args["id"]))
+        return f"request #{req.id} approvals {req.approvals}/{req.approvals_needed}, {req.status.lower()}"
+    if action == "mint-request" and stack.desk is not None and "request_id" in result.values:
+        req = stack.desk.request(int(result.values["request_id"]))
+        return f"request #{req.id} approvals {req.approvals}/{req.approvals_needed}, {req.status.lower()}"
+    if action in ("freeze", "unfreeze", "freeze-amount", "unfreeze-amount"):
+        return _holding(shown["account"], stack)
+    if action == "seize":
+        return f"{_holding(shown['from'], stack)}; {shown['to']} holds {money(token.balance_of(shown['to']), stack)}"
+    if action in ("mint", "transfer"):
+        return f"{shown['to']} holds {money(token.balance_of(shown['to']), stack)}"
+    if action in ("pause", "unpause"):
+        return "paused" if token.paused() else "not paused"
+    if action in ("minter-configure", "minter-remove"):
+        minter = shown["minter"]
+        if not token.is_minter(minter):
+            return f"{minter} is not a minter"
+        return f"{minter} is a minter with allowance {money(token.minter_allowance(minter), stack)}"
+    if action == "reserves-attest":
+        reserves, supply = token.reserves().amount, token.total_supply()
+        ratio = percent(reserves, supply) if supply else "n/a (no supply)"
+        return f"reserves {money(reserves, stack)}, supply {money(supply, stack)}, collateralisation {ratio}"
+    if action == "tier-set":
+        return f"{shown['account']} is in tier {token.tier_of(shown['account'])}"
+    if action in ("roles-grant", "roles-revoke"):
+        handle = next((h for h in stack.handles() if h.name == shown.get("contract")), None)
+        if handle is None:
+            return None
+        holds = handle.has_role(shown["role"], shown["account"])
+        return f"{shown['account']} {'holds' if holds else 'does not hold'} {shown['role']}"
+    return None
+
+
+def _holding(account: str, stack: Stack) -> str:
+    token = stack.token
+    frozen = " (fully frozen)" if token.is_frozen(account) else ""
+    return (f"{account}: balance {money(token.balance_of(account), stack)}, "
+            f"frozen {money(token.frozen_balance_of(account), stack)}{frozen}")
 
 
 def _value_text(key: str, value: Any) -> str:

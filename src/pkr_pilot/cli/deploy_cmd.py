@@ -27,7 +27,7 @@ _SIGNING_ROLES = ("minter_admin", "attestor", "upgrader")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Deploy config TOML (default: deploy/<network>.toml; built-in default on dev chains).")
 @click.option("--account", "account_spec", help="Deployer: keystore NAME / keystore:NAME, or dev:N on a local dev chain (default: accounts.deployer of the network).")
 @click.option("--upgrade", is_flag=True, help="Deploy a changed implementation and upgrade the proxy (after the storage-layout check).")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON only (progress still goes to stderr).")
 @pass_cli
 def deploy_command(
@@ -112,6 +112,8 @@ def verify_command(cli: CliContext, network_name: str, config_file: Path | None,
         verdict = "verified" if report.ok else f"{len(report.mismatches)} mismatch(es)"
         click.echo(f"{network.name} (chain id {report.chain_id}): {passed}/{len(report.checks)} checks pass: {verdict}")
     if not report.ok:
+        if as_json:  # the report on stdout is the JSON answer; "ok": false says why it exits 7
+            raise click.exceptions.Exit(DeploymentError.exit_code)
         raise DeploymentError(
             f"{len(report.mismatches)} mismatch(es) between the chain and the local build / deploy config",
             hint="listed above" if not as_json else "see \"mismatches\" in the JSON",

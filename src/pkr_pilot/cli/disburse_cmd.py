@@ -129,7 +129,8 @@ def _dev_miner(chain: Any) -> Callable[[], None]:
 def _bad_rows(exc: object, as_json: bool) -> None:
     problems = list(getattr(exc, "problems", []))
     if as_json:
-        click.echo(json.dumps({"error": str(getattr(exc, "message", exc)), "problems": problems}, indent=2))
+        click.echo(json.dumps({"error": str(getattr(exc, "message", exc)), "exit": getattr(exc, "exit_code", 2),
+                               "problems": problems}, indent=2))
         return
     click.echo(f"error: {getattr(exc, 'message', exc)}", err=True)
     for problem in problems:

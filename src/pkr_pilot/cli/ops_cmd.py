@@ -345,19 +345,17 @@ def status_command(cli: CliContext, /, network_name: str, as_json: bool) -> None
 
 
 def _print_status(r: Any, network: str, chain_id: int) -> None:
-    import datetime as dt
+    from ..human import duration, percent, timestamp
 
-    def when(ts: int) -> str:
-        return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "never"
-
-    ratio = r.collateralisation
-    click.echo(f"{r.name} ({r.symbol}) at {r.token} on {network} (chain id {chain_id}), block {r.block}")
+    click.echo(f"{r.name} ({r.symbol}) at {r.token} on {network} (chain id {chain_id}), "
+               f"block {r.block} at {timestamp(r.timestamp, with_unix=False)}")
     click.echo(f"  total supply      {r.fmt(r.total_supply)}")
     click.echo(f"  supply cap        {r.fmt(r.supply_cap)}")
     stale = "  STALE: minting blocked" if r.attestation_stale else ""
-    click.echo(f"  reserves          {r.fmt(r.reserves.amount)} as of {when(r.reserves.as_of)} "
+    click.echo(f"  reserves          {r.fmt(r.reserves.amount)} as of {timestamp(r.reserves.as_of, with_unix=False)} "
                f"(age {_age(r.reserves_age)}, max {_age(r.max_attestation_age)}){stale}")
-    click.echo(f"  collateralisation {'n/a (no supply)' if ratio is None else f'{ratio:.4f}'}")
+    ratio = "n/a (no supply)" if r.total_supply == 0 else percent(r.reserves.amount, r.total_supply)
+    click.echo(f"  collateralisation {ratio} (reserves / supply)")
     click.echo(f"  mint headroom     {r.fmt(r.mint_headroom)}")
     click.echo(f"  paused            {'YES' if r.paused else 'no'}")
     click.echo(f"  limits / allowlist {'on' if r.limits_enabled else 'off'} / {'on' if r.allowlist_enabled else 'off'}")
@@ -373,7 +371,7 @@ def _print_status(r: Any, network: str, chain_id: int) -> None:
         click.echo(f"  mint desk         {r.desk}: {r.pending_requests} pending; threshold {r.fmt(p.threshold)}, "
                    f"{p.approvals_required} approvals above it")
     if r.timelock:
-        click.echo(f"  timelock          {r.timelock}: min delay {_age(r.timelock_min_delay)}")
+        click.echo(f"  timelock          {r.timelock}: min delay {duration(r.timelock_min_delay, with_seconds=False)}")
     click.echo("  roles")
     for contract, by_role in r.roles.items():
         for role, holders in by_role.items():
@@ -381,8 +379,6 @@ def _print_status(r: Any, network: str, chain_id: int) -> None:
 
 
 def _age(seconds: int) -> str:
-    if seconds >= 86_400:
-        return f"{seconds / 86_400:.1f} d"
-    if seconds >= 3_600:
-        return f"{seconds / 3_600:.1f} h"
-    return f"{seconds} s"
+    from ..human import duration
+
+    return duration(seconds, with_seconds=False)

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from eth_utils.address import to_checksum_address
 
 from ..errors import ChainError, ChainIdMismatch, ContractRevert, DeploymentError
+from ..human import jsonable
 from ._code import compare_code
 from .config import TOKEN_ROLES, DeployConfig
 from .plan import DESK, DESK_ROLES, IMPLEMENTATION_SLOT, TIMELOCK, TOKEN, TOKEN_IMPL, TOKEN_PROXY
@@ -69,8 +70,8 @@ class Check:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "subject": self.subject, "ok": self.ok}
         if not self.ok or self.note:
-            out["expected"] = _jsonable(self.expected)
-            out["actual"] = _jsonable(self.actual)
+            out["expected"] = jsonable(self.expected)
+            out["actual"] = jsonable(self.actual)
         if self.note:
             out["note"] = self.note
         return out
@@ -328,9 +329,3 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value

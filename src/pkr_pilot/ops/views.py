@@ -134,6 +134,9 @@ class StatusReport:
                 "stale": self.attestation_stale,
             },
             "collateralisation": None if ratio is None else str(ratio.quantize(Decimal("0.0001"))),
+            "collateralisation_percent": (
+                None if ratio is None else str((ratio * 100).quantize(Decimal("0.01")))
+            ),
             "mint_headroom": str(self.mint_headroom),
             "paused": self.paused,
             "limits_enabled": self.limits_enabled,
