@@ -258,7 +258,7 @@ def _naive(w3: Web3, token: str, abi: Sequence[Mapping[str, Any]], payer: str, r
 
 def _all_received(w3: Web3, token: str, recipients: Sequence[str]) -> bool:
     """Every recipient holds exactly AMOUNT (batched balanceOf calls)."""
-    from .bulk import transport_for
+    from .transport import transport_for
 
     transport = transport_for(w3)
     selector = bytes.fromhex("70a08231")

@@ -20,7 +20,7 @@ How it is fast
       0.1-0.3 s on one core here, a pool of two was slower (start-up, pickling), and the key
       would have to leave the :class:`~pkr_pilot.accounts.Signer` (it refuses to be pickled).
     * **JSON-RPC batches**: ``eth_sendRawTransaction`` and ``eth_getTransactionReceipt`` go
-      as JSON arrays over one keep-alive HTTP session (:class:`HttpBatchTransport`). web3 7's
+      as JSON arrays over one keep-alive HTTP session (:class:`~pkr_pilot.transport.HttpTransport`). web3 7's
       ``w3.batch_requests()`` refuses ``eth_sendRawTransaction`` (``MethodNotSupported``) and
       took 1.1-1.5 s for 2,000 receipts where the raw session took 0.13-0.16 s.
     * **No per-transaction estimate**: one gas limit per kind of call (target, selector),
@@ -41,13 +41,12 @@ How it stays safe
       what makes a journal (see :mod:`pkr_pilot.disburse`) resumable.
 
 Backends: any HTTP JSON-RPC node gets batches; other providers (the in-process memory
-chain, websockets) get the same API with one request at a time (:class:`SequentialTransport`).
+chain, websockets) get the same API with one request at a time (:mod:`pkr_pilot.transport`).
 """
 
 from __future__ import annotations
 
 import enum
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -55,7 +54,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .decode import ErrorDecoder
-from .errors import ChainError, ContractRevert, TransactionFailed, UserInputError
+from .errors import ContractRevert, TransactionFailed, UserInputError
+from .transport import RpcReply, Transport, transport_for
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -68,17 +68,12 @@ __all__ = [
     "BulkObserver",
     "BulkResult",
     "BulkSender",
-    "HttpBatchTransport",
     "ItemResult",
     "ItemStatus",
-    "RpcReply",
-    "RpcTransport",
-    "SequentialTransport",
     "SignedTx",
     "TxOutcome",
     "TxRequest",
     "encode_multicall",
-    "transport_for",
 ]
 
 #: ``multicall(bytes[])`` (OpenZeppelin Multicall).
@@ -259,217 +254,6 @@ class _NoObserver:
         return None
 
 
-# =========================================================================== transport
-
-
-@dataclass(frozen=True)
-class RpcReply:
-    """One JSON-RPC answer: ``result`` or ``error`` (the node's error object)."""
-
-    result: Any = None
-    error: Mapping[str, Any] | None = None
-
-    @property
-    def message(self) -> str:
-        if self.error is None:
-            return ""
-        return str(self.error.get("message", self.error))
-
-
-class RpcTransport(Protocol):
-    """Sends a list of JSON-RPC calls and returns one reply per call, in order."""
-
-    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[RpcReply]: ...
-
-    def close(self) -> None: ...
-
-
-class HttpBatchTransport:
-    """JSON-RPC batches (a JSON array per POST) over one keep-alive ``requests`` session.
-
-    A batch larger than ``max_batch`` goes as several POSTs; a POST the node finds too
-    large (HTTP 413) is split in two and retried.
-    """
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        timeout: float = 60.0,
-        headers: Mapping[str, str] | None = None,
-        max_batch: int = 500,
-    ) -> None:
-        import requests
-
-        self.url = url
-        self.timeout = timeout
-        self.max_batch = max_batch
-        self._session = requests.Session()
-        self._session.headers.update({"Content-Type": "application/json", **(headers or {})})
-        self._next_id = 1
-
-    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[RpcReply]:
-        out: list[RpcReply] = []
-        for start in range(0, len(calls), self.max_batch):
-            out.extend(self._post(calls[start : start + self.max_batch]))
-        return out
-
-    def close(self) -> None:
-        self._session.close()
-
-    def _post(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[RpcReply]:
-        import requests
-
-        if not calls:
-            return []
-        first = self._next_id
-        self._next_id += len(calls)
-        body = json.dumps(
-            [
-                {"jsonrpc": "2.0", "id": first + n, "method": method, "params": list(params)}
-                for n, (method, params) in enumerate(calls)
-            ],
-            separators=(",", ":"),
-        )
-        try:
-            response = self._session.post(self.url, data=body, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise ChainError(
-                f"the node at {self.url} did not answer a batch of {len(calls)} calls: {exc}",
-                hint="check the node is running; re-run the same command to resume",
-            ) from None
-        if response.status_code == 413 and len(calls) > 1:
-            half = len(calls) // 2
-            return self._post(calls[:half]) + self._post(calls[half:])
-        if response.status_code != 200:
-            raise ChainError(
-                f"the node at {self.url} answered HTTP {response.status_code} to a JSON-RPC batch",
-                hint="the node may not accept batches or large requests (anvil: --no-request-size-limit)",
-            )
-        try:
-            parsed = response.json()
-        except ValueError:
-            raise ChainError(f"the node at {self.url} answered a batch with invalid JSON") from None
-        if isinstance(parsed, dict):  # one error for the whole batch: batches unsupported
-            error = parsed.get("error") or {}
-            raise ChainError(
-                f"the node at {self.url} refused a JSON-RPC batch: {error.get('message', parsed)}",
-                hint="this node does not support batch requests",
-            )
-        by_id = {item.get("id"): item for item in parsed if isinstance(item, dict)}
-        replies: list[RpcReply] = []
-        for n in range(len(calls)):
-            item = by_id.get(first + n)
-            if item is None:
-                replies.append(RpcReply(error={"code": -32603, "message": "no answer in the batch"}))
-            elif "error" in item and item["error"] is not None:
-                replies.append(RpcReply(error=item["error"]))
-            else:
-                replies.append(RpcReply(result=item.get("result")))
-        return replies
-
-
-class SequentialTransport:
-    """The same interface over ``w3``, one request at a time (memory chain, websockets).
-
-    Requests go through web3's request manager, so the provider's own middleware (the
-    memory chain's conversions) applies; answers are turned back into JSON-RPC form.
-    """
-
-    def __init__(self, w3: Web3) -> None:
-        self._w3 = w3
-
-    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[RpcReply]:
-        from web3.exceptions import TransactionNotFound
-
-        replies: list[RpcReply] = []
-        for method, params in calls:
-            try:
-                result = self._w3.manager.request_blocking(method, list(params))  # type: ignore[arg-type]
-            except TransactionNotFound:
-                replies.append(RpcReply(result=None))
-            except Exception as exc:  # the providers raise their own types for an error answer
-                data = _revert_data_in_chain(exc)
-                message = str(exc) or type(exc).__name__
-                error: dict[str, Any] = {"code": -32000, "message": message}
-                if data is not None:
-                    error["data"] = "0x" + data.hex()
-                    error["message"] = "execution reverted"
-                replies.append(RpcReply(error=error))
-            else:
-                replies.append(RpcReply(result=_plain_json(result)))
-        return replies
-
-    def close(self) -> None:
-        return None
-
-
-def _revert_data_in_chain(exc: BaseException) -> bytes | None:
-    """Revert bytes from an exception or its causes; py-evm renders them as ``b'...'`` text."""
-    import ast
-
-    from .decode import revert_data_from_exception
-
-    found: bytes | None = None
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        data = revert_data_from_exception(current)
-        if data:
-            return data
-        found = data if found is None else found
-        text = str(current.args[0]) if current.args else ""
-        text = text.removeprefix("execution reverted: ")
-        if text.startswith(("b'", 'b"')) and text.endswith(text[1]):
-            try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                value = None
-            if isinstance(value, bytes):
-                return value
-        current = current.__cause__ or current.__context__
-    return found
-
-
-def transport_for(w3: Web3) -> RpcTransport:
-    """A batching HTTP transport for an HTTP provider, else the sequential one."""
-    from web3 import HTTPProvider
-
-    provider = w3.provider
-    if isinstance(provider, HTTPProvider) and provider.endpoint_uri:
-        kwargs = provider.get_request_kwargs()
-        timeout = kwargs.get("timeout", 60.0)
-        headers = {str(k): str(v) for k, v in (kwargs.get("headers") or {}).items()}
-        headers.pop("Content-Type", None)
-        return HttpBatchTransport(
-            str(provider.endpoint_uri),
-            timeout=float(timeout) if isinstance(timeout, int | float) else 60.0,
-            headers=headers,
-        )
-    return SequentialTransport(w3)
-
-
-def _camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def _plain_json(value: Any) -> Any:
-    """eth-tester answers with Python objects (snake_case keys, bytes, ints): make them JSON-RPC-like."""
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return hex(value)
-    if isinstance(value, Mapping):
-        return {_camel(str(k)): _plain_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain_json(v) for v in value]
-    return value
-
-
 # =========================================================================== engine
 
 
@@ -492,7 +276,7 @@ class BulkSender:
         *,
         decoder: ErrorDecoder | None = None,
         policy: TxPolicy | None = None,
-        transport: RpcTransport | None = None,
+        transport: Transport | None = None,
         batch_size: int = 250,
         window: int = 500,
         receipt_batch: int = 500,

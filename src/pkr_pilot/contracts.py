@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from ._files import atomic_write_json
 from .decode import ErrorDecoder, revert_data_from_exception
 from .errors import ChainError, UserInputError
+from .transport import RpcError, Transport, transport_for
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -1233,16 +1234,20 @@ def scan_events(
     out: list[DecodedEvent] = []
     start = from_block
     size = max(1, page)
+    transport = transport_for(w3)
     while start <= head:
         end = min(head, start + size - 1)
         query = {"address": list(addresses), "fromBlock": hex(start), "toBlock": hex(end), "topics": topic_filter}
         try:
-            logs = _get_logs(w3, query)
+            logs = _get_logs(w3, transport, query)
         except Exception as exc:
-            if size > 1 and _is_range_error(exc):
+            refused = exc.rpc_message if isinstance(exc, RpcError) else str(exc)
+            if size > 1 and _is_range_error(refused):
                 size //= 2
                 continue
-            raise ChainError(f"reading logs {start}..{end} failed: {exc}") from None
+            if isinstance(exc, RpcError):
+                refused = f"the node refused eth_getLogs: {refused}"
+            raise ChainError(f"reading logs {start}..{end} failed: {refused}") from None
         if stats is not None:
             stats.requests += 1
             stats.received += len(logs)
@@ -1257,7 +1262,7 @@ def scan_events(
     return out
 
 
-def _get_logs(w3: Web3, query: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def _get_logs(w3: Web3, transport: Transport, query: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The logs of ``query``, as the node sent them when it speaks JSON-RPC (hex strings).
 
     web3's result formatting (AttributeDict, HexBytes, checksums) costs about 0.1 ms per log, ten
@@ -1266,16 +1271,10 @@ def _get_logs(w3: Web3, query: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     ``w3.eth.get_logs``.
     """
     from web3.providers import JSONBaseProvider
-    from web3.types import RPCEndpoint
 
     if not isinstance(w3.provider, JSONBaseProvider):
         return list(w3.eth.get_logs(query))  # type: ignore[arg-type]
-    response = w3.provider.make_request(RPCEndpoint("eth_getLogs"), [query])
-    error = response.get("error")
-    if error is not None:
-        message = error.get("message", error) if isinstance(error, Mapping) else error
-        raise ChainError(f"the node refused eth_getLogs: {message}")
-    result = response.get("result")
+    result = transport.call("eth_getLogs", [query])
     if not isinstance(result, list):
         raise ChainError(f"the node answered eth_getLogs with {type(result).__name__}, not a list of logs")
     return result
@@ -1361,8 +1360,8 @@ def _word(typ: str, value: Any) -> bytes | None:
     return word if len(word) == 32 else None
 
 
-def _is_range_error(exc: Exception) -> bool:
-    text = str(exc).lower()
+def _is_range_error(message: str) -> bool:
+    text = message.lower()
     return any(k in text for k in ("range", "too many", "limit", "exceed", "10000", "query returned"))
 
 

@@ -8,16 +8,9 @@ from typing import Any
 import pytest
 
 from _stack import REF, PilotStack
-from pkr_pilot.bulk import (
-    BulkSender,
-    ItemStatus,
-    RpcReply,
-    RpcTransport,
-    SequentialTransport,
-    TxRequest,
-    transport_for,
-)
+from pkr_pilot.bulk import BulkSender, ItemStatus, TxRequest
 from pkr_pilot.contracts import Stack
+from pkr_pilot.transport import HttpTransport, ProviderTransport, RpcReply, Transport, transport_for
 from pkr_pilot.tx import TxPolicy
 
 
@@ -41,13 +34,16 @@ def _transfers(wrapped: Stack, recipients: Sequence[str], amount: int) -> list[T
 class RecordingTransport:
     """Wraps a transport; counts transactions in flight (accepted, no receipt seen yet)."""
 
-    def __init__(self, inner: RpcTransport, *, mine_on_poll: Any = None) -> None:
+    def __init__(self, inner: Transport, *, mine_on_poll: Any = None) -> None:
         self.inner = inner
         self.mine_on_poll = mine_on_poll
         self.inflight: set[str] = set()
         self.max_inflight = 0
         self.receipt_polls = 0
         self.methods: list[str] = []
+
+    def call(self, method: str, params: Sequence[Any] = ()) -> Any:
+        return self.inner.call(method, params)
 
     def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[RpcReply]:
         from eth_hash.auto import keccak
@@ -102,7 +98,7 @@ def test_send_mines_every_transfer_and_reports_each_item(stack: PilotStack) -> N
     assert all(stack.balance(to) == 125 for to in recipients)
     assert stack.balance(alice) == before - 10 * 125
     if stack.chain.kind == "memory":
-        assert isinstance(engine.transport, SequentialTransport)
+        assert isinstance(engine.transport, ProviderTransport)
 
 
 def test_transfers_to_frozen_accounts_in_the_middle_revert_alone_with_decoded_error(stack: PilotStack) -> None:
@@ -295,10 +291,8 @@ def test_multicall_batches_a_minters_mints_in_one_transaction(stack: PilotStack)
 
 
 def test_http_nodes_get_batches_and_other_providers_the_sequential_transport(stack: PilotStack) -> None:
-    from pkr_pilot.bulk import HttpBatchTransport
-
     transport = transport_for(stack.w3)
-    expected = HttpBatchTransport if stack.chain.kind == "anvil" else SequentialTransport
+    expected = HttpTransport if stack.chain.kind == "anvil" else ProviderTransport
     assert isinstance(transport, expected)
     (reply,) = transport.batch([("eth_chainId", [])])
     assert int(reply.result, 16) == stack.chain_id

@@ -27,20 +27,22 @@ def _mine(env: StackEnv, blocks: int) -> None:
 
 
 class CountingLogs:
-    """Counts the blocks asked for by eth_getLogs (at the provider: every request goes through it)."""
+    """Counts the blocks asked for by eth_getLogs (at the transport: every log request goes through it)."""
 
     def __init__(self, env: StackEnv, monkeypatch) -> None:
+        from pkr_pilot.transport import HttpTransport
+
         self.blocks = 0
         self.requests = 0
-        original = env.w3.provider.make_request
+        original = HttpTransport.call
 
-        def counting(method, params):
+        def counting(transport, method, params=(), **kw):
             if method == "eth_getLogs":
                 self.requests += 1
                 self.blocks += _int(params[0]["toBlock"]) - _int(params[0]["fromBlock"]) + 1
-            return original(method, params)
+            return original(transport, method, params, **kw)
 
-        monkeypatch.setattr(env.w3.provider, "make_request", counting)
+        monkeypatch.setattr(HttpTransport, "call", counting)
 
 
 def _int(value) -> int:

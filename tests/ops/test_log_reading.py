@@ -57,14 +57,16 @@ def test_events_read_from_the_node_equal_those_decoded_from_the_receipt(env: Sta
 
 
 def test_a_node_error_reading_logs_is_a_chain_error(env: StackEnv, monkeypatch) -> None:
-    original = env.w3.provider.make_request
+    from pkr_pilot.transport import HttpTransport, RpcError
 
-    def refuse(method: Any, params: Any) -> Any:
+    original = HttpTransport.call
+
+    def refuse(self: HttpTransport, method: str, params: Any = (), **kw: Any) -> Any:
         if method != "eth_getLogs":
-            return original(method, params)
-        return {"jsonrpc": "2.0", "id": 1, "error": {"code": -32000, "message": "backend unavailable"}}
+            return original(self, method, params, **kw)
+        raise RpcError(self.url, method, {"code": -32000, "message": "backend unavailable"})
 
-    monkeypatch.setattr(env.w3.provider, "make_request", refuse)
+    monkeypatch.setattr(HttpTransport, "call", refuse)
 
     with pytest.raises(ChainError, match=r"reading logs 0\.\.9 failed: the node refused eth_getLogs: backend unavailable"):
         scan_events(env.w3, [env.token.address], {TOPIC: EVENT}, from_block=0, to_block=9)

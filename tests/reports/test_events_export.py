@@ -66,34 +66,40 @@ def test_small_pages_give_the_same_rows_as_one_big_range(book: Token, page: int)
     assert len(whole.rows) > 20
 
 
-class _RangeLimitedProvider(HTTPProvider):
+class _RangeLimit:
     """A node that refuses eth_getLogs over more than ``limit`` blocks, as public RPC endpoints do."""
 
-    def __init__(self, url: str, limit: int) -> None:
-        super().__init__(url)
+    def __init__(self, limit: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        from pkr_pilot.transport import HttpTransport, RpcError
+
         self.limit = limit
         self.refused = 0
+        original = HttpTransport.call
 
-    def make_request(self, method: Any, params: Any) -> Any:
-        if method == "eth_getLogs":
-            span = _int(params[0]["toBlock"]) - _int(params[0]["fromBlock"])
-            if span >= self.limit:
-                self.refused += 1
-                return {"jsonrpc": "2.0", "id": 1,
-                        "error": {"code": -32005, "message": f"query exceeds max block range {self.limit}"}}
-        return super().make_request(method, params)
+        def call(transport: HttpTransport, method: str, params: Any = (), **kw: Any) -> Any:
+            if method == "eth_getLogs":
+                span = _int(params[0]["toBlock"]) - _int(params[0]["fromBlock"])
+                if span >= self.limit:
+                    self.refused += 1
+                    raise RpcError(transport.url, method, {"code": -32005, "message": f"query exceeds max block range {limit}"})
+            return original(transport, method, params, **kw)
+
+        monkeypatch.setattr(HttpTransport, "call", call)
 
 
 def _int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
-def test_a_node_refusing_large_ranges_gets_smaller_pages_and_the_same_rows(book: Token, stack: Any) -> None:
-    provider = _RangeLimitedProvider(stack.chain.url, limit=5)
-    limited = Token(Web3(provider), book.address, book.abi, from_block=book.from_block)
+def test_a_node_refusing_large_ranges_gets_smaller_pages_and_the_same_rows(
+    book: Token, stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = export_events(book, include_transfers=True).rows
+    node = _RangeLimit(5, monkeypatch)
+    limited = Token(Web3(HTTPProvider(stack.chain.url)), book.address, book.abi, from_block=book.from_block)
     rows = export_events(limited, include_transfers=True, page=1_000).rows
-    assert provider.refused > 0
-    assert rows == export_events(book, include_transfers=True).rows
+    assert node.refused > 0
+    assert rows == whole
 
 
 def test_block_times_are_fetched_in_batches_and_cached(book: Token) -> None:

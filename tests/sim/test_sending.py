@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from pkr_pilot.bulk import transport_for
 from pkr_pilot.sim.sending import BlockSender, SignedTx
+from pkr_pilot.transport import transport_for
 
 GAS = 100_000
 

@@ -23,7 +23,6 @@ with what anvil said.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import platform
 import re
@@ -34,8 +33,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import weakref
 from collections import deque
 from dataclasses import dataclass, replace
@@ -45,6 +42,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..accounts import DEV_ACCOUNT_COUNT, DEV_BALANCE_WEI, DEV_DERIVATION_PATH, DEV_MNEMONIC
 from ..errors import ChainError, NodeStartError, ToolchainError
+from ..transport import HttpTransport
 
 if TYPE_CHECKING:
     from ..config import Project
@@ -341,25 +339,17 @@ class AnvilNode:
     # ------------------------------------------------------------------ JSON-RPC
 
     def rpc(self, method: str, params: list[Any] | tuple[Any, ...] = (), *, timeout: float = 5.0) -> Any:
-        """One JSON-RPC call over plain HTTP (no web3 import); the ``result``.
+        """One JSON-RPC call to this node (never through a proxy, no web3 import); the ``result``.
 
         Raises:
-            ChainError: the node is unreachable or answered with an error.
+            ChainError: the node is unreachable or answered with an error
+                (:class:`~pkr_pilot.transport.RpcError`).
         """
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
-        request = urllib.request.Request(  # noqa: S310 - always http:// to our own node
-            self.url, data=body.encode(), headers={"Content-Type": "application/json"}
-        )
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+        transport = HttpTransport(self.url, timeout=timeout, trust_env=False)
         try:
-            with opener.open(request, timeout=timeout) as response:
-                answer = json.loads(response.read())
-        except (OSError, ValueError) as exc:
-            raise ChainError(f"anvil at {self.url} did not answer {method}: {exc}") from None
-        if "error" in answer:
-            message = answer["error"].get("message", answer["error"])
-            raise ChainError(f"anvil at {self.url}: {method} failed: {message}")
-        return answer.get("result")
+            return transport.call(method, params)
+        finally:
+            transport.close()
 
     # ------------------------------------------------------------------ internals
 

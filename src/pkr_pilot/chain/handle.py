@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from .._files import atomic_write_bytes
 from ..config import DEV_CHAIN_IDS, NetworkConfig
 from ..errors import ChainError, ChainIdMismatch, ConfigError, UserInputError, require_extra
+from ..transport import RpcError, Transport, transport_for
 from .anvil import AnvilNode, AnvilOptions
 
 if TYPE_CHECKING:
@@ -30,8 +31,6 @@ ChainKind = Literal["anvil", "memory", "rpc"]
 SnapshotId = Any
 #: Seconds one JSON-RPC request may take before it fails.
 REQUEST_TIMEOUT = 30.0
-
-_LOOPBACK = ("127.0.0.1", "localhost", "::1", "0.0.0.0")  # noqa: S104 - compared, not bound
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,17 +68,20 @@ class Chain:
 
     # ------------------------------------------------------------------ raw JSON-RPC
 
+    @cached_property
+    def transport(self) -> Transport:
+        """The JSON-RPC client of this chain (batches over HTTP; see :mod:`pkr_pilot.transport`)."""
+        return transport_for(self.w3)
+
     def rpc(self, method: str, *params: Any) -> Any:
         """One raw JSON-RPC call (no result formatting); raises :class:`ChainError` on an error answer."""
-        response = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-        if "error" in response:
-            error = response["error"]
-            message = error.get("message", error) if isinstance(error, dict) else error
+        try:
+            return self.transport.call(method, list(params))
+        except RpcError as exc:
             raise ChainError(
-                f"{self.network.name}: {method} failed: {message}",
+                f"{self.network.name}: {method} failed: {exc.rpc_message}",
                 hint="dev controls need anvil (`pkr-pilot node`) or the memory backend",
-            )
-        return response.get("result")
+            ) from None
 
     # ------------------------------------------------------------------ snapshots
 
@@ -291,50 +293,17 @@ def _web3_for_url(url: str, timeout: float) -> Web3:
 
 def _read_chain_id(w3: Web3, net: NetworkConfig, where: str) -> int:
     """eth_chainId, failing fast and in one line when nothing (or not a node) answers."""
-    from requests.exceptions import RequestException
-    from web3.exceptions import Web3Exception
-
-    provider = w3.provider
-    saved = getattr(provider, "_exception_retry_configuration", None)
-    if hasattr(provider, "exception_retry_configuration"):
-        provider.exception_retry_configuration = None  # no retries: answer or fail now
     try:
-        response = provider.make_request("eth_chainId", [])  # type: ignore[arg-type]
-    except (OSError, RequestException, TimeoutError) as exc:
-        raise _unreachable(where, _reason(exc)) from None
-    except (Web3Exception, ValueError) as exc:
+        result = transport_for(w3).call("eth_chainId")
+    except RpcError as exc:
         raise ChainError(
-            f"{where} did not answer eth_chainId like an Ethereum JSON-RPC node: {_reason(exc)}",
-            hint="check the URL of network " + repr(net.name),
+            f"{where} answered eth_chainId with an error: {exc.rpc_message}", hint="is this an Ethereum node?"
         ) from None
-    finally:
-        if hasattr(provider, "exception_retry_configuration"):
-            provider.exception_retry_configuration = saved
-    result = response.get("result") if isinstance(response, dict) else None
-    if result is None:
-        detail = response.get("error") if isinstance(response, dict) else response
-        raise ChainError(f"{where} answered eth_chainId with {detail!r}", hint="is this an Ethereum node?")
-    return int(result, 16) if isinstance(result, str) else int(result)
-
-
-def _unreachable(url: str, reason: str) -> ChainError:
-    host = urlsplit(url).hostname or ""
-    if host in _LOOPBACK:
-        hint = "start it with `pkr-pilot node` (or use --network local for a throw-away node)"
-    else:
-        hint = "check the URL, your network access and that the node is running"
-    return ChainError(f"cannot reach the node at {url} ({reason})", hint=hint)
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc)
-    errno = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
-    if errno:
-        return errno.group(1).strip()
-    if "timed out" in text.lower() or isinstance(exc, TimeoutError):
-        return "timed out"
-    first = text.splitlines()[0] if text else type(exc).__name__
-    return first if len(first) <= 160 else first[:157] + "..."
+    if isinstance(result, str):
+        return int(result, 16)
+    if isinstance(result, int):
+        return result
+    raise ChainError(f"{where} answered eth_chainId with {result!r:.80}", hint="is this an Ethereum node?")
 
 
 def _adapt_to_poa(chain: Chain) -> None:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from .._files import atomic_write_text
 from ..amounts import format_amount
-from ..bulk import transport_for
 from ..reports.charts import (
     balance_distribution_chart,
     frozen_chart,
@@ -31,10 +30,11 @@ from ..reports.charts import (
 from ..reports.events import EventExport, export_events, write_events_csv
 from ..reports.html import Chart, Section, render_page
 from ..reports.reconcile import ReconcileReport, reconcile
+from ..transport import transport_for
 from .sending import call_all
 
 if TYPE_CHECKING:
-    from ..bulk import RpcTransport
+    from ..transport import Transport
     from .runner import RunOutcome
     from .scenario import Scenario
 
@@ -253,7 +253,7 @@ def _percent(numerator: int, denominator: int) -> str | None:
 # --------------------------------------------------------------------------- chain reads
 
 
-def _views(transport: RpcTransport, token: Any, function: str, accounts: Sequence[str], block: int) -> dict[str, int]:
+def _views(transport: Transport, token: Any, function: str, accounts: Sequence[str], block: int) -> dict[str, int]:
     calls = [
         ("eth_call", [{"to": token.address, "data": "0x" + token.build(function, a).data.hex()}, hex(block)])
         for a in accounts
@@ -262,7 +262,7 @@ def _views(transport: RpcTransport, token: Any, function: str, accounts: Sequenc
     return {a: int(r, 16) for a, r in zip(accounts, results, strict=True)}
 
 
-def _transaction_counts(transport: RpcTransport, first: int, last: int) -> list[tuple[int, int]]:
+def _transaction_counts(transport: Transport, first: int, last: int) -> list[tuple[int, int]]:
     blocks = list(range(first, last + 1))
     results = call_all(transport, [("eth_getBlockTransactionCountByNumber", [hex(b)]) for b in blocks],
                        what="counting transactions per block")

@@ -168,7 +168,7 @@ class Runner:
 
     # ================================================================== the run
     def run(self) -> RunOutcome:
-        from ..bulk import transport_for
+        from ..transport import transport_for
 
         started = self.clock()
         self.controlled = self._take_control()

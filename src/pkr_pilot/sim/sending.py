@@ -6,7 +6,7 @@ every time (anvil orders a block's pending transactions deterministically), whic
 reproducible down to block numbers and log indices. On any other node the batch is submitted and the
 receipts are polled.
 
-The JSON-RPC batches go through the bulk engine's transport (:func:`pkr_pilot.bulk.transport_for`:
+The JSON-RPC batches go through the bulk engine's transport (:func:`pkr_pilot.transport.transport_for`:
 one keep-alive HTTP session, arrays of calls; one call at a time where a provider cannot batch). The
 bulk engine's own sender is made for many transactions from *one* account and waits for receipts
 while the node mines; a step's payments come from many wallets and must land in planned blocks, which
@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ChainError, TransactionTimeout
 
 if TYPE_CHECKING:
-    from ..bulk import RpcReply, RpcTransport
     from ..chain import Chain
+    from ..transport import RpcReply, Transport
 
 __all__ = ["BlockSender", "Mined", "SignedTx", "call_all"]
 
@@ -54,7 +54,7 @@ class Mined:
     error: str | None = None
 
 
-def call_all(transport: RpcTransport, calls: Sequence[tuple[str, Sequence[Any]]], *, what: str) -> list[Any]:
+def call_all(transport: Transport, calls: Sequence[tuple[str, Sequence[Any]]], *, what: str) -> list[Any]:
     """The results of ``calls`` in order (batched); an error answer raises :class:`ChainError`."""
     out: list[Any] = []
     for call, reply in zip(calls, transport.batch(calls), strict=True):
@@ -70,7 +70,7 @@ class BlockSender:
     def __init__(
         self,
         chain: Chain,
-        transport: RpcTransport,
+        transport: Transport,
         *,
         controlled: bool,
         per_block: int = 200,
