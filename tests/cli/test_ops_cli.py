@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
 
 from ops_env import (
     ALICE,
+    ATTESTOR,
     BOB,
     EXECUTOR,
     FREEZER,
@@ -383,3 +384,30 @@ def test_timeout_message_then_replace(env: StackEnv, pkr, tmp_path):
     assert replaced.code == 0, replaced.err
     assert "replaced 0x" in replaced.err and replaced.json()["status"] == "confirmed"
     assert sum(1 for e in env.token.events(("Minted",)) if e.args["ref"] == b"BANK-SLOW".ljust(32, b"\0")) == 1
+
+
+def test_attest_defaults_to_now_and_warns_when_supply_stays_above_reserves(env: StackEnv, pkr):
+    pkr("mint", "--to", addr(ALICE), "--amount", "100", "--ref", "BANK-CLI-R", "--yes")
+    nonce = env.nonce(ATTESTOR)
+
+    dry = pkr("reserves", "attest", "--amount", "1.00", "--ref", "AUDIT-LOW", "--dry-run")
+    assert dry.code == 0 and "now: the latest block's time" in dry.out
+    assert "WARNING: the supply 100.00 PKRP stays above these reserves 1.00 PKRP (collateralisation 1.00 %)" in dry.out
+    refused = pkr("reserves", "attest", "--amount", "1.00", "--ref", "AUDIT-LOW", input="n\n")
+    assert refused.code == 2 and "WARNING: the supply 100.00 PKRP" in refused.err
+    assert env.nonce(ATTESTOR) == nonce
+
+    fine = pkr("reserves", "attest", "--amount", "5,000", "--ref", "AUDIT-OK", "-y")
+    assert fine.code == 0, fine.err
+    assert "WARNING" not in fine.err and "collateralisation 5,000.00 %" in fine.out
+
+
+def test_a_transfer_to_the_token_itself_warns(env: StackEnv, pkr):
+    pkr("mint", "--to", addr(ALICE), "--amount", "5", "--ref", "BANK-CLI-T", "--yes")
+
+    run = pkr("transfer", "--to", env.token.address, "--amount", "1", "--ref", "PAY-SELF", "--yes",
+              "--account", f"dev:{ALICE}")
+    assert run.code == 0 and f"WARNING: {env.token.address} is the token contract itself" in run.err
+    prompt = pkr("transfer", "--to", env.token.address, "--amount", "1", "--ref", "PAY-SELF-2",
+                 "--account", f"dev:{ALICE}", input="n\n")
+    assert prompt.code == 2 and "WARNING:" in prompt.err and "nothing was sent" in prompt.err

@@ -203,6 +203,8 @@ def _confirm_prompt(network: str, chain_id: int) -> Callable[[Preview], bool]:
         width = max((len(k) for k in plan.display), default=0)
         for key, value in plan.display.items():
             click.echo(f"  {key:<{width}}  {value}", err=True)
+        for warning in plan.warnings:
+            click.echo(f"WARNING: {warning}", err=True)
         if preview.replacing:
             click.echo(f"  replaces stuck transaction {preview.replacing} with higher fees", err=True)
         else:
@@ -236,6 +238,8 @@ def render(
         click.echo(f"  simulation: ok{gas}")
         for key, value in result.values.items():
             click.echo(f"  {key}: {value}")
+        if result.note:
+            click.echo(f"  note: {result.note}")
         return
     if result.tx_hash:
         where = f" in block {result.block}" if result.block is not None else ""

@@ -289,7 +289,14 @@ def reserves_group() -> None:
 
 @reserves_group.command("attest")
 @click.option("--amount", required=True, help="Reserves held, in PKRP.")
-@click.option("--as-of", "as_of", required=True, help="Date of the reserves: unix seconds, 2025-01-31 or ISO 8601 with a zone.")
+@click.option(
+    "--as-of",
+    "as_of",
+    default="now",
+    show_default=True,
+    help="Date of the reserves: now (the latest block's time), unix seconds, 2025-01-31 (UTC midnight) "
+    "or ISO 8601 with a zone.",
+)
 @op_options(ref_help="The attestation report's hash (0x + 64 hex) or id: recorded on chain as reportHash.")
 @pass_cli
 def reserves_attest_command(cli: CliContext, /, amount: str, as_of: str, ref: str, **kwargs: Any) -> None:

@@ -159,9 +159,19 @@ def transfer(op: Operator, to: str, amount: AmountInput, *, ref: str, options: R
             "transfer", token.transfer(to_addr, units), scope="transfer", ref=(ref_bytes, ref_text),
             display={"to": to_addr, "amount": _fmt(units, token), "ref": ref_text},
             args={"to": to_addr, "amount": str(units)},
+            warnings=_system_recipient(op.stack, to_addr),
         ),
         options,
     )
+
+
+def _system_recipient(stack: Any, to: str) -> tuple[str, ...]:
+    """A warning when ``to`` is one of the stack's own contracts (tokens sent there are stuck)."""
+    for handle in stack.handles():
+        if handle.address == to:
+            what = "the token contract itself" if handle is stack.token else f"the {handle.name} contract"
+            return (f"{to} is {what}: tokens sent there can only be recovered by a rescue",)
+    return ()
 
 
 def freeze(op: Operator, account: str, *, ref: str, options: RunOptions | None = None) -> OperationResult:
@@ -334,26 +344,48 @@ def revoke_role(
 
 
 def attest_reserves(
-    op: Operator, amount: AmountInput, *, as_of: int | str, report: str, options: RunOptions | None = None
+    op: Operator, amount: AmountInput, *, as_of: int | str | None = None, report: str,
+    options: RunOptions | None = None,
 ) -> OperationResult:
     """Record reserves of ``amount`` held as of ``as_of`` (unix seconds or ISO 8601 with a zone).
+
+    ``as_of`` ``None`` or ``"now"`` is the latest block's time (the contract refuses a later one;
+    a node's block time often lags the wall clock).
 
     ``report`` is the report's hash (``0x`` + 64 hex) or id (≤ 32 bytes): it is the on-chain
     ``reportHash`` and the idempotency key.
     """
+    from ..human import percent
+
     token = op.stack.token
     units = _amount(amount, token, what="reserves", allow_zero=True)
-    when = parse_timestamp(as_of)
     ref_bytes, ref_text = _ref(report)
+    notes: list[str] = []
+    if as_of is None or (isinstance(as_of, str) and as_of.strip().lower() == "now"):
+        # The contract refuses an as-of after its block's time, and a node's latest block often lags the
+        # wall clock (anvil mines on demand): "now" is the latest block's time, said so when it lags.
+        when = int(op.stack.w3.eth.get_block("latest")["timestamp"])
+        lag = int(_dt.datetime.now(_dt.UTC).timestamp()) - when
+        as_of_text = f"{_iso(when)} (now: the latest block's time" + (f", {lag} s behind the clock)" if lag > 1 else ")")
+    else:
+        when = parse_timestamp(as_of)
+        as_of_text = _iso(when)
+    supply = token.total_supply()
+    if units < supply:
+        notes.append(
+            f"the supply {_fmt(supply, token)} stays above these reserves {_fmt(units, token)} "
+            f"(collateralisation {percent(units, supply)}): minting stops until reserves cover the supply"
+        )
     return op.run(
         _plan(
             "reserves-attest", token.attest_reserves(units, when, ref_bytes), scope="reserves-attest",
             ref=(ref_bytes, ref_text),
-            display={"amount": _fmt(units, token), "as_of": _iso(when), "report": ref_text},
+            display={"amount": _fmt(units, token), "as_of": as_of_text, "report": ref_text},
             args={"amount": str(units), "as_of": str(when)},
             evidence=lambda: _event_evidence(
                 token, "ReservesAttested", ref_bytes, {"amount": units, "asOf": when}, ref_field="reportHash"
             ),
+            warnings=notes,
         ),
         options,
     )
@@ -700,6 +732,7 @@ def _plan(
     evidence: Callable[[], Evidence | None] | None = None,
     strict_ref: bool = False,
     values: Callable[[Sequence[DecodedEvent]], Mapping[str, Any]] | None = None,
+    warnings: Sequence[str] = (),
 ) -> Plan:
     ref_bytes, ref_text = ref
     return Plan(
@@ -714,6 +747,7 @@ def _plan(
         evidence=evidence,
         strict_ref=strict_ref,
         values_from_events=values,
+        warnings=tuple(warnings),
     )
 
 

@@ -78,6 +78,8 @@ class Plan:
     strict_ref: bool = False
     #: Extracts result values (e.g. ``request_id``) from the receipt's decoded events.
     values_from_events: Callable[[Sequence[DecodedEvent]], Mapping[str, Any]] | None = None
+    #: Things the operator should know before sending (shown in the prompt, the dry run and under --yes).
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
         shown = ", ".join(f"{k}={v}" for k, v in self.display.items())
@@ -128,6 +130,7 @@ class Preview:
             parts.append(f"simulation ok, gas ≈ {self.gas_estimate:,}" if self.gas_estimate else "simulation ok")
         if self.returns is not None:
             parts.append(f"returns {self.returns}")
+        parts.extend(f"WARNING: {w}" for w in self.plan.warnings)
         return "; ".join(parts)
 
 
@@ -264,7 +267,8 @@ class Operator:
         preview = self._simulate(plan)
         if opts.dry_run:
             return self._result(plan, "dry-run", gas_estimate=preview.gas_estimate,
-                                values={"returns": preview.returns} if preview.returns is not None else {})
+                                values={"returns": preview.returns} if preview.returns is not None else {},
+                                note="; ".join(f"WARNING: {w}" for w in plan.warnings) or None)
         if opts.yes:
             self.progress(preview.text())  # what will be sent, even when nobody is asked
         self._ask(preview, opts)
