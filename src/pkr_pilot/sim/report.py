@@ -31,7 +31,7 @@ from ..reports.events import EventExport, export_events, write_events_csv
 from ..reports.html import Chart, Section, render_page
 from ..reports.reconcile import ReconcileReport, reconcile
 from ..transport import transport_for
-from .sending import call_all
+from .sending import Calldata, call_all
 
 if TYPE_CHECKING:
     from ..transport import Transport
@@ -254,8 +254,9 @@ def _percent(numerator: int, denominator: int) -> str | None:
 
 
 def _views(transport: Transport, token: Any, function: str, accounts: Sequence[str], block: int) -> dict[str, int]:
+    encode = Calldata(token)
     calls = [
-        ("eth_call", [{"to": token.address, "data": "0x" + token.build(function, a).data.hex()}, hex(block)])
+        ("eth_call", [{"to": token.address, "data": "0x" + encode.view(function, a).hex()}, hex(block)])
         for a in accounts
     ]
     results = call_all(transport, calls, what=f"reading {function} of the participants")

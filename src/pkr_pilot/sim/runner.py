@@ -34,11 +34,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eth_utils.crypto import keccak
+
 from ..amounts import format_amount
 from ..errors import ChainError, ContractRevert, UserInputError
 from .model import Ledger, StepBudget
-from .participants import Participant, Participants, make_participants
-from .sending import BlockSender, Mined, SignedTx, call_all
+from .participants import Participant, Participants, make_participants, sign_as
+from .sending import BlockSender, Calldata, Mined, SignedTx, call_all
 
 if TYPE_CHECKING:
     from ..chain import Chain
@@ -56,6 +58,8 @@ JOURNAL_FILE = "operations.jsonl"
 _SEGMENTS = ".journal"
 #: Gas limit of every plain payment (a transfer with tier limits on uses about 75,000).
 TRANSFER_GAS = 120_000
+#: Gas of one KYC call (setTier or setExempt) inside a multicall, with room to spare.
+_KYC_GAS = 60_000
 _PRIORITY_FEE = 10**9
 #: Smallest payment planned, in whole token units (smaller draws are skipped).
 _MIN_UNITS = 1
@@ -253,22 +257,23 @@ class Runner:
     def _fund_gas(self) -> None:
         """Give every participant ``gas_eth``: payments from the funding account, or set on a dev chain."""
         people = self.people.everyone()
-        wei = self.scenario.participants.gas_wei
+        fees = self._fees()
+        gas = self._gas_needs(fees["maxFeePerGas"])
         if self.scenario.participants.gas_funding == "set_balance":
-            self._set_balances(people, wei)
+            self._set_balances(people, gas)
             self._load_nonces()
             return
         nonce = self._pending_nonce(self.funder.address)
-        fees = self._fees()
+        wei = self.scenario.participants.gas_wei
         check_funding(
             len(people), wei, fees["maxFeePerGas"] * 21_000,
             int(self.w3.eth.get_balance(self.funder.address)),  # type: ignore[arg-type]
-            funder=self.funder.address, is_dev=self.chain.is_dev,
+            funder=self.funder.address, is_dev=self.chain.is_dev, extra_wei=sum(gas) - len(people) * wei,
         )
         txs = [
             {"to": person.address, "value": wei, "gas": 21_000, "nonce": nonce + n,
              "chainId": self.chain.chain_id, "type": 2, **fees}
-            for n, person in enumerate(people)
+            for n, (person, wei) in enumerate(zip(people, gas, strict=True))
         ]
         signed = _sign_all(self.funder, txs)
         for person, mined in zip(people, self._sender().send(signed), strict=True):
@@ -277,8 +282,21 @@ class Runner:
         self.counts["gas_funding"] += len(signed)
         self._load_nonces()
 
-    def _set_balances(self, people: Sequence[Participant], wei: int) -> None:
-        """``anvil_setBalance`` (or ``hardhat_setBalance``) each participant to its balance + ``wei``."""
+    def _gas_needs(self, max_fee: int) -> list[int]:
+        """Wei for each of :meth:`Participants.everyone`: ``gas_eth``, and for the operators whose
+        onboarding work grows with the number of wallets, its gas at the maximum fee on top (the
+        central bank's KYC calls, each bank's opening payouts to its customers)."""
+        p = self.people
+        wei = self.scenario.participants.gas_wei
+        customers = [0] * len(p.banks)
+        for person in (*p.merchants, *p.citizens):
+            customers[person.bank] += 1
+        central = wei + (len(p.citizens) + len(p.merchants)) * _KYC_GAS * max_fee
+        banks = [wei + n * TRANSFER_GAS * max_fee for n in customers]
+        return [central, wei, *banks, *([wei] * (len(p.merchants) + len(p.citizens)))]
+
+    def _set_balances(self, people: Sequence[Participant], gas: Sequence[int]) -> None:
+        """``anvil_setBalance`` (or ``hardhat_setBalance``) each participant to its balance + its ``gas``."""
         if not self.chain.is_dev:
             raise UserInputError(
                 f"gas_funding = \"set_balance\" needs a local dev chain; chain {self.chain.chain_id} is not one",
@@ -287,7 +305,7 @@ class Runner:
         addresses = [p.address for p in people]
         balances = call_all(self.transport, [("eth_getBalance", [a, "latest"]) for a in addresses],
                             what="reading participants' balances")
-        calls = [(a, hex(int(b, 16) + wei)) for a, b in zip(addresses, balances, strict=True)]
+        calls = [(a, hex(int(b, 16) + wei)) for a, b, wei in zip(addresses, balances, gas, strict=True)]
         for method in ("anvil_setBalance", "hardhat_setBalance"):
             replies = self.transport.batch([(method, [a, value]) for a, value in calls[:1]])
             if replies[0].error is None:
@@ -316,7 +334,9 @@ class Runner:
         segments = self.out_dir / _SEGMENTS
         if segments.exists():
             shutil.rmtree(segments)
-        exempt = (people.court, *people.banks, *people.merchants) if s.limits else ()
+        # The court and the banks are exempted by the deployment; merchants (thousands at national
+        # scale, one deploy step each) by the KYC multicall of onboarding (see _kyc).
+        exempt = (people.court, *people.banks) if s.limits else ()
         config = DeployConfig(
             token=TokenConfig(decimals=s.decimals),
             admin="deployer",
@@ -345,6 +365,7 @@ class Runner:
         records = {r.name: r for r in RecordStore(folder, self.chain.network.deployments_name).records()}
         self.stack = Stack.from_deployment(self.w3, records)
         self.token = self.stack.token
+        self._calldata = Calldata(self.token)
         self.journal = Journal(segments / "setup.jsonl")
         self.counts["deploy_transactions"] = self._pending_nonce(people.central_bank.address)
         self.central_bank = self._operator(people.central_bank)
@@ -352,7 +373,7 @@ class Runner:
         self.ledger = Ledger(
             tier_limits={t.tier: (t.max_balance, t.max_daily_outflow) for t in s.participants.tiers},
             limits=s.limits,
-            exempt={p.address for p in exempt},
+            exempt={p.address for p in (*exempt, *(people.merchants if s.limits else ()))},
             allowance={b.address: s.participants.bank_allowance for b in people.banks},
             reserves_held=s.opening.reserve_buffer,
         )
@@ -389,15 +410,20 @@ class Runner:
         self._send_payments(planned)
 
     def _kyc(self) -> None:
-        """Put every citizen in its wallet tier: the KYC role's ``setTier`` calls, packed by the bulk
-        engine into a few ``multicall`` transactions (sent one at a time, so blocks stay deterministic).
+        """Put every citizen in its wallet tier and exempt merchants from the limits: the KYC role's
+        ``setTier``/``setExempt`` calls, packed by the bulk engine into a few ``multicall`` transactions
+        (sent one at a time, so blocks stay deterministic).
         """
         from ..bulk import BulkSender, ItemStatus
 
         citizens = self.people.citizens
+        merchants = self.people.merchants if self.scenario.limits else ()
         calls = [
-            self.token.set_tier(c.address, c.tier, f"KYC-C{c.index:05d}".encode().ljust(32, b"\0")).data
+            self.token.set_tier(c.address, c.tier, f"KYC-C{c.index:06d}".encode().ljust(32, b"\0")).data
             for c in citizens
+        ] + [
+            self.token.set_exempt(m.address, True, f"KYC-M{m.index:06d}".encode().ljust(32, b"\0")).data
+            for m in merchants
         ]
         engine = BulkSender(self.w3, self.people.central_bank.signer, decoder=self.stack.decoder,
                             policy=self.policy, batch_size=1, window=1)
@@ -405,12 +431,14 @@ class Runner:
             result = engine.multicall(self.token.address, calls)
         finally:
             engine.close()
-        for citizen, item in zip(citizens, result.items, strict=True):
+        for person, item in zip((*citizens, *merchants), result.items, strict=True):
+            kind = "kyc_tier" if person.kind == "citizen" else "kyc_exempt"
             if item.status is ItemStatus.MINED:
-                self.ledger.tier[citizen.address] = citizen.tier
-                self.counts["kyc_tier"] += 1
+                if kind == "kyc_tier":
+                    self.ledger.tier[person.address] = person.tier
+                self.counts[kind] += 1
             else:
-                self.unexpected.append(Failure(self.step, "kyc_tier", item.describe(), item.tx_hash))
+                self.unexpected.append(Failure(self.step, kind, item.describe(), item.tx_hash))
         self.counts["kyc_multicall_transactions"] += len(result.transactions)
 
     # ================================================================== one step
@@ -687,13 +715,16 @@ class Runner:
         fees = self._fees()
         for bank in {p.src.address: None for p in planned if p.src.kind == "bank"}:
             self.nonces[bank] = self._pending_nonce(bank)  # banks also send through ops: ask the node
-        signed = []
+        items: list[tuple[Participant, dict[str, Any]]] = []
         for p in planned:
             address = p.src.address
             tx = {"to": self.token.address, "value": 0, "gas": TRANSFER_GAS, "nonce": self.nonces[address],
-                  "chainId": self.chain.chain_id, "type": 2, "data": self.token.transfer(p.dst, p.amount).data, **fees}
+                  "chainId": self.chain.chain_id, "type": 2, "data": self._calldata.transfer(p.dst, p.amount), **fees}
             self.nonces[address] += 1
-            signed.append(_signed(p.src.signer, tx))
+            items.append((p.src, tx))
+        raws = sign_as(items, chain_id=self.chain.chain_id)
+        signed = [SignedTx(p.src.address, int(tx["nonce"]), raw, "0x" + keccak(raw).hex())
+                  for (p, raw, (_, tx)) in zip(planned, raws, items, strict=True)]
         mined = self._sender().send(signed)
         from ..reports.events import BlockTimes
 
@@ -726,7 +757,7 @@ class Runner:
         """The custom error of a reverted payment, replayed against the state of its block."""
         from ..decode import revert_data_from_exception
 
-        data = "0x" + self.token.transfer(p.dst, p.amount).data.hex()
+        data = "0x" + self._calldata.transfer(p.dst, p.amount).hex()
         try:
             self.w3.eth.call({"from": p.src.address, "to": self.token.address, "data": data,  # type: ignore[typeddict-item]
                               "gas": TRANSFER_GAS}, m.block)
@@ -801,16 +832,19 @@ class Runner:
         return int(self.w3.eth.get_transaction_count(address, "pending"))  # type: ignore[arg-type]
 
 
-def check_funding(participants: int, gas_wei: int, fee_wei: int, balance: int, *, funder: str, is_dev: bool) -> None:
+def check_funding(
+    participants: int, gas_wei: int, fee_wei: int, balance: int, *, funder: str, is_dev: bool, extra_wei: int = 0,
+) -> None:
     """Refuse, before anything is sent, a gas funding the funding account cannot pay.
 
     Each of ``participants`` payments costs ``gas_wei`` plus at most ``fee_wei`` (21,000 gas at the
-    maximum fee); the error gives the arithmetic and what to change.
+    maximum fee); ``extra_wei`` is what the operators get on top (their onboarding gas). The error
+    gives the arithmetic and what to change.
     """
-    need = participants * (gas_wei + fee_wei)
+    need = participants * (gas_wei + fee_wei) + extra_wei
     if balance >= need:
         return
-    fit = max(balance // participants - fee_wei, 0) if participants else 0
+    fit = max((balance - extra_wei) // participants - fee_wei, 0) if participants else 0
 
     def eth(wei: int) -> str:
         return f"{format_amount(wei, decimals=18).rstrip('0').rstrip('.')} ETH"
@@ -819,9 +853,10 @@ def check_funding(participants: int, gas_wei: int, fee_wei: int, balance: int, *
              f"send {eth(need - balance)} more to {funder}"]
     if is_dev:
         hints.append('on this dev chain, set [participants] gas_funding = "set_balance" (no funding transactions)')
+    operators = f" + {eth(extra_wei)} for the operators' onboarding gas" if extra_wei else ""
     raise UserInputError(
         f"the funding account {funder} cannot pay every participant's gas: {participants:,} participants x "
-        f"({eth(gas_wei)} gas_eth + {eth(fee_wei)} fee) = {eth(need)}, but it holds {eth(balance)} "
+        f"({eth(gas_wei)} gas_eth + {eth(fee_wei)} fee){operators} = {eth(need)}, but it holds {eth(balance)} "
         f"({eth(need - balance)} short); nothing was sent",
         hint="; or ".join(hints),
     )
@@ -829,8 +864,6 @@ def check_funding(participants: int, gas_wei: int, fee_wei: int, balance: int, *
 
 def _sign_all(signer: TxSigner, txs: Sequence[dict[str, Any]]) -> list[SignedTx]:
     """Sign ``txs`` of one signer, through its fast path when it has one (see :mod:`pkr_pilot._eip1559`)."""
-    from eth_utils.crypto import keccak
-
     fast = getattr(signer, "sign_transactions", None)
     if not callable(fast):
         return [_signed(signer, tx) for tx in txs]
