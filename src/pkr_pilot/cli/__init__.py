@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "events": ("pkr_pilot.cli.events_cmd:events_group", "Export the token's events (CSV or JSON) with block times and refs."),
     "reconcile": ("pkr_pilot.cli.reconcile_cmd:reconcile_command", "Check supply, reserves, freezes and balances against the events; non-zero on a mismatch."),
     "simulate": ("pkr_pilot.cli.simulate_cmd:simulate_command", "Run a pilot scenario (TOML) and write its report with charts."),
-    "bench": ("pkr_pilot.cli.bench_cmd:bench_group", "Benchmarks on a fresh local anvil: bulk (and gas)."),
+    "bench": ("pkr_pilot.cli.bench_cmd:bench_group", "Benchmarks on a fresh local anvil: bulk, scale (and gas)."),
     "disburse": ("pkr_pilot.cli.disburse_cmd:disburse_command", "Pay a CSV of address,amount,ref rows in bulk (validated whole, resumable)."),
     "mint": ("pkr_pilot.cli.ops_cmd:mint_command", "Mint on deposit (minter; a ref mints once)."),
     "burn": ("pkr_pilot.cli.ops_cmd:burn_command", "Burn on redemption from the signer's balance."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 
 import click
@@ -77,6 +78,56 @@ def bench_bulk_command(cli: CliContext, count: int, batch_size: int, window: int
         f"signing: {bench.signing_backend} (eth-keys backend {bench.eth_keys_backend}); "
         f"every payment landed: {'yes' if bench.all_landed else 'NO'}"
     )
+
+
+def _wallet_list(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
+    try:
+        sizes = [int(v.replace("_", "")) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a comma-separated list of wallet counts") from None
+    if not sizes:
+        raise click.BadParameter("name at least one wallet count")
+    return sizes
+
+
+@bench_group.command(name="scale")
+@click.option("--wallets", default="1000,10000,100000", show_default=True, callback=_wallet_list,
+              help="Comma-separated wallet counts, one fresh anvil each.")
+@click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the points' report folders (default reports/bench-scale/).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON only.")
+@pass_cli
+def bench_scale_command(cli: CliContext, wallets: list[int], out_root: Path | None, as_json: bool) -> None:
+    """The same mix of payments at several wallet counts: is the cost per transaction flat?
+
+    Each point is a whole simulator run (setup, four steps of payments and compliance, the report)
+    on a fresh anvil in a child process. Goal: seconds per transaction at the largest point within
+    2x of the smallest. Runs at 100,000 wallets take tens of minutes on a small machine.
+    """
+    from ..bench_scale import GOAL_RATIO, run_scale_bench
+
+    def say(message: str) -> None:
+        if not as_json:
+            click.echo(message, err=True)
+
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    bench = run_scale_bench(cli.project(), wallets, progress=say, out_root=out_root)
+    if as_json:
+        click.echo(json.dumps(bench.to_json(), indent=2))
+        return
+    header = ("wallets", "transactions", "seconds", "ms/tx", "Python peak MiB", "anvil peak MiB", "load avg (1 min)")
+    rows = [
+        (f"{p.wallets:,}", f"{p.transactions:,}", f"{p.seconds:,.1f}", f"{p.seconds_per_tx * 1000:.2f}",
+         f"{p.peak_rss_mib:,.0f}", "n/a" if p.node_rss_mib is None else f"{p.node_rss_mib:,.0f}",
+         f"{p.load_average[0]:.1f}")
+        for p in bench.points
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    for line in (header, *rows):
+        click.echo("  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)))
+    if bench.ratio is not None:
+        verdict = "met" if bench.goal_met else "MISSED"
+        click.echo(f"seconds per transaction, largest / smallest: x{bench.ratio:.2f} (goal x{GOAL_RATIO:g}: {verdict})")
 
 
 # `bench gas` (gas per operation, budgets and the .gas-snapshot file) lives in bench_gas_cmd.py.

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import os
 import resource
 import shutil
 import tempfile
@@ -154,6 +155,7 @@ def simulate(
             )
             if state_out is not None:
                 chain.save_state(state_out)
+            node_peak = node_peak_rss_mib(chain.node.pid if chain.node is not None else None)
             elapsed = time.perf_counter() - started
             wall.update(
                 report_seconds=round(time.perf_counter() - report_started, 3),
@@ -161,6 +163,8 @@ def simulate(
                 wall_seconds=round(elapsed, 3),
                 transactions_per_second=round(summary["chain"]["transactions"] / elapsed, 1) if elapsed else None,
                 peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                node_peak_rss_mib=node_peak,
+                load_average=[round(x, 2) for x in os.getloadavg()],
                 state_out=str(state_out) if state_out is not None else None,
             )
             summary["wall_clock"] = wall
@@ -171,6 +175,21 @@ def simulate(
 def run_scenario_file(project: Project, path: Path, **options: Any) -> SimResult:
     """:func:`simulate` the scenario in the TOML file ``path`` (same keyword options)."""
     return simulate(project, load_scenario(path), **options)
+
+
+def node_peak_rss_mib(pid: int | None) -> float | None:
+    """The peak resident memory of process ``pid`` (the managed anvil) in MiB, from Linux's
+    ``/proc/<pid>/status`` (``VmHWM``); None elsewhere or for a node we did not start."""
+    if pid is None:
+        return None
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 def _dev_funder(chain_id: int, is_dev: bool) -> TxSigner:
