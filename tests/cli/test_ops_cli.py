@@ -20,13 +20,16 @@ from ops_env import (
     ALICE,
     ATTESTOR,
     BOB,
+    CAROL,
     EXECUTOR,
     FREEZER,
     MINTER,
+    MINTER_ADMIN,
     OUTSIDER,
     PROPOSER,
     TIMELOCK_DELAY,
     StackEnv,
+    acct,
     addr,
 )
 from ops_fixtures import (  # noqa: F401 - fixtures are found by name
@@ -411,3 +414,34 @@ def test_a_transfer_to_the_token_itself_warns(env: StackEnv, pkr):
     prompt = pkr("transfer", "--to", env.token.address, "--amount", "1", "--ref", "PAY-SELF-2",
                  "--account", f"dev:{ALICE}", input="n\n")
     assert prompt.code == 2 and "WARNING:" in prompt.err and "nothing was sent" in prompt.err
+
+
+# --------------------------------------------------------------------------- verify as a health check
+
+
+def test_verify_after_a_normal_day_exits_0_and_lists_the_operations(env: StackEnv, pkr):
+    assert pkr("mint", "--to", addr(ALICE), "--amount", "100", "--ref", "BANK-DAY-1", "--yes").code == 0
+    assert pkr("minter", "configure", addr(BOB), "--allowance", "1,000", "--ref", "LICENCE-DAY", "--yes").code == 0
+
+    run = pkr("verify")
+
+    assert run.code == 0, run.out + run.err
+    assert f"[operational] minters: minterAllowance({addr(MINTER)})" in run.out and "10000 spent by mints" in run.out
+    assert f"[operational] minters: minter {addr(BOB)}" in run.out and "added by the journaled operation 0x" in run.out
+    assert "verified (2 operational change(s) listed, not drift)" in run.out
+    data = pkr("verify", "--json").json()
+    assert data["ok"] is True and data["mismatches"] == [] and len(data["operational"]) == 2
+
+
+def test_verify_still_exits_7_on_real_drift(env: StackEnv, pkr):
+    from pkr_pilot.tx import Sender, TxPolicy
+
+    # a minter configured behind the toolkit's back (no journaled operation)
+    call = env.token.configure_minter(addr(CAROL), 500, b"SIDE-DOOR".ljust(32, b"\0"))
+    Sender(env.w3, acct(MINTER_ADMIN), policy=TxPolicy(timeout=20)).transact(call.tx())
+
+    run = pkr("verify")
+
+    assert run.code == 7
+    assert f"[MISMATCH] minters: minter {addr(CAROL)}: configured not a minter, on chain allowance 500" in run.out
+    assert pkr("verify", "--json").json()["ok"] is False

@@ -18,6 +18,7 @@ A private anvil, the stack deployed once, a fresh chain per test:
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,8 @@ def stack_env(node: Node, ops_root: Path, real_project: Project, compiled: Any) 
     from pkr_pilot.deploy import dev_default_config
     from pkr_pilot.deploy.config import TimelockConfig
 
+    # The project's build, so commands that compile (verify) hit the cache instead of running solc.
+    shutil.copytree(real_project.paths.build, ops_root / "build", dirs_exist_ok=True)
     base = dev_default_config()
     stack = deploy(node, ops_root, real_project, compiled, "opsnet", base)
     governed = dataclasses.replace(

@@ -106,10 +106,12 @@ def verify_command(cli: CliContext, network_name: str, config_file: Path | None,
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         for check in report.checks:
-            if show_all or not check.ok:
+            if show_all or not check.ok or check.operational:
                 click.echo(check.describe())
         passed = len(report.checks) - len(report.mismatches)
         verdict = "verified" if report.ok else f"{len(report.mismatches)} mismatch(es)"
+        if report.operational:
+            verdict += f" ({len(report.operational)} operational change(s) listed, not drift)"
         click.echo(f"{network.name} (chain id {report.chain_id}): {passed}/{len(report.checks)} checks pass: {verdict}")
     if not report.ok:
         if as_json:  # the report on stdout is the JSON answer; "ok": false says why it exits 7

@@ -17,9 +17,18 @@ Checks, each reported as one :class:`Check` (every mismatch is listed, not just 
   the config's holders (missing and extra holders are both listed). The admin is
   ``defaultAdmin()``; a handover still waiting for acceptance is a mismatch that says so.
 * **minters** — every configured minter (and the desk) is a minter with the configured
-  allowance; a minter on chain that the config does not name is listed too. After
-  operations have minted, allowances are lower than configured and show as mismatches
-  with both numbers: that is the truth, not an error of the tool.
+  allowance; a minter on chain that the config does not name is listed too.
+
+``verify`` is a health check: it separates **configuration drift** (a mismatch: exit 7)
+from **operational state**, listed but not failing:
+
+* an allowance lower than configured (or than the last journaled reconfiguration) was
+  spent by mints: operational;
+* a minter configured, reconfigured or removed by a transaction that the network's
+  operations journal (``deployments/<network>/operations.jsonl``) records as a confirmed
+  ``pkr-pilot minter …`` operation is operational; the same change made behind the
+  toolkit's back (no journaled transaction) is drift;
+* code, roles and settings that differ from the build and the config are always drift.
 * **settings** — supply cap, attestation age, tier limits, limits/allowlist modes,
   exemptions, desk policy, timelock delay, proposers and executors.
 """
@@ -57,19 +66,24 @@ class Check:
     expected: Any = None
     actual: Any = None
     note: str | None = None
+    #: The chain differs from the config because of operations (allowance spent, a journaled
+    #: minter change): listed, but ``ok``.
+    operational: bool = False
 
     def describe(self) -> str:
-        mark = "ok" if self.ok else "MISMATCH"
+        mark = "MISMATCH" if not self.ok else ("operational" if self.operational else "ok")
         text = f"[{mark}] {self.kind}: {self.subject}"
-        if not self.ok:
-            text += f": expected {_show(self.expected)}, on chain {_show(self.actual)}"
+        if not self.ok or self.operational:
+            text += f": configured {_show(self.expected)}, on chain {_show(self.actual)}"
         if self.note:
             text += f" ({self.note})"
         return text
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "subject": self.subject, "ok": self.ok}
-        if not self.ok or self.note:
+        if self.operational:
+            out["operational"] = True
+        if not self.ok or self.note or self.operational:
             out["expected"] = jsonable(self.expected)
             out["actual"] = jsonable(self.actual)
         if self.note:
@@ -89,7 +103,13 @@ class VerifyReport:
 
     @property
     def mismatches(self) -> list[Check]:
+        """Configuration drift: what makes ``verify`` exit 7."""
         return [c for c in self.checks if not c.ok]
+
+    @property
+    def operational(self) -> list[Check]:
+        """Differences explained by operations (listed, not failing)."""
+        return [c for c in self.checks if c.ok and c.operational]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +117,7 @@ class VerifyReport:
             "chainId": self.chain_id,
             "ok": self.ok,
             "mismatches": [c.to_json() for c in self.mismatches],
+            "operational": [c.to_json() for c in self.operational],
             "checks": [c.to_json() for c in self.checks],
         }
 
@@ -136,8 +157,25 @@ class _Verifier:
         self.addresses: dict[str, str] = {}
         self.bad_code: set[str] = set()
 
-    def add(self, kind: str, subject: str, expected: Any, actual: Any, *, ok: bool | None = None, note: str | None = None) -> None:
-        self.checks.append(Check(kind, subject, expected == actual if ok is None else ok, expected, actual, note))
+    def add(
+        self, kind: str, subject: str, expected: Any, actual: Any, *, ok: bool | None = None, note: str | None = None,
+        operational: bool = False,
+    ) -> None:
+        self.checks.append(
+            Check(kind, subject, expected == actual if ok is None else ok, expected, actual, note, operational)
+        )
+
+    def journaled_txs(self) -> set[str]:
+        """Hashes of the transactions the operations journal records as confirmed operations."""
+        if self.store.folder is None:
+            return set()
+        from ..ops.journal import Journal
+
+        journal = Journal.in_folder(self.store.folder)
+        if not journal.path.exists():
+            return set()
+        return {str(line["tx_hash"]).lower() for line in journal.entries()
+                if line.get("status") == "confirmed" and line.get("tx_hash")}
 
     def account(self, ref: str) -> str:
         if ref == "timelock":
@@ -249,16 +287,58 @@ class _Verifier:
         expected: dict[str, int] = {self.account(m.account): m.allowance for m in self.config.minters}
         if self.config.mint_desk.enabled:
             expected[self.account("mint_desk")] = self.config.mint_desk.allowance
+        journaled = self.journaled_txs()
+        last: dict[str, Any] = {}  # minter -> its latest MinterConfigured / MinterRemoved event
+        minted: dict[str, int] = {}  # minter -> minted since that event (each mint lowers the allowance)
+        for event in handle.events(("MinterConfigured", "MinterRemoved", "Minted")):
+            who = str(event.args["minter"])
+            if event.name == "Minted":
+                minted[who] = minted.get(who, 0) + int(event.args["amount"])
+            else:
+                last[who], minted[who] = event, 0
+
+        def by_operation(who: str) -> Any:
+            event = last.get(who)
+            return event if event is not None and event.tx_hash.lower() in journaled else None
+
         for who, allowance in expected.items():
-            is_minter = handle.is_minter(who)
-            if not is_minter:
-                self.add("minters", f"minter {who}", f"allowance {allowance}", "not a minter", ok=False)
+            operation = by_operation(who)
+            if not handle.is_minter(who):
+                self.add("minters", f"minter {who}", f"allowance {allowance}", "not a minter", ok=operation is not None,
+                         operational=operation is not None,
+                         note=None if operation is None else f"removed by the journaled operation {operation.tx_hash}")
                 continue
-            self.add("minters", f"minterAllowance({who})", allowance, handle.minter_allowance(who))
-        seen = {str(e.args["minter"]) for e in handle.events(("MinterConfigured",))}
-        for extra in sorted(seen - set(expected)):
-            if handle.is_minter(extra):
-                self.add("minters", f"minter {extra}", "not a minter", f"allowance {handle.minter_allowance(extra)}", ok=False)
+            configured_by = last.get(who)
+            baseline = allowance if configured_by is None else int(configured_by.args.get("allowance", allowance))
+            self._allowance(who, allowance, handle.minter_allowance(who), baseline, minted.get(who, 0), operation)
+        for extra in sorted(set(last) - set(expected)):
+            if not handle.is_minter(extra):
+                continue
+            operation = by_operation(extra)
+            actual = handle.minter_allowance(extra)
+            self.add("minters", f"minter {extra}", "not a minter", f"allowance {actual}", ok=operation is not None,
+                     operational=operation is not None,
+                     note=None if operation is None else f"added by the journaled operation {operation.tx_hash}")
+
+    def _allowance(self, who: str, configured: int, actual: int, baseline: int, spent: int, operation: Any) -> None:
+        """One minter's allowance against the config.
+
+        ``baseline`` is the allowance its last ``MinterConfigured`` set and ``spent`` what it minted
+        since. The difference is operational when mints explain it and the baseline is the config's
+        (or a journaled reconfiguration's); anything else is drift.
+        """
+        subject = f"minterAllowance({who})"
+        if actual == configured:
+            self.add("minters", subject, configured, actual)
+            return
+        explained = actual == max(0, baseline - spent)
+        if explained and (baseline == configured or operation is not None):
+            notes = [] if baseline == configured else [f"reconfigured to {baseline} by the journaled operation {operation.tx_hash}"]
+            if spent:
+                notes.append(f"{spent} spent by mints")
+            self.add("minters", subject, configured, actual, ok=True, operational=True, note="; ".join(notes))
+            return
+        self.add("minters", subject, configured, actual)
 
     # -- settings --------------------------------------------------------------------------
     def _settings(self, token: ContractRecord) -> None:
