@@ -222,3 +222,16 @@ def test_node_dies_with_a_hard_killed_parent(project: Project) -> None:
         parent.wait()
         if pid is not None and not _process_gone(pid):
             os.kill(pid, signal.SIGKILL)  # do not leave the orphan behind when the test fails
+
+
+def test_spilled_states_stay_in_the_project_bounded_and_are_removed_on_stop(tmp_path: Path, project: Project) -> None:
+    """anvil would write ~/.foundry/anvil/tmp (gigabytes after a day); ours goes under .pkr-pilot and is removed."""
+    cache_root = tmp_path / "anvil-cache"
+    with AnvilNode.for_project(project, AnvilOptions(cache_root=cache_root, max_persisted_states=2)) as node:
+        (folder,) = cache_root.iterdir()
+        assert folder.name.startswith(f"anvil-{node.port}-")
+        node.rpc("anvil_mine", ["0x300"])  # more blocks than anvil keeps in memory: some spill to disk
+        spilled = [p for p in folder.rglob("*.json")]
+        assert 0 < len(spilled) <= 2
+    assert list(cache_root.iterdir()) == []
+    assert AnvilNode.for_project(project).options.cache_root == project.paths.state / "anvil-cache"

@@ -31,6 +31,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import weakref
@@ -64,6 +65,8 @@ STOP_TIMEOUT = 10.0
 
 #: Managed nodes get a log file per port; older ones beyond this many are deleted.
 LOGS_KEPT = 30
+#: ``--max-persisted-states``: block states anvil may spill to disk beyond those it keeps in memory.
+MAX_PERSISTED_STATES = 32
 
 _PORT_IN_USE = "Address already in use"
 _KEY_LINE = re.compile(r"\(\d+\) 0x[0-9a-fA-F]{64}")
@@ -135,10 +138,16 @@ class AnvilOptions:
     block_time: int | None = None
     #: Mine only when asked (``evm_mine``).
     no_mining: bool = False
+    #: ``--max-persisted-states``: old block states anvil may spill to disk (it keeps the recent ones in
+    #: memory); bounds the disk a long simulation uses.
+    max_persisted_states: int = MAX_PERSISTED_STATES
+    #: Where this node's spilled states go (``--cache-path``): a folder of its own under it is made at
+    #: start and removed when the node stops. None: the system's temporary folder (never ``~/.foundry``).
+    cache_root: Path | None = None
     #: Anything else to pass to anvil, verbatim.
     extra_args: tuple[str, ...] = ()
 
-    def command(self, binary: Path, port: int) -> list[str]:
+    def command(self, binary: Path, port: int, *, cache_path: Path | None = None) -> list[str]:
         """The anvil command line for ``port``."""
         args = [
             str(binary),
@@ -151,6 +160,7 @@ class AnvilOptions:
             "--accounts", str(self.accounts),
             "--balance", str(DEV_BALANCE_WEI // 10**18),
             "--color", "never",
+            "--max-persisted-states", str(self.max_persisted_states),
         ]  # fmt: skip
         if self.state_file is not None:
             args += ["--state", str(self.state_file)]
@@ -160,6 +170,8 @@ class AnvilOptions:
             args += ["--block-time", str(self.block_time)]
         if self.no_mining:
             args.append("--no-mining")
+        if cache_path is not None:
+            args += ["--cache-path", str(cache_path)]
         args += list(self.extra_args)
         return args
 
@@ -191,6 +203,7 @@ class AnvilNode:
         self._proc: subprocess.Popen[bytes] | None = None
         self._pump: _OutputPump | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
+        self._cache_path: Path | None = None
         #: Seconds the last start took from spawn to the first eth_chainId answer.
         self.last_start_seconds: float | None = None
 
@@ -205,6 +218,8 @@ class AnvilNode:
     ) -> AnvilNode:
         """A node with the project's anvil binary, its EVM version as hardfork, logs in ``.pkr-pilot/logs``."""
         options = replace(options or AnvilOptions(), hardfork=project.compiler.hardfork)
+        if options.cache_root is None:
+            options = replace(options, cache_root=project.paths.state / "anvil-cache")
         return cls(
             find_anvil(project.paths.node_modules),
             options,
@@ -354,7 +369,13 @@ class AnvilNode:
     # ------------------------------------------------------------------ internals
 
     def _spawn_and_wait(self) -> None:
-        command = _dies_with_parent(self.options.command(self.binary, self.port))
+        # anvil spills old block states to ~/.foundry/anvil/tmp unless told otherwise (gigabytes after a
+        # day of use); this node's go to a folder of its own, removed when it stops.
+        root = self.options.cache_root
+        if root is not None:
+            root.mkdir(parents=True, exist_ok=True)
+        self._cache_path = Path(tempfile.mkdtemp(prefix=f"anvil-{self.port}-", dir=root))
+        command = _dies_with_parent(self.options.command(self.binary, self.port, cache_path=self._cache_path))
         log_file = self.log_file
         if log_file is not None:
             log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -378,7 +399,7 @@ class AnvilNode:
         pump = _OutputPump(proc.stdout, log_file, header=_log_header(command))
         pump.start()
         self._proc, self._pump = proc, pump
-        self._finalizer = weakref.finalize(self, _kill_quietly, proc)
+        self._finalizer = weakref.finalize(self, _kill_quietly, proc, self._cache_path)
         try:
             self._wait_ready(proc, pump, started)
         except BaseException:
@@ -436,6 +457,9 @@ class AnvilNode:
         if proc is not None and proc.stdout is not None:
             proc.stdout.close()
         self._proc = None
+        if self._cache_path is not None:
+            shutil.rmtree(self._cache_path, ignore_errors=True)
+            self._cache_path = None
 
 
 def _dies_with_parent(command: list[str]) -> list[str]:
@@ -460,7 +484,7 @@ def _interrupt(proc: subprocess.Popen[bytes]) -> None:
         proc.terminate()
 
 
-def _kill_quietly(proc: subprocess.Popen[bytes]) -> None:
+def _kill_quietly(proc: subprocess.Popen[bytes], cache_path: Path | None = None) -> None:
     with contextlib.suppress(OSError):
         if proc.poll() is None:
             proc.terminate()
@@ -468,6 +492,8 @@ def _kill_quietly(proc: subprocess.Popen[bytes]) -> None:
                 proc.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    if cache_path is not None:
+        shutil.rmtree(cache_path, ignore_errors=True)
 
 
 def _prune_logs(folder: Path, *, keep: int, current: Path) -> None:

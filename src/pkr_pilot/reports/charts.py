@@ -9,6 +9,8 @@ floats only for plotting (axis positions), never for arithmetic. Each function r
 from __future__ import annotations
 
 import io
+import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ __all__ = [
     "save_png",
     "supply_reserves_chart",
     "transactions_per_block_chart",
+    "use_config_dir",
 ]
 
 Series = Sequence[tuple[int, int]]
@@ -83,6 +86,19 @@ def transactions_per_block_chart(counts: Series, *, title: str) -> bytes:
     ax.set_ylabel("transactions")
     ax.set_title(title)
     return _png(fig)
+
+
+def use_config_dir(folder: Path) -> None:
+    """Keep matplotlib's config and font cache in ``folder`` (the project's ``.pkr-pilot/matplotlib``).
+
+    matplotlib otherwise writes ``~/.config/matplotlib`` and ``~/.cache/matplotlib``. It reads
+    ``MPLCONFIGDIR`` once, when first imported, so this sets it only before that, and never over a
+    value the user chose.
+    """
+    if "MPLCONFIGDIR" in os.environ or "matplotlib" in sys.modules:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["MPLCONFIGDIR"] = str(folder)
 
 
 def require_charts() -> None:

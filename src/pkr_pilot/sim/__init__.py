@@ -108,9 +108,10 @@ def simulate(
     (default: ``dev:0`` on a dev chain).
     """
     from ..chain import connect
-    from ..reports.charts import require_charts
+    from ..reports.charts import require_charts, use_config_dir
     from .report import write_report, write_summary_and_index
 
+    use_config_dir(project.paths.state / "matplotlib")
     require_charts()  # before the run, not after it
     run_seed = scenario.seed if seed is None else seed
     if run_seed < 0:
