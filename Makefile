@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo        set up if needed, then run the pilot demo on an ephemeral local node"
 	@echo "make test        set up if needed, then run the whole test suite (all lanes)"
-	@echo "make test-ape    only the Ape lane (ape compile + tests/ape on ape-foundry)"
+	@echo "make test-ape    only the Ape lane (tests/ape + the behaviour suite on ape-foundry)"
 	@echo "make fuzz        deep stateful property-test profile, prints steps per second"
 	@echo "make drills      the full deploy crash-and-resume matrix (every step x 4 crash points)"
 	@echo "make lint        ruff + mypy --strict"
@@ -40,11 +40,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: setup
 	$(PY) scripts/demo.py
 
-# The whole suite (no PYTEST_ARGS): tests/run-lanes.sh runs the contracts lane (no coverage) and
-# the toolkit lane (coverage of src/ >= 90 %) side by side, then the Ape lane, and times each.
+# The whole suite (no PYTEST_ARGS): tests/run-lanes.sh runs the contracts lane (no coverage), the
+# toolkit lane (coverage of src/ >= 90 %) and the Ape lane side by side, and times each.
 # With PYTEST_ARGS only that pytest selection runs (no coverage gate, no Ape lane).
-ANVIL_BIN_DIR = $(firstword $(wildcard $(CURDIR)/node_modules/@foundry-rs/anvil-*/bin))
-
 test: setup
 ifeq ($(strip $(PYTEST_ARGS)),)
 	@tests/run-lanes.sh
@@ -52,13 +50,11 @@ else
 	$(PY) -m pytest $(PYTEST_ARGS)
 endif
 
-# The Ape lane: Ape's own compile (the Node-backed solc put where py-solc-x looks, OpenZeppelin
-# from node_modules) and ape-foundry on the npm anvil; offline, Ape's data kept in .pkr-pilot/ape.
+# The Ape lane (tests/ape/lane.sh): tests/ape in Ape's idiom plus the contract behaviour suite on
+# Ape's provider (ape-foundry on the npm anvil); offline, everything inside the checkout
+# (SOLCX_BINARY_PATH=.pkr-pilot/solcx, APE_DATA_FOLDER=.pkr-pilot/ape). Times itself.
 test-ape: setup
-	@start=$$(date +%s); \
-	  $(PKR) compile --install-for-solcx >/dev/null && \
-	  PATH="$(ANVIL_BIN_DIR):$$PATH" APE_DATA_FOLDER="$(CURDIR)/.pkr-pilot/ape" \
-	    $(VENV)/bin/ape test tests/ape -c tests/ape/pytest.ini -q; rc=$$?; \
+	@start=$$(date +%s); tests/ape/lane.sh; rc=$$?; \
 	  echo "== ape lane: $$(( $$(date +%s) - start )) s"; exit $$rc
 
 fuzz: setup

@@ -5,6 +5,8 @@ Backends
     chain test on that backend. Without the option, chain tests run on anvil, and the tests
     marked ``both_backends`` (the core token behaviour) run on anvil *and* py-evm, so
     ``make test`` has two independent EVM implementations agree.
+    Under ``ape test`` (the Ape lane) every chain test runs on the node of Ape's provider
+    (backend ``ape``; see tests/_provider.py): the same tests, Ape's network.
 
 Isolation
     The stack is deployed once per session per backend (``deployed_stack``). The ``stack``
@@ -26,6 +28,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # helpers, _stack
 
+from _provider import ape_provider_url, under_ape
 from _stack import PilotStack, build_stack, deploy_config_for_tests
 from helpers import ContractClient
 from pkr_pilot.chain import Chain, connect
@@ -42,6 +45,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="run chain tests on this EVM only (default: anvil, plus py-evm for tests marked both_backends)",
     )
+    parser.addoption(
+        "--behaviour-anvil-in-ape-lane",
+        action="store_true",
+        help="deselect the behaviour suite's anvil runs (make test runs them in the Ape lane, on Ape's anvil)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--behaviour-anvil-in-ape-lane"):
+        return
+    keep, moved = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_anvil = callspec is None or callspec.params.get("backend", "anvil") == "anvil"
+        (moved if item.get_closest_marker("behaviour") and on_anvil else keep).append(item)
+    if moved:
+        config.hook.pytest_deselected(items=moved)
+        items[:] = keep
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -72,6 +93,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def backends_for(config: pytest.Config, node: Any) -> list[str]:
+    if under_ape(config):
+        return ["ape"]
     chosen = config.getoption("--backend")
     if chosen:
         return [chosen]
@@ -109,7 +132,8 @@ def compiled(project: Project) -> Any:
 @pytest.fixture(scope="session")
 def chain(project: Project, backend: str) -> Iterator[Chain]:
     """A fresh dev chain of ``backend`` for the whole session (anvil is stopped afterwards)."""
-    with connect(project, _NETWORK_OF[backend], log=False) as connected:
+    network = ape_provider_url() if backend == "ape" else _NETWORK_OF[backend]
+    with connect(project, network, log=False) as connected:
         yield connected
 
 

@@ -7,10 +7,14 @@
 #              run without coverage, in the background, next to:
 #   toolkit    everything else (src/ tests, gas snapshot and budgets, slither, desk, timelock) on two
 #              xdist workers, with line coverage of src/ (subprocesses included), failing under 90 %;
-#   ape        the repo as an Ape project (ape compile, tests/ape on ape-foundry), after both.
+#   ape        the repo as an Ape project (tests/ape/lane.sh): tests/ape in Ape's idiom plus the
+#              contract behaviour suite (marker `behaviour`: access, freeze, pause, seize, tiers,
+#              desk, upgrade) on Ape's provider (ape-foundry on the npm anvil).
 #
-# The two pytest lanes share one compile (done first) and run side by side; the contracts lane's
-# output is printed when it ends. Exit status: non-zero if any lane failed.
+# The behaviour suite is one source of tests: on anvil it runs in the Ape lane (Ape's node is the
+# npm anvil), on py-evm in the contracts lane, so the other lanes deselect its anvil runs.
+# All three lanes share one compile (done first) and run side by side; the background lanes' output
+# is printed when they end. Exit status: non-zero if any lane failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +22,7 @@ PY=.venv/bin/python
 LOGS=.pkr-pilot/logs
 mkdir -p "$LOGS"
 CONTRACT_LANE=(tests/invariants tests/contracts/test_signatures.py tests/contracts/test_pilot_rupee_*.py)
+NOT_ON_APE=(--behaviour-anvil-in-ape-lane)  # those run in the Ape lane
 IGNORES=()
 for path in "${CONTRACT_LANE[@]}"; do IGNORES+=("--ignore=$path"); done
 
@@ -28,15 +33,24 @@ start=$(now)
 
 (
   t0=$(now)
-  "$PY" -m pytest -p no:cov "${CONTRACT_LANE[@]}" >"$LOGS/contracts-lane.log" 2>&1
+  "$PY" -m pytest -p no:cov "${NOT_ON_APE[@]}" "${CONTRACT_LANE[@]}" >"$LOGS/contracts-lane.log" 2>&1
   rc=$?
   echo "$(( $(now) - t0 ))" >"$LOGS/contracts-lane.seconds"
   exit $rc
 ) &
 contracts_pid=$!
 
+(
+  t0=$(now)
+  tests/ape/lane.sh >"$LOGS/ape-lane.log" 2>&1
+  rc=$?
+  echo "$(( $(now) - t0 ))" >"$LOGS/ape-lane.seconds"
+  exit $rc
+) &
+ape_pid=$!
+
 t1=$(now)
-"$PY" -m pytest -n 2 --cov=pkr_pilot --cov-report=term-missing:skip-covered --cov-fail-under=90 "${IGNORES[@]}"
+"$PY" -m pytest -n 2 --cov=pkr_pilot --cov-report=term-missing:skip-covered --cov-fail-under=90 "${NOT_ON_APE[@]}" "${IGNORES[@]}"
 toolkit_rc=$?
 toolkit_s=$(( $(now) - t1 ))
 
@@ -47,15 +61,14 @@ echo
 echo "== contracts lane output ($LOGS/contracts-lane.log)"
 cat "$LOGS/contracts-lane.log"
 
-t2=$(now)
-anvil_dir=$(ls -d "$PWD"/node_modules/@foundry-rs/anvil-*/bin 2>/dev/null | head -n 1)
-.venv/bin/pkr-pilot compile --install-for-solcx >/dev/null \
-  && PATH="$anvil_dir:$PATH" APE_DATA_FOLDER="$PWD/.pkr-pilot/ape" \
-     .venv/bin/ape test tests/ape -c tests/ape/pytest.ini -q
+wait "$ape_pid"
 ape_rc=$?
-ape_s=$(( $(now) - t2 ))
+ape_s=$(cat "$LOGS/ape-lane.seconds" 2>/dev/null || echo "?")
+echo
+echo "== ape lane output ($LOGS/ape-lane.log)"
+cat "$LOGS/ape-lane.log"
 
 echo
-echo "== lanes: contracts ${contracts_s} s (rc $contracts_rc), toolkit+coverage ${toolkit_s} s (rc $toolkit_rc)" \
-     "[side by side], ape ${ape_s} s (rc $ape_rc); total $(( $(now) - start )) s"
+echo "== lanes: contracts ${contracts_s} s (rc $contracts_rc), toolkit+coverage ${toolkit_s} s (rc $toolkit_rc)," \
+     "ape ${ape_s} s (rc $ape_rc) [side by side]; total $(( $(now) - start )) s"
 [ "$contracts_rc" -eq 0 ] && [ "$toolkit_rc" -eq 0 ] && [ "$ape_rc" -eq 0 ]

@@ -72,6 +72,11 @@ class ProjectPaths:
         return self.state / "keystores"
 
     @property
+    def solcx(self) -> Path:
+        """Project-local py-solc-x folder (``SOLCX_BINARY_PATH`` for Ape): the Node-backed solc wrapper."""
+        return self.state / "solcx"
+
+    @property
     def node_modules(self) -> Path:
         return self.root / "node_modules"
 

@@ -15,6 +15,7 @@ from eth_utils.crypto import keccak
 
 import ape
 
+pytestmark = pytest.mark.ape_native
 REF = keccak(text="ape smoke")
 SUPPLY_CAP = 10**12
 RESERVES = 10**11

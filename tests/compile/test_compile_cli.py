@@ -92,5 +92,6 @@ def test_install_for_solcx_writes_the_wrapper(
     shim = Path(os.environ["SOLCX_BINARY_PATH"]) / "solc-v0.8.28"
     assert capsys.readouterr().out == (
         f"installed: {shim} -> solc 0.8.28+commit.7893614a.Emscripten.clang (Node.js)\n"
+        f"For Ape: export SOLCX_BINARY_PATH={shim.parent}\n"
     )
     assert os.access(shim, os.X_OK)

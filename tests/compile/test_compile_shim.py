@@ -101,3 +101,17 @@ def test_py_solc_x_and_ape_style_calls_work_through_the_shim(box: Sandbox) -> No
     assert inline["bin"] and inline["ast"]["absolutePath"] == "<stdin>"
     assert [e["name"] for e in inline["abi"]] == ["x"]
     assert json.loads(json.dumps(inline["abi"]))  # plain JSON, not a string
+
+
+def test_shim_defaults_to_the_project_folder_never_the_user_wide_one(
+    box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without SOLCX_BINARY_PATH the wrapper goes to .pkr-pilot/solcx, not ~/.solcx (issue 12)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("SOLCX_BINARY_PATH")
+    result = install_solcx_shim(box.project())
+    assert result.path == box.root / ".pkr-pilot" / "solcx" / "solc-v0.8.28"
+    assert result.status == "installed"
+    assert list(home.iterdir()) == []

@@ -343,7 +343,11 @@ def artifacts_once() -> Artifacts:
 
 
 @contextmanager
-def desk_env() -> Iterator[DeskEnv]:
-    """Start anvil, deploy the stack, yield it; stop anvil on exit."""
+def desk_env(url: str | None = None) -> Iterator[DeskEnv]:
+    """Start anvil (or use the running dev node at ``url``, e.g. Ape's), deploy the stack, yield it;
+    stop a started anvil on exit."""
+    if url is not None:
+        yield deploy_stack(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30})), artifacts_once())
+        return
     with anvil_node() as w3:
         yield deploy_stack(w3, artifacts_once())

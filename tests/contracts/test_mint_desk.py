@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from _provider import ape_provider_url, under_ape
+
 try:
     from tests.contracts._desk_fixtures import (
         APPROVALS_REQUIRED,
@@ -37,10 +39,12 @@ MINT, BURN = 1, 2  # IMintDesk.RequestKind
 PENDING, EXECUTED, CANCELLED, EXPIRED = 1, 2, 3, 4  # IMintDesk.RequestStatus
 DAY = 86_400
 
+pytestmark = pytest.mark.behaviour
+
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[DeskEnv]:
-    with desk_env() as env:
+def stack(request: pytest.FixtureRequest) -> Iterator[DeskEnv]:
+    with desk_env(ape_provider_url() if under_ape(request.config) else None) as env:
         yield env
 
 

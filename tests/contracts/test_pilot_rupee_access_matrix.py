@@ -15,7 +15,7 @@ import pytest
 from _stack import REF, PilotStack
 from helpers import Actor, PreparedCall, expect_revert, role
 
-pytestmark = pytest.mark.both_backends
+pytestmark = [pytest.mark.both_backends, pytest.mark.behaviour]
 
 #: Everyone who holds a power on the token, and someone who holds none.
 CALLERS = (

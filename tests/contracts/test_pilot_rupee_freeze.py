@@ -7,7 +7,7 @@ import pytest
 from _stack import HOLDER_FUNDING, REF, PilotStack
 from helpers import ZERO_ADDRESS, expect_revert, ref
 
-pytestmark = pytest.mark.both_backends
+pytestmark = [pytest.mark.both_backends, pytest.mark.behaviour]
 
 MAX_UINT96 = 2**96 - 1
 

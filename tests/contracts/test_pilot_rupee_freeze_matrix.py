@@ -21,7 +21,7 @@ import pytest
 from _stack import REF, PilotStack
 from helpers import Actor, PreparedCall, expect_revert
 
-pytestmark = pytest.mark.both_backends
+pytestmark = [pytest.mark.both_backends, pytest.mark.behaviour]
 
 AMOUNT = 1_000
 

@@ -16,7 +16,7 @@ import pytest
 from _stack import REF, PilotStack
 from helpers import PreparedCall, expect_revert, random_nonce
 
-pytestmark = pytest.mark.both_backends
+pytestmark = [pytest.mark.both_backends, pytest.mark.behaviour]
 
 AMOUNT = 1_000
 

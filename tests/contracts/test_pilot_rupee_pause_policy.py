@@ -17,8 +17,11 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
+from _provider import ape_web3, under_ape
 from pkr_pilot.decode import ErrorDecoder, revert_data_from_exception
 from pkr_pilot.errors import ContractRevert
+
+pytestmark = pytest.mark.behaviour
 
 try:
     from tests.contracts._gas_stack import GasStack, anvil, deploy_gas_stack
@@ -65,8 +68,8 @@ class Paused:
 
 
 @pytest.fixture(scope="module")
-def env() -> Iterator[Paused]:
-    with anvil() as w3:
+def env(request: pytest.FixtureRequest) -> Iterator[Paused]:
+    with ape_web3() if under_ape(request.config) else anvil() as w3:
         stack = deploy_gas_stack(w3)
         p = Paused(stack)
         t, a, admin = p.t, p.a, stack.accounts.admin

@@ -7,7 +7,7 @@ import pytest
 from _stack import HOLDER_FUNDING, REF, PilotStack
 from helpers import ZERO_ADDRESS, expect_revert, ref
 
-pytestmark = pytest.mark.both_backends
+pytestmark = [pytest.mark.both_backends, pytest.mark.behaviour]
 
 
 def test_seize_from_fully_frozen_account_moves_funds_and_emits_seized(stack: PilotStack) -> None:

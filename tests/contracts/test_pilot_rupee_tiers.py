@@ -12,7 +12,7 @@ import pytest
 from _stack import HOLDER_FUNDING, REF, TIERS, PilotStack
 from helpers import Actor, expect_revert, ref
 
-pytestmark = pytest.mark.both_backends
+pytestmark = [pytest.mark.both_backends, pytest.mark.behaviour]
 
 UNLIMITED = 2**128 - 1
 DAY = 86_400

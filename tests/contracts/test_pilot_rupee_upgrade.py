@@ -22,6 +22,8 @@ from _stack import HOLDER_FUNDING, REF, PilotStack
 from helpers import ZERO_ADDRESS, expect_revert, random_nonce, ref, role
 from pkr_pilot.compile import load_build_info
 
+pytestmark = pytest.mark.behaviour
+
 IMPLEMENTATION_SLOT = int.from_bytes(keccak(text="eip1967.proxy.implementation"), "big") - 1
 NAMESPACE_TAG = "@custom:storage-location erc7201:"
 
@@ -235,10 +237,10 @@ def all_slots(layout: Mapping[str, Any], keys: Mapping[str, list[Any]]) -> dict[
 
 
 def read_slots(stack: PilotStack, slots: Mapping[str, int]) -> dict[str, int]:
-    """Raw words of ``slots`` in the token proxy (one JSON-RPC batch on anvil)."""
+    """Raw words of ``slots`` in the token proxy (one JSON-RPC batch on a node: anvil, Ape's)."""
     w3, address = stack.w3, stack.token.address
     paths = list(slots)
-    if stack.backend == "anvil":
+    if stack.chain.tester is None:
         with w3.batch_requests() as batch:
             for path in paths:
                 batch.add(w3.eth.get_storage_at(address, slots[path]))

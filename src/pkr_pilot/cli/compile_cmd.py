@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,8 +34,9 @@ JSON_SCHEMA_VERSION = 1
 @click.option(
     "--install-for-solcx",
     is_flag=True,
-    help="Install the Node-backed solc where py-solc-x and Ape look for solc "
-    "(~/.solcx/solc-v<version>, never replacing a native one), then exit.",
+    help="Install the Node-backed solc for py-solc-x and Ape in $SOLCX_BINARY_PATH, or "
+    "else in the project's .pkr-pilot/solcx (never ~/.solcx; never replacing a native "
+    "solc), then exit. Point Ape at it with SOLCX_BINARY_PATH.",
 )
 @click.pass_context
 def compile_command(
@@ -128,6 +130,7 @@ def _render_shim(result: ShimResult, as_json: bool) -> None:
         click.echo(f"A native solc is already installed at {result.path}; left it alone.")
     else:
         click.echo(f"{result.status}: {result.path} -> solc {result.long_version} (Node.js)")
+        click.echo(f"For Ape: export SOLCX_BINARY_PATH={shlex.quote(str(result.path.parent))}")
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,14 +43,24 @@ def install_solcx_shim(
 ) -> ShimResult:
     """Write ``solc-v<pinned>`` into py-solc-x's folder, running ``tools/solc/solc.cjs``.
 
-    ``folder`` defaults to ``$SOLCX_BINARY_PATH`` or ``~/.solcx``. A real
+    ``folder`` defaults to ``$SOLCX_BINARY_PATH`` or, when that is unset, the
+    project-local ``.pkr-pilot/solcx`` (never the user-wide ``~/.solcx``: a
+    wrapper there would point every py-solc-x project at this checkout). Ape
+    finds it with ``SOLCX_BINARY_PATH=<root>/.pkr-pilot/solcx``. A real
     (native) binary already there is never replaced. The wrapper runs the
     absolute paths of ``node`` and of this checkout's ``solc.cjs``, carries
     :data:`SHIM_MARKER` so the resolver reports it as ``node``, and is checked
     by asking it ``--version`` (it is removed again if the answer is wrong).
     """
     version = project.compiler.solc_version
-    target_dir = folder if folder is not None else solcx_install_folder(env)
+    if folder is not None:
+        target_dir = folder
+    else:
+        target_dir = (
+            solcx_install_folder(env)
+            if (os.environ if env is None else env).get("SOLCX_BINARY_PATH")
+            else project.paths.solcx
+        )
     path = target_dir / f"solc-v{version}"
     entry = (project.paths.root / "tools" / "solc" / "solc.cjs").resolve()
     if not entry.is_file():
