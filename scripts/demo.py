@@ -11,6 +11,9 @@
 5. run the small pilot scenario and print where its report is.
 
 Everything goes through the library: copy and adapt freely.
+
+    python scripts/demo.py                                 # what `make demo` runs
+    ape run demo --network ethereum:local:foundry          # steps 2-4 on the node Ape started
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from pathlib import Path
 from pkr_pilot import ops
 from pkr_pilot.accounts import dev_account
 from pkr_pilot.amounts import format_amount
+from pkr_pilot.ape_bridge import network_for, run_script
 from pkr_pilot.chain import connect
 from pkr_pilot.compile import compile_project
 from pkr_pilot.config import load_project
 from pkr_pilot.contracts import Stack
 from pkr_pilot.deploy import deploy_stack
-from pkr_pilot.errors import ContractRevert, PilotError
+from pkr_pilot.errors import ContractRevert
 from pkr_pilot.ops import Journal, Operator, RunOptions
 from pkr_pilot.reports.reconcile import reconcile
 from pkr_pilot.sim import run_scenario_file
@@ -38,7 +42,7 @@ YES = RunOptions(yes=True)
 CITIZEN, MERCHANT, SUSPECT = 11, 12, 13  # extra accounts of the dev mnemonic (no roles)
 
 
-def main() -> int:
+def main(network: str = "local") -> int:
     started = time.monotonic()
     project = load_project()
 
@@ -48,8 +52,8 @@ def main() -> int:
     print(f"[1/5] compile: {len(built.artifacts)} contracts ({how}) in {1000 * (time.monotonic() - t0):.0f} ms")
 
     # The node is throw-away, so is the operations journal: keep both for this run only.
-    with connect(project, "local") as chain, tempfile.TemporaryDirectory(prefix="pkr-demo-") as journal_dir:
-        print(f"[2/5] local node: anvil at {chain.url}, chain id {chain.chain_id}")
+    with connect(project, network) as chain, tempfile.TemporaryDirectory(prefix="pkr-demo-") as journal_dir:
+        print(f"[2/5] local node: {chain.kind} at {chain.url}, chain id {chain.chain_id}")
         deployer = dev_account(0, chain_id=chain.chain_id)
         t0 = time.monotonic()
         deployment = deploy_stack(chain, deployer, project, compiled=built)
@@ -115,9 +119,14 @@ def main() -> int:
     return 0 if result.ok else 1
 
 
+if "ape" in sys.modules:  # `ape run demo`: on the dev node of Ape's --network
+    import click
+    from ape.cli import ConnectedProviderCommand
+
+    @click.command(cls=ConnectedProviderCommand, short_help="The pilot demo")
+    def cli(provider: object) -> None:
+        run_script(lambda: main(network_for(load_project(), provider)))
+
+
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except PilotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+    run_script(main)

@@ -2,6 +2,7 @@
 """Run a pilot scenario and print where its report is: a thin wrapper over ``pkr-pilot simulate``.
 
     .venv/bin/python scripts/simulate.py scripts/scenarios/small.toml [--seed 7] [--out DIR] [--json]
+    ape run simulate small --network ethereum:local:foundry     # a scenario name or file, Ape's node
 
 Every option of ``pkr-pilot simulate`` is accepted (``--help`` lists them). To script a run in
 Python instead, copy this::
@@ -16,8 +17,27 @@ Python instead, copy this::
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from pkr_pilot.cli import main
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+
+if "ape" in sys.modules:  # `ape run simulate SCENARIO`: on the node of Ape's --network
+    import click
+    from ape.cli import ConnectedProviderCommand
+
+    from pkr_pilot.ape_bridge import network_for, run_script
+    from pkr_pilot.config import load_project
+
+    @click.command(cls=ConnectedProviderCommand, short_help="Run a pilot scenario")
+    @click.argument("scenario")
+    @click.option("--seed", type=int, help="seed of the run (default: the scenario's)")
+    def cli(provider: object, scenario: str, seed: int | None) -> None:
+        path = SCENARIOS / f"{scenario}.toml" if (SCENARIOS / f"{scenario}.toml").is_file() else Path(scenario)
+        seeded = ["--seed", str(seed)] if seed is not None else []
+        run_script(lambda: main(["simulate", str(path), "--network", network_for(load_project(), provider), *seeded]))
+
 
 if __name__ == "__main__":
     sys.exit(main(["simulate", *sys.argv[1:]]))

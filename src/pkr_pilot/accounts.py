@@ -5,6 +5,9 @@ Account specs (``--account`` and ``[networks.NAME.accounts]`` in ``pkr-pilot.tom
     dev:N           key N of the public anvil test mnemonic; signs only on chain ids 31337 / 1337
     keystore:NAME   .pkr-pilot/keystores/NAME.json (Web3 Secret Storage v3, scrypt)
     NAME            the same as keystore:NAME
+    ape:ALIAS       an Ape account (``ape accounts generate/import ALIAS``): the keyfile
+                    ``$APE_DATA_FOLDER/accounts/ALIAS.json`` (default ``~/.ape``), the same
+                    Web3 Secret Storage format, unlocked with the same password rules
 
 The test mnemonic (``test test … junk``) is published in every Foundry and Hardhat
 guide: it is the only key material allowed in this repository, and its keys are
@@ -59,6 +62,7 @@ __all__ = [
     "KeystoreEntry",
     "PasswordSource",
     "Signer",
+    "ape_accounts_folder",
     "create_keystore",
     "dev_account",
     "dev_address",
@@ -99,18 +103,18 @@ _ADDRESS_LIKE_RE = re.compile(r"0x[0-9a-fA-F]{40}")
 
 @dataclass(frozen=True)
 class AccountSpec:
-    """A parsed account reference: ``dev:N`` or ``keystore:NAME``."""
+    """A parsed account reference: ``dev:N``, ``keystore:NAME`` or ``ape:ALIAS``."""
 
-    kind: Literal["dev", "keystore"]
+    kind: Literal["dev", "keystore", "ape"]
     index: int = 0
     name: str = ""
 
     def __str__(self) -> str:
-        return f"dev:{self.index}" if self.kind == "dev" else f"keystore:{self.name}"
+        return f"dev:{self.index}" if self.kind == "dev" else f"{self.kind}:{self.name}"
 
 
 def parse_account_spec(text: str) -> AccountSpec:
-    """Parse ``dev:N``, ``keystore:NAME`` or ``NAME``.
+    """Parse ``dev:N``, ``keystore:NAME``, ``ape:ALIAS`` or ``NAME``.
 
     Something that looks like a private key is refused without being echoed.
 
@@ -139,6 +143,8 @@ def parse_account_spec(text: str) -> AccountSpec:
                 hint=f"use dev:0 … dev:{DEV_ACCOUNT_COUNT - 1} (funded) or up to dev:{DEV_MAX_INDEX}",
             )
         return AccountSpec("dev", index=int(raw))
+    if text.startswith("ape:"):
+        return AccountSpec("ape", name=_check_name(text[len("ape:") :]))
     name = text[len("keystore:") :] if text.startswith("keystore:") else text
     return AccountSpec("keystore", name=_check_name(name))
 
@@ -408,8 +414,9 @@ def unlock_keystore(
     *,
     chain_id: int | None = None,
     env: Mapping[str, str] | None = None,
+    kind: Literal["keystore", "ape"] = "keystore",
 ) -> Signer:
-    """Decrypt ``directory/NAME.json`` and return its signer.
+    """Decrypt ``directory/NAME.json`` and return its signer (named ``KIND:NAME``).
 
     ``password`` may be a callable (asked with ``NAME`` only now, after the file was
     found); None reads ``$PKR_PILOT_PASSWORD``. When ``chain_id`` is not a dev chain, a
@@ -424,6 +431,12 @@ def unlock_keystore(
     try:
         keyfile = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        if kind == "ape":
+            raise AccountError(
+                f"no Ape account named {name!r} in {directory}",
+                hint="see `ape accounts list` (with the same APE_DATA_FOLDER), "
+                "or create it with `ape accounts generate` / `ape accounts import`",
+            ) from None
         raise AccountError(
             f"no keystore named {name!r} in {directory}",
             hint="see `pkr-pilot accounts list`, or create it with `pkr-pilot accounts new`",
@@ -449,7 +462,14 @@ def unlock_keystore(
         dev_index = _dev_index_of(str(account.address))
         if dev_index is not None:
             _refuse_dev(f"keystore {name!r} (holds dev:{dev_index})", chain_id)
-    return Signer(f"keystore:{name}", account)
+    return Signer(f"{kind}:{name}", account)
+
+
+def ape_accounts_folder(env: Mapping[str, str] | None = None) -> Path:
+    """Where Ape keeps its keyfiles: ``$APE_DATA_FOLDER/accounts``, default ``~/.ape/accounts``."""
+    env = os.environ if env is None else env
+    data = env.get("APE_DATA_FOLDER")
+    return (Path(data).expanduser() if data else Path.home() / ".ape") / "accounts"
 
 
 def load_account(
@@ -465,11 +485,16 @@ def load_account(
 
     ``dev:N`` only when ``chain_id`` is 31337 or 1337 (else :class:`DevKeyRefused`);
     ``keystore:NAME`` / ``NAME`` from ``keystore_dir`` (default: the project's
-    ``.pkr-pilot/keystores``), unlocked with ``password`` (see :func:`unlock_keystore`).
+    ``.pkr-pilot/keystores``), unlocked with ``password`` (see :func:`unlock_keystore`);
+    ``ape:ALIAS`` from Ape's folder (:func:`ape_accounts_folder`), with the same password rules.
     """
     parsed = parse_account_spec(spec) if isinstance(spec, str) else spec
     if parsed.kind == "dev":
         return dev_account(parsed.index, chain_id=chain_id)
+    if parsed.kind == "ape":
+        return unlock_keystore(
+            ape_accounts_folder(env), parsed.name, password, chain_id=chain_id, env=env, kind="ape"
+        )
     if keystore_dir is None:
         if project is None:
             raise UserInputError(

@@ -60,7 +60,7 @@ def op_options(*, ref: bool = True, ref_help: str | None = None) -> Callable[[F]
             click.option(
                 "--account",
                 "account_spec",
-                help="Signer: keystore NAME / keystore:NAME, or dev:N on a local dev chain "
+                help="Signer: keystore NAME / keystore:NAME, an Ape account ape:ALIAS, or dev:N on a local dev chain "
                 "(default: the network's accounts table for this action's role, else accounts.default).",
             ),
             click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation."),

@@ -130,6 +130,10 @@ def _keystore_name(text: str) -> str:
     spec = parse_account_spec(text)
     if spec.kind == "dev":
         raise UserInputError(f"{text} names a public test key", hint="choose another keystore name")
+    if spec.kind == "ape":
+        raise UserInputError(
+            f"{text} names an Ape account", hint="manage it with `ape accounts`; use it as --account ape:ALIAS"
+        )
     return spec.name
 
 

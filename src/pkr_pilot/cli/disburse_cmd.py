@@ -25,7 +25,7 @@ INCOMPLETE_EXIT = 9
 @click.option(
     "--account",
     "account_spec",
-    help="Payer: keystore NAME / keystore:NAME, or dev:N on a local dev chain "
+    help="Payer: keystore NAME / keystore:NAME, an Ape account ape:ALIAS, or dev:N on a local dev chain "
     "(default: accounts.payer, else accounts.default of the network).",
 )
 @click.option("--multicall", is_flag=True, help="Batch the payer's transfers into multicall transactions.")
