@@ -25,16 +25,27 @@ help:
 
 setup: node_modules/.installed $(VENV)/.installed
 
+# Setup prints its steps; the installers' own output (warnings included) goes to a log file that
+# is shown only when a step fails.
+NPM_LOG := .pkr-pilot/logs/setup-npm.log
+PIP_LOG := .pkr-pilot/logs/setup-python.log
+
 node_modules/.installed: package.json package-lock.json
 	@command -v node >/dev/null || { echo "error: Node.js 18+ is needed (node not on PATH)"; exit 3; }
-	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(dir $(NPM_LOG))
+	@echo "setup: npm packages (solc-js, anvil, OpenZeppelin) into node_modules/"
+	@npm ci --no-audit --no-fund --loglevel=error >$(NPM_LOG) 2>&1 || \
+	  { tail -n 40 $(NPM_LOG); echo "error: npm ci failed (full output: $(NPM_LOG))"; exit 1; }
 	@touch $@
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) is needed (set PYTHON=...)"; exit 3; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,ape,analysis,memory,charts]'
+	@mkdir -p $(dir $(PIP_LOG))
+	@echo "setup: Python packages into $(VENV)/ (installer output: $(PIP_LOG))"
+	@{ test -x $(PY) || $(PYTHON) -m venv $(VENV); } >$(PIP_LOG) 2>&1 && \
+	  $(PY) -m pip install --quiet --upgrade pip >>$(PIP_LOG) 2>&1 && \
+	  $(PY) -m pip install --quiet -c constraints.txt -e '.[test,ape,analysis,memory,charts]' >>$(PIP_LOG) 2>&1 || \
+	  { tail -n 40 $(PIP_LOG); echo "error: installing the Python packages failed (full output: $(PIP_LOG))"; exit 1; }
 	@touch $@
 
 demo: setup
