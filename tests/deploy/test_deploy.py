@@ -58,7 +58,10 @@ def test_dev_default_deploy_assigns_every_role_to_its_dev_account(deployed: Any)
 def test_records_follow_the_hardhat_deploy_layout(deployed: Any) -> None:
     node, folder, result = deployed
     assert (folder / ".chainId").read_text().strip() == "31337"
-    names = sorted(p.name for p in folder.glob("*.json"))
+    bound = json.loads((folder / ".chain.json").read_text())
+    assert bound["chainId"] == 31337
+    assert bound["genesisHash"] == "0x" + bytes(node.w3.eth.get_block(0)["hash"]).hex()
+    names = sorted(p.name for p in folder.glob("*.json") if not p.name.startswith("."))
     assert names == ["MintDesk.json", "PilotRupee.json", "PilotRupee_Implementation.json", "PilotRupee_Proxy.json"]
     token = json.loads((folder / "PilotRupee.json").read_text())
     impl = json.loads((folder / "PilotRupee_Implementation.json").read_text())
@@ -147,7 +150,7 @@ def test_records_for_a_missing_chain_are_refused_on_a_non_dev_chain(deployed: An
     _node, folder, _result = deployed
     fresh = anvil()
     chain = dataclasses.replace(chain_for(fresh, project), is_dev=False)
-    with pytest.raises(DeploymentError, match="none of the contracts recorded"):
+    with pytest.raises(DeploymentError, match=r"is bound to chain 31337/0x.* another genesis block"):
         run_deploy(chain, dev(0), project, dev_default_config(), deployments_dir=folder, compiled=compiled, policy=POLICY)
     assert fresh.w3.eth.get_transaction_count(dev(0).address) == 0
 

@@ -206,3 +206,65 @@ def test_crash_matrix_size() -> None:
     """Documents the matrix: every step of the dev-default plan at four crash points."""
     assert len(STEPS) == 26
     assert len(_cases()) == 26 * 4
+
+
+# --------------------------------------------------------------------------- the journal is not the evidence
+
+
+def test_journal_lost_after_a_creation_was_sent_does_not_deploy_it_twice(
+    fresh_chain: Node, project: Project, compiled: Any, clean: dict[str, Any], tmp_path: Path
+) -> None:
+    """Killed after the desk's creation was sent (no record yet), then the journal is lost: the chain decides."""
+    folder = tmp_path / "dep"
+    crashed = run_driver(fresh_chain, project, folder, crash_at="desk:after-send")
+    assert crashed.returncode == -9, crashed.stderr[-2000:]
+    assert not (folder / "MintDesk.json").exists()
+    (folder / ".journal.jsonl").unlink()
+
+    resumed = run_deploy(chain_for(fresh_chain, project), dev(0), project, deployments_dir=folder, compiled=compiled, policy=POLICY)
+    status = {o.step: o.status for o in resumed.outcomes}
+    assert status["desk"] == "applied"  # found at the deployer's CREATE address, not deployed again
+    assert any("found on chain at" in n for n in resumed.notices)
+    assert stack_state(fresh_chain.w3, folder) == clean
+
+
+def test_journal_and_records_lost_or_an_old_journal_restored_send_nothing(
+    fresh_chain: Node, project: Project, compiled: Any, clean: dict[str, Any], tmp_path: Path
+) -> None:
+    folder = tmp_path / "dep"
+    crashed = run_driver(fresh_chain, project, folder, crash_at="token.proxy:after-confirm")
+    assert crashed.returncode == -9
+    old_journal = (folder / ".journal.jsonl").read_bytes()
+    run_deploy(chain_for(fresh_chain, project), dev(0), project, deployments_dir=folder, compiled=compiled, policy=POLICY)
+    assert stack_state(fresh_chain.w3, folder) == clean
+
+    (folder / ".journal.jsonl").write_bytes(old_journal)  # an old copy restored from a backup
+    restored = run_deploy(chain_for(fresh_chain, project), dev(0), project, deployments_dir=folder, compiled=compiled, policy=POLICY)
+    assert restored.transactions_sent == 0
+    assert stack_state(fresh_chain.w3, folder) == clean
+
+    for path in folder.glob("*.json"):  # every record and the journal gone: only the chain is left
+        if not path.name.startswith("."):
+            path.unlink()
+    (folder / ".journal.jsonl").unlink()
+    rebuilt = run_deploy(chain_for(fresh_chain, project), dev(0), project, deployments_dir=folder, compiled=compiled, policy=POLICY)
+    assert rebuilt.transactions_sent == 0
+    assert {o.status for o in rebuilt.outcomes} == {"applied"}
+    assert stack_state(fresh_chain.w3, folder) == clean  # the records are rebuilt from the chain, same addresses
+
+
+def test_a_chain_reverted_past_confirmed_steps_redoes_them_once(
+    fresh_chain: Node, project: Project, compiled: Any, clean: dict[str, Any], tmp_path: Path
+) -> None:
+    """The journal says confirmed, the chain no longer has them (evm_revert): the steps run again, once."""
+    folder = tmp_path / "dep"
+    crashed = run_driver(fresh_chain, project, folder, crash_at=f"{STEPS[5]}:after-confirm")
+    assert crashed.returncode == -9
+    mid = fresh_chain.rpc("evm_snapshot")
+    first = run_deploy(chain_for(fresh_chain, project), dev(0), project, deployments_dir=folder, compiled=compiled, policy=POLICY)
+    assert first.transactions_sent == len(STEPS) - 6
+    assert fresh_chain.rpc("evm_revert", mid) is True  # everything after step 6 is gone from the chain
+    again = run_deploy(chain_for(fresh_chain, project), dev(0), project, deployments_dir=folder, compiled=compiled, policy=POLICY)
+    assert again.transactions_sent == len(STEPS) - 6
+    assert any("does not show it" in n for n in again.notices)
+    assert stack_state(fresh_chain.w3, folder) == clean

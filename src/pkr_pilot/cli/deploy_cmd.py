@@ -27,6 +27,7 @@ _SIGNING_ROLES = ("minter_admin", "attestor", "upgrader")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Deploy config TOML (default: deploy/<network>.toml; built-in default on dev chains).")
 @click.option("--account", "account_spec", help="Deployer: keystore NAME / keystore:NAME, an Ape account ape:ALIAS, or dev:N on a local dev chain (default: accounts.deployer of the network).")
 @click.option("--upgrade", is_flag=True, help="Deploy a changed implementation and upgrade the proxy (after the storage-layout check).")
+@click.option("--new-stack", is_flag=True, help="Deploy a second stack on a chain that another deployments/ folder already records.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON only (progress still goes to stderr).")
 @pass_cli
@@ -36,24 +37,27 @@ def deploy_command(
     config_file: Path | None,
     account_spec: str | None,
     upgrade: bool,
+    new_stack: bool,
     yes: bool,
     as_json: bool,
 ) -> None:
     """Deploy the stack (or finish an interrupted deploy); a re-run changes nothing."""
     from ..chain import connect
     from ..compile import compile_project
-    from ..deploy import resolve_deploy_config, run_deploy
+    from ..deploy import resolve_deploy_config, resolve_records, run_deploy
 
     project = cli.project()
     network = project.network(network_name)
     compiled = compile_project(project)
     with connect(project, network_name) as chain:
-        config = resolve_deploy_config(project, network.deployments_name, path=config_file, is_dev=chain.is_dev)
+        store, _notice = resolve_records(project, chain, new_stack=new_stack)  # refuses a second stack early
+        config = resolve_deploy_config(project, store.network, path=config_file, is_dev=chain.is_dev)
         deployer = _signer(project, network, chain, account_spec or _network_account(network, "deployer"), "deployer")
         signers = _role_signers(project, network, chain, config, deployer.address)
         if not yes:
             click.echo(
-                f"Deploy to {network.name} (chain id {chain.chain_id}) from {deployer.address}\n"
+                f"Deploy to {network.name} (chain id {chain.chain_id}, records in deployments/{store.network}) "
+                f"from {deployer.address}\n"
                 f"config: {config.source}" + (" | with --upgrade" if upgrade else ""),
                 err=True,
             )
@@ -68,6 +72,7 @@ def deploy_command(
             signers=signers,
             upgrade=upgrade,
             compiled=compiled,
+            new_stack=new_stack,
         )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))

@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DeploymentError
 from .config import DeployConfig, default_config_path, dev_default_config, load_deploy_config
 from .journal import Journal
 from .layout import check_compatible, extract_layout
@@ -39,6 +39,7 @@ from .runner import CRASH_ENV, DeployResult, DeployRunner, Progress, StepOutcome
 if TYPE_CHECKING:
     from web3 import Web3
 
+    from ..chain.identity import ChainIdentity
     from ..compile import CompileResult
     from ..config import NetworkConfig, Project
     from ..tx import TxPolicy, TxSigner
@@ -61,6 +62,7 @@ __all__ = [
     "load_deployment",
     "record_store",
     "resolve_deploy_config",
+    "resolve_records",
     "run_deploy",
     "verify_stack",
 ]
@@ -110,6 +112,56 @@ def record_store(project: Project, network: NetworkConfig, folder: Path | None =
     return RecordStore(folder, name)
 
 
+def resolve_records(
+    project: Project,
+    chain: ChainLike,
+    deployments_dir: Path | None = DEFAULT,
+    *,
+    new_stack: bool = False,
+    identity: ChainIdentity | None = None,
+) -> tuple[RecordStore, str | None]:
+    """The records folder a deploy to ``chain`` uses, and a notice when it is not the network's own.
+
+    A folder is bound to one chain (chain id + genesis hash). When another folder next to
+    this network's own already holds a stack on the same chain:
+
+    * the network is a URL (``--network http://…``) and exactly one such folder exists: that
+      folder is used (the notice says so);
+    * otherwise the deploy is refused, naming the folder(s), unless ``new_stack`` asks for a
+      second stack on purpose (it goes to this network's own folder).
+
+    Ephemeral networks (a managed anvil, the memory chain) keep records in memory: no question.
+    """
+    from ..chain.identity import read_identity
+    from .records import bound_folders
+
+    network = chain.network
+    store = record_store(project, network, deployments_dir)
+    if store.folder is None:
+        return store, None
+    identity = identity or read_identity(chain.w3, int(chain.chain_id))
+    own = store.recorded_identity()
+    if own == identity and store.has_contents():
+        return store, None
+    others = bound_folders(store.folder.parent, identity, w3=chain.w3, exclude=store.folder)
+    if not others or new_stack:
+        return store, None
+    names = ", ".join(f"deployments/{p.name}" for p in others)
+    is_url = network.name not in project.networks
+    if is_url and len(others) == 1 and not store.has_contents():
+        folder = others[0]
+        return (
+            RecordStore(folder, folder.name),
+            f"{network.url} serves chain {identity.short}, already deployed as deployments/{folder.name}: using that folder",
+        )
+    use = others[0].name
+    raise DeploymentError(
+        f"chain {identity.short} reached through network {network.name!r} already holds a stack recorded in {names}",
+        hint=f"use --network {use} to work on that stack, or pass --new-stack to deploy a second stack "
+        f"recorded in deployments/{network.deployments_name}",
+    )
+
+
 def run_deploy(
     chain: ChainLike,
     signer: TxSigner,
@@ -123,6 +175,7 @@ def run_deploy(
     compiled: CompileResult | None = None,
     policy: TxPolicy | None = None,
     crash_at: str | None = None,
+    new_stack: bool = False,
 ) -> DeployResult:
     """Deploy (or finish, or check) the stack described by ``config`` on ``chain``.
 
@@ -135,11 +188,15 @@ def run_deploy(
     ``deployments_dir``: default ``deployments/<network>/`` (in memory for an ephemeral
     ``anvil``/``memory`` backend); ``None`` forces in-memory records and journal.
     ``crash_at`` is the test seam described in :mod:`.runner` (default: ``$PKR_PILOT_CRASH_AT``).
+    The folder is bound to the chain (chain id and genesis hash); a chain already deployed under
+    another folder is used or refused as :func:`resolve_records` says; ``new_stack`` deploys a
+    second stack on purpose.
     """
     import os
 
     from eth_utils.address import to_checksum_address
 
+    from ..chain.identity import read_identity
     from ..compile import compile_project, load_build_info
     from ..config import DEV_CHAIN_IDS
     from ..tx import TxPolicy
@@ -161,7 +218,8 @@ def run_deploy(
         for ref in refs:
             if ref.startswith("dev:") and accounts[ref] not in keys:
                 keys[accounts[ref]] = dev_signer(int(ref[4:]), chain_id=chain_id, dev_chain_ids=DEV_CHAIN_IDS)
-    store = record_store(project, network, deployments_dir)
+    identity = read_identity(chain.w3, chain_id)
+    store, notice = resolve_records(project, chain, deployments_dir, new_stack=new_stack, identity=identity)
     journal = Journal.in_folder(store.folder)
 
     @lru_cache(maxsize=4)
@@ -171,7 +229,8 @@ def run_deploy(
     runner = DeployRunner(
         w3=chain.w3,
         chain_id=chain_id,
-        network=network.deployments_name,
+        identity=identity,
+        network=store.network,
         is_dev=is_dev,
         root=project.paths.root,
         config=config,
@@ -187,8 +246,23 @@ def run_deploy(
         upgrade=upgrade,
         progress=progress,
         crash_at=os.environ.get(CRASH_ENV) if crash_at is None else crash_at,
+        foreign=_foreign_addresses(store, identity),
     )
+    if notice is not None:
+        runner.notice(notice)
     return runner.run()
+
+
+def _foreign_addresses(store: RecordStore, identity: ChainIdentity) -> frozenset[str]:
+    """Contracts recorded by other folders on the same chain: never taken for this stack's own."""
+    from .records import bound_folders
+
+    if store.folder is None:
+        return frozenset()
+    out: set[str] = set()
+    for folder in bound_folders(store.folder.parent, identity, exclude=store.folder):
+        out.update(r.address.lower() for r in RecordStore(folder, folder.name).records())
+    return frozenset(out)
 
 
 def deploy_stack(

@@ -4,6 +4,8 @@
 
     deployments/<network>/
         .chainId                      the chain id, written once; a different chain is refused
+        .chain.json                   the chain's identity (chain id + genesis block hash): the
+                                      folder is bound to that one chain (see :func:`bound_folders`)
         .journal.jsonl                the write-ahead journal (see journal.py)
         PilotRupee.json               the proxy: proxy address, the implementation's ABI,
                                       "implementation", the initializer under "execute"
@@ -29,6 +31,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .._files import atomic_write_json, atomic_write_text
+from ..chain.identity import ChainIdentity
 from ..errors import ChainIdMismatch, DeploymentError
 
 if TYPE_CHECKING:
@@ -44,11 +47,14 @@ __all__ = [
     "Deployment",
     "GitInfo",
     "RecordStore",
+    "bound_folders",
     "git_info",
     "load_deployment",
 ]
 
 RECORD_SCHEMA_VERSION = 1
+IDENTITY_SCHEMA_VERSION = 1
+IDENTITY_FILE = ".chain.json"
 
 
 @dataclass(frozen=True)
@@ -293,6 +299,41 @@ class RecordStore:
             else:
                 atomic_write_text(self.folder / ".chainId", f"{chain_id}\n")
 
+    # -- chain identity (chain id + genesis hash) ----------------------------------
+    def recorded_identity(self) -> ChainIdentity | None:
+        """The identity in ``.chain.json`` (None: in memory, or a folder written before it existed)."""
+        if self.folder is None:
+            return None
+        path = self.folder / IDENTITY_FILE
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            return None
+        except json.JSONDecodeError as exc:
+            raise DeploymentError(f"{path} is not valid JSON: {exc}", hint="restore it from version control") from None
+        if not isinstance(data, dict) or data.get("schemaVersion") != IDENTITY_SCHEMA_VERSION:
+            raise DeploymentError(f"{path} has an unknown schema", hint="upgrade pkr-pilot, or restore the file")
+        try:
+            return ChainIdentity.from_json(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DeploymentError(f"{path} is malformed: {exc}", hint="restore it from version control") from None
+
+    def bind(self, identity: ChainIdentity) -> None:
+        """Record that this folder describes the chain ``identity`` (``.chain.json`` and ``.chainId``)."""
+        self.check_chain_id(identity.chain_id)
+        if self.folder is None or self.recorded_identity() == identity:
+            return
+        atomic_write_json(
+            self.folder / IDENTITY_FILE,
+            {"schemaVersion": IDENTITY_SCHEMA_VERSION, "network": self.network, **identity.to_json()},
+        )
+
+    def has_contents(self) -> bool:
+        """True when the folder holds records or a deploy journal (something was deployed or started)."""
+        if self.folder is None:
+            return bool(self._memory)
+        return bool(self.names()) or (self.folder / ".journal.jsonl").exists()
+
     # -- records ----------------------------------------------------------------
     def write(self, record: ContractRecord) -> None:
         self.check_chain_id(record.chain_id)
@@ -358,6 +399,37 @@ class RecordStore:
                 hint=f"run `pkr-pilot deploy --network {self.network}` first",
             )
         return Deployment(self.network, chain_id, contracts)
+
+
+def bound_folders(root: Path, identity: ChainIdentity, *, w3: Web3 | None = None, exclude: Path | None = None) -> list[Path]:
+    """Folders under ``root`` (``deployments/``) that hold a stack on the chain ``identity``.
+
+    A folder counts when its ``.chain.json`` names this identity and it holds records or a
+    journal. A folder written before identities were recorded (``.chainId`` only) counts when
+    its chain id matches and, given ``w3``, its token record has code on this chain.
+    """
+    if not root.is_dir():
+        return []
+    found: list[Path] = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if exclude is not None and folder.resolve() == exclude.resolve():
+            continue
+        store = RecordStore(folder, folder.name)
+        try:
+            recorded = store.recorded_identity()
+            chain_id = store.recorded_chain_id()
+        except DeploymentError:
+            continue  # a damaged folder is reported when it is used, not while looking at siblings
+        if not store.has_contents():
+            continue
+        if recorded is not None:
+            if recorded == identity:
+                found.append(folder)
+        elif chain_id == identity.chain_id and w3 is not None:
+            token = store.read("PilotRupee_Proxy") or store.read("PilotRupee")
+            if token is not None and w3.eth.get_code(token.address):  # type: ignore[arg-type]
+                found.append(folder)
+    return found
 
 
 def load_deployment(project: Project, network_name: str) -> Deployment:

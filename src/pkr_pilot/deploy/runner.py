@@ -1,18 +1,28 @@
 """Run a deploy plan through :class:`~pkr_pilot.tx.Sender`, journaled and resumable.
 
-For each step, in order:
+The chain, not the journal, decides whether a step is done. For each step, in order:
 
-1. **Journal says confirmed** with the same params: nothing to do ("up to date").
-2. **A transaction is in flight** (journal ``sending``/``sent``): its receipt settles
-   the step; if the node has it pending, wait for it; if the node never saw it or lost
-   it (restart), the sender's mined nonce and the chain tell whether it (or another
-   transaction with its nonce) landed: code at the CREATE address of that nonce for a
-   creation, ``applied`` (hasRole, minterAllowance, …) for a call; otherwise send again.
-3. **Chain already shows the effect** (``applied``; or, for a creation the journal does not
-   know, a record whose address has code): journal it as confirmed ``via state``.
-4. Otherwise: journal ``planned``, simulate, sign (the signing wrapper journals ``sending``
-   with hash and nonce *before* the node sees it), submit, journal ``sent``, wait for the
-   network's confirmations, journal ``confirmed``, write the record.
+1. **Journal says confirmed** with the same params: the chain must still show it (code
+   matching the artifact at the recorded address for a creation; the effect read back, or
+   the confirming transaction mined, for a call). Then nothing to do ("up to date"); if the
+   chain no longer shows it (a dev chain reverted, a block replaced), the step runs again.
+2. **A transaction is in flight** (journal ``sending``/``sent``, which carry the nonce and,
+   for a creation, the expected CREATE address): the chain settles it. Code at the expected
+   address, or the effect read back, means done whatever the receipt says (a node may answer
+   ``null`` for a mined transaction); a transaction the node still holds is followed (a
+   nonce gap in front of it is filled with an empty transfer); a consumed nonce without the
+   effect, or a dropped transaction, means not done: send again.
+3. **Chain already shows the effect** (``applied`` for a call; for a creation the journal
+   does not know, the record's address with matching code, else a contract with matching
+   code that the deployer created at one of its nonces and no other step or folder claims):
+   journal it as confirmed ``via state``/``record``/``code``. Several candidates: stop and
+   say which step and how to settle.
+4. Otherwise: journal ``planned`` (with the nonce and, for a creation, the address it will
+   get), simulate, sign (the signing wrapper journals ``sending`` with hash, nonce and
+   address *before* the node sees it), submit, journal ``sent``, wait for the receipt or
+   the evidence, journal ``confirmed``, write the record.
+
+Losing the journal, or restoring an old copy, therefore never deploys a second contract.
 
 Test seam: ``PKR_PILOT_CRASH_AT="<step-id>:<point>"`` makes the process SIGKILL
 itself at ``before-send`` (after ``planned``), ``after-sign`` (after ``sending``,
@@ -36,7 +46,14 @@ from typing import TYPE_CHECKING, Any
 from eth_utils.address import to_checksum_address
 
 from ..decode import ErrorDecoder
-from ..errors import ChainError, ConfigError, DeploymentError, PilotError, TransactionFailed
+from ..errors import (
+    ChainError,
+    ConfigError,
+    DeploymentError,
+    PilotError,
+    TransactionFailed,
+    TransactionTimeout,
+)
 from ..tx import Sender, TxPolicy
 from ._code import code_hash, compare_code
 from .config import DeployConfig
@@ -61,6 +78,7 @@ if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import TxReceipt
 
+    from ..chain.identity import ChainIdentity
     from ..compile import Artifact, Artifacts
     from ..tx import TxSigner
 
@@ -162,7 +180,9 @@ class _JournalingSigner:
     def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTransaction:
         signed = self._inner.sign_transaction(tx)
         tx_hash = "0x" + bytes(signed.hash).hex()
-        self._journal.append("sending", self._step, tx=tx_hash, nonce=int(tx["nonce"]), sender=self.address)
+        nonce = int(tx["nonce"])
+        address = create_address(self.address, nonce) if not tx.get("to") else None
+        self._journal.append("sending", self._step, tx=tx_hash, nonce=nonce, sender=self.address, address=address)
         self._seam.hit(self._step, "after-sign")
         return signed
 
@@ -175,6 +195,7 @@ class DeployRunner:
         *,
         w3: Web3,
         chain_id: int,
+        identity: ChainIdentity | None = None,
         network: str,
         is_dev: bool,
         root: Path,
@@ -192,9 +213,15 @@ class DeployRunner:
         progress: Callable[[Progress], None] | None = None,
         crash_at: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        foreign: frozenset[str] = frozenset(),
     ) -> None:
         self.w3 = w3
         self.chain_id = chain_id
+        self.identity = identity
+        #: Lower-case addresses other folders on this chain record: never this stack's.
+        self.foreign = foreign
+        #: nonce -> (address, runtime code) of the deployer's CREATEs, filled on demand.
+        self._created: dict[int, tuple[str, bytes]] = {}
         self.network = network
         self.is_dev = is_dev
         self.root = root
@@ -228,7 +255,10 @@ class DeployRunner:
         started = time.perf_counter()
         self.store.check_chain_id(self.chain_id)
         with self._locked():
+            self._check_identity()
             self._discard_stale_history()
+            if self.identity is not None:
+                self.store.bind(self.identity)
             upgrade_to = self._upgrade_decision()
             plan = build_plan(self.config, self.accounts, self.deployer_address, upgrade_to=upgrade_to)
             actors = self._actor_signers(plan)
@@ -285,6 +315,23 @@ class DeployRunner:
         finally:
             os.close(fd)
 
+    def notice(self, text: str) -> None:
+        """Say something to the user through the progress callback (and in the result)."""
+        self._notice(text)
+
+    def _check_identity(self) -> None:
+        """The folder is bound to one chain: another genesis is a reset dev chain, or the wrong node."""
+        recorded = self.store.recorded_identity()
+        if recorded is None or self.identity is None or recorded == self.identity:
+            return
+        if not self.is_dev:
+            raise DeploymentError(
+                f"deployments/{self.network} is bound to chain {recorded.short} but the node serves chain "
+                f"{self.identity.short} (same chain id, another genesis block)",
+                hint="check --network: this node is not the chain these records describe",
+            )
+        self._set_aside("the dev chain was reset (new genesis block): earlier records were moved aside, deploying afresh")
+
     def _discard_stale_history(self) -> None:
         """Journal and records from a previous incarnation of a dev chain (same id, reset) are set aside."""
         known: list[tuple[str, str]] = []
@@ -300,6 +347,9 @@ class DeployRunner:
         if all(present):
             return
         if any(present):
+            first_missing = present.index(False)
+            if self.journal.confirmed_steps() and not any(present[first_missing:]):
+                return  # the latest creations are gone (a chain reverted past them): redone step by step
             missing = [s for (s, _a), p in zip(known, present, strict=True) if not p]
             raise DeploymentError(
                 f"deployments/{self.network} names contracts with no code on this chain ({', '.join(missing)})",
@@ -310,6 +360,9 @@ class DeployRunner:
                 f"none of the contracts recorded in deployments/{self.network} exist on chain {self.chain_id}",
                 hint="check --network; if the chain was reset, move the folder away",
             )
+        self._set_aside("the dev chain was reset: earlier records were moved aside, deploying afresh")
+
+    def _set_aside(self, message: str) -> None:
         archived = self.journal.archive("stale")
         if self.store.folder is not None:
             stale = self.store.folder / f".stale-{int(time.time() * 1000)}"
@@ -318,7 +371,10 @@ class DeployRunner:
                 os.replace(self.store.folder / f"{record}.json", stale / f"{record}.json")
             if archived is not None:
                 os.replace(archived, stale / archived.name)
-        self._notice("the dev chain was reset: earlier records were moved aside, deploying afresh")
+            identity = self.store.folder / ".chain.json"
+            if identity.exists():
+                os.replace(identity, stale / identity.name)
+        self._notice(message)
 
     # ------------------------------------------------------------------ upgrade
     def _upgrade_decision(self) -> str | None:
@@ -406,9 +462,14 @@ class DeployRunner:
     def _execute(self, index: int, total: int, step: Step, signer: TxSigner | None) -> StepOutcome:
         state = self.journal.state(step.id)
         if state.is_confirmed and state.params == step.params_hash and state.confirmed is not None:
-            self._absorb(step, state.confirmed)
-            self._emit(index, total, step, "up-to-date", state.confirmed.get("tx"))
-            return self._outcome(step, "up-to-date", state.confirmed)
+            if self._still_on_chain(step, state.confirmed):
+                self._absorb(step, state.confirmed)
+                self._emit(index, total, step, "up-to-date", state.confirmed.get("tx"))
+                return self._outcome(step, "up-to-date", state.confirmed)
+            self._notice(
+                f"{step.title}: the journal says done (transaction {state.confirmed.get('tx') or 'unknown'}) "
+                "but the chain does not show it (reverted or replaced): doing it again"
+            )
 
         self._emit(index, total, step, "start")
         if signer is None:
@@ -445,6 +506,44 @@ class DeployRunner:
         )
         return StepOutcome(step=step.id, title=step.title, status="waiting")
 
+    def _still_on_chain(self, step: Step, confirmed: Mapping[str, Any]) -> bool:
+        """Does the chain show a step the journal calls confirmed?"""
+        if step.is_create:  # code at the address the deployer's CREATE produced (a changed artifact is --upgrade's business)
+            address = confirmed.get("address")
+            return bool(address) and bool(self.w3.eth.get_code(str(address)))  # type: ignore[arg-type]
+        if step.applied is not None and step.applied(self.ctx):
+            return True
+        tx_hash = confirmed.get("tx")  # the effect may have moved on since (an allowance spent): the transaction
+        return bool(tx_hash) and self._mined_ok(str(tx_hash))
+
+    def _mined_ok(self, tx_hash: str) -> bool:
+        from web3.exceptions import TransactionNotFound
+
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return False
+        return receipt is not None and int(receipt["status"]) == 1
+
+    def _code_matches(self, step: Step, address: str) -> bool:
+        """Runtime code at ``address`` is the step's artifact (and, for the proxy, points at our implementation)."""
+        assert step.artifact is not None
+        code = bytes(self.w3.eth.get_code(address))  # type: ignore[arg-type]
+        return self._is_ours(step, address, code)
+
+    def _is_ours(self, step: Step, address: str, code: bytes) -> bool:
+        assert step.artifact is not None
+        artifact = self.artifacts[step.artifact]
+        if compare_code(code, artifact.deployed_bytecode, artifact.immutable_references) == "mismatch":
+            return False
+        if step.target == TOKEN_PROXY and TOKEN_IMPL in self.ctx.addresses:
+            raw = bytes(self.w3.eth.get_storage_at(address, IMPLEMENTATION_SLOT))  # type: ignore[arg-type]
+            return raw[-20:] == bytes.fromhex(self.ctx.addresses[TOKEN_IMPL][2:])
+        if step.target == DESK and TOKEN_PROXY in self.ctx.addresses:
+            desk = self.w3.eth.contract(address=address, abi=list(artifact.abi))  # type: ignore[call-overload]
+            return str(desk.functions.token().call()).lower() == self.ctx.addresses[TOKEN_PROXY].lower()
+        return True
+
     def _already_there(self, step: Step, state: StepState) -> dict[str, Any] | None:
         if step.is_create:
             if "@" in step.id:
@@ -453,43 +552,127 @@ class DeployRunner:
             if record is not None and self.w3.eth.get_code(record.address):  # type: ignore[arg-type]
                 return self._confirm(step, via="record", address=record.address, tx=record.transaction_hash,
                                      block=record.block_number, args=list(record.args))
-            return None
+            return self._created_earlier(step)
         assert step.applied is not None
         if step.applied(self.ctx):
             return self._confirm(step, via="state")
         return None
 
+    def _created_earlier(self, step: Step) -> dict[str, Any] | None:
+        """A contract of this step that the deployer created earlier (journal and record lost)."""
+        sender = self.deployer_address
+        mined = int(self.w3.eth.get_transaction_count(sender, "latest"))  # type: ignore[arg-type]
+        for nonce in range(len(self._created), mined):
+            address = create_address(sender, nonce)
+            self._created[nonce] = (address, bytes(self.w3.eth.get_code(address)))  # type: ignore[arg-type]
+        claimed = {a.lower() for a in self.ctx.addresses.values()} | self.foreign
+        found = [
+            (nonce, address)
+            for nonce, (address, code) in sorted(self._created.items())
+            if code and address.lower() not in claimed and self._is_ours(step, address, code)
+        ]
+        if not found:
+            return None
+        if len(found) > 1:
+            listed = ", ".join(f"{a} (nonce {n})" for n, a in found)
+            raise DeploymentError(
+                f"step {step.id}: the deployer {sender} created {len(found)} contracts that fit it ({listed}) "
+                f"and neither the journal nor a record in deployments/{self.network} says which one is this stack's",
+                hint=f"restore deployments/{self.network}/{step.target}.json (or the journal) from a backup, "
+                "or deploy a separate stack into a new folder with --new-stack",
+            )
+        nonce, address = found[0]
+        self._notice(f"{step.title}: found on chain at {address} (created by {sender} with nonce {nonce}); not deploying again")
+        return self._confirm(step, via="code", address=address, nonce=nonce)
+
     def _settle_inflight(self, step: Step, state: StepState, signer: TxSigner) -> dict[str, Any] | None:
-        """Settle transactions an earlier run signed; the confirmation, or None to send anew."""
+        """Settle transactions an earlier run signed; the confirmation, or None to send anew.
+
+        Evidence first (code at the expected address, the effect read back), then the node's
+        view of the transactions themselves; a receipt that is missing proves nothing.
+        """
         from web3.exceptions import TransactionNotFound
 
+        sender_address = state.sender or signer.address
+        found = self._evidence(step, sender_address, state.inflight, args=state.args)
+        if found is not None:
+            return found
         sender = Sender(self.w3, signer, decoder=self._decoder, policy=self.policy, sleep=self._sleep)
         for tx_hash, nonce in reversed(state.inflight):
             try:  # mined or pending in the node?
                 self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
             except TransactionNotFound:
                 continue
+            self._fill_gap(signer, sender_address, nonce)
             try:
                 receipt = sender.wait(tx_hash, action=step.title)  # the receipt; raises decoded if status 0
             except TransactionFailed:
                 self.journal.append("failed", step.id, tx=tx_hash)
                 raise
+            except TransactionTimeout:
+                found = self._evidence(step, sender_address, state.inflight, args=state.args)
+                if found is not None:
+                    return found
+                raise self._undecided(step, tx_hash, nonce) from None
             return self._confirm_receipt(step, tx_hash, nonce, receipt, args=state.args)
-        # None of them is known to the node: was the nonce used anyway (mined, receipt lost)?
-        sender_address = state.sender or signer.address
-        tx_hash, nonce = state.inflight[-1]
-        mined = int(self.w3.eth.get_transaction_count(sender_address, "latest"))  # type: ignore[arg-type]
-        if mined <= nonce:
-            return None  # dropped (e.g. the node restarted with an empty mempool): send again
+        # Not on chain by its effect, unknown to the node: a consumed nonce went to a transaction
+        # that did not do this (reverted, or the chain replaced it); a free one was dropped. Send again.
+        return None
+
+    def _evidence(
+        self, step: Step, sender: str, inflight: Sequence[tuple[str, int]], *, args: list[Any] | None
+    ) -> dict[str, Any] | None:
+        """The chain shows the effect of one of ``inflight``: confirm it (with its receipt if the node has one)."""
         if step.is_create:
-            address = create_address(sender_address, nonce)
-            if self.w3.eth.get_code(address):  # type: ignore[arg-type]
-                return self._confirm(step, via="code", address=address, tx=tx_hash, args=state.args)
+            for tx_hash, nonce in reversed(inflight):
+                address = create_address(sender, nonce)
+                if self._code_matches(step, address):
+                    details = self._receipt_fields(tx_hash)
+                    return self._confirm(step, via="code", address=address, tx=tx_hash, nonce=nonce, args=args, **details)
             return None
         assert step.applied is not None
-        if step.applied(self.ctx):
-            return self._confirm(step, via="state", tx=tx_hash)
-        return None
+        if not step.applied(self.ctx):
+            return None
+        for tx_hash, nonce in reversed(inflight):
+            details = self._receipt_fields(tx_hash)
+            if details:
+                return self._confirm(step, via="receipt", tx=tx_hash, nonce=nonce, args=args, **details)
+        return self._confirm(step, via="state", tx=inflight[-1][0] if inflight else None)
+
+    def _receipt_fields(self, tx_hash: str) -> dict[str, Any]:
+        from web3.exceptions import TransactionNotFound
+
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return {}
+        if receipt is None or int(receipt["status"]) != 1:
+            return {}
+        return {
+            "block": int(receipt["blockNumber"]),
+            "block_hash": "0x" + bytes(receipt["blockHash"]).hex(),
+            "gas_used": int(receipt["gasUsed"]),
+        }
+
+    def _fill_gap(self, signer: TxSigner, sender_address: str, nonce: int) -> None:
+        """Nonces below ``nonce`` that nothing mined or pending holds keep our transaction waiting: fill them."""
+        if str(to_checksum_address(signer.address)) != str(to_checksum_address(sender_address)):
+            return
+        mined = int(self.w3.eth.get_transaction_count(sender_address, "latest"))  # type: ignore[arg-type]
+        if mined >= nonce:
+            return
+        filler = Sender(self.w3, signer, decoder=self._decoder, policy=self.policy, sleep=self._sleep)
+        for gap in range(mined, nonce):
+            self._notice(f"nonce {gap} of {sender_address} is free while nonce {nonce} waits behind it: sending an empty transfer to fill it")
+            sent = filler.send({"to": sender_address, "value": 0}, gas=21_000, nonce=gap)
+            filler.wait(sent)
+
+    def _undecided(self, step: Step, tx_hash: str, nonce: int) -> DeploymentError:
+        return DeploymentError(
+            f"step {step.id}: transaction {tx_hash} (nonce {nonce}) was sent but the node neither confirms it "
+            "nor shows its effect yet",
+            hint="run the same deploy again to follow it; it is never sent twice while its nonce can still be mined",
+        )
 
     def _send(self, step: Step, state: StepState, signer: TxSigner, index: int, total: int) -> dict[str, Any]:
         if step.time_dependent and state.args is not None and state.params == step.params_hash:
@@ -497,17 +680,29 @@ class DeployRunner:
         else:
             args = step.args(self.ctx)
         tx = self._transaction(step, args)
-        self.journal.append("planned", step.id, params=step.params_hash, args=args, sender=signer.address)
+        # The nonce the chain has mined up to: the node's "pending" count may run ahead of a gap.
+        nonce = int(self.w3.eth.get_transaction_count(signer.address, "latest"))  # type: ignore[arg-type]
+        address = create_address(signer.address, nonce) if step.is_create else None
+        self.journal.append(
+            "planned", step.id, params=step.params_hash, args=args, sender=signer.address, nonce=nonce, address=address
+        )
         self._seam.hit(step.id, "before-send")
         wrapped = _JournalingSigner(signer, self.journal, step.id, self._seam)
         sender = Sender(self.w3, wrapped, decoder=self._decoder, policy=self.policy, sleep=self._sleep)
         simulation = sender.simulate(tx, action=step.title)
         gas = simulation.gas * (100 + self.policy.gas_margin_percent) // 100
-        sent = sender.send(tx, gas=gas)
+        sent = sender.send(tx, gas=gas, nonce=nonce)
         self.journal.append("sent", step.id, tx=sent.tx_hash, nonce=sent.nonce)
         self._emit(index, total, step, "sent", sent.tx_hash)
         self._seam.hit(step.id, "after-send")
-        receipt = sender.wait(sent, action=step.title)
+        try:
+            receipt = sender.wait(sent, action=step.title)
+        except TransactionTimeout:
+            found = self._evidence(step, signer.address, [(sent.tx_hash, sent.nonce)], args=args)
+            if found is None:
+                raise self._undecided(step, sent.tx_hash, sent.nonce) from None
+            self._seam.hit(step.id, "after-confirm")
+            return found
         confirmed = self._confirm_receipt(step, sent.tx_hash, sent.nonce, receipt, args=args)
         self._seam.hit(step.id, "after-confirm")
         return confirmed
