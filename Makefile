@@ -17,7 +17,7 @@ help:
 	@echo "make test        set up if needed, then run the whole test suite (all lanes)"
 	@echo "make test-ape    only the Ape lane (tests/ape + the behaviour suite on ape-foundry)"
 	@echo "make fuzz        deep stateful property-test profile, prints steps per second"
-	@echo "make drills      the full deploy crash-and-resume matrix (every step x 4 crash points)"
+	@echo "make drills      the full deploy crash matrix and the fault x engine matrix through the RPC proxy"
 	@echo "make lint        ruff + mypy --strict"
 	@echo "make bench-gas   gas per operation against the budgets"
 	@echo "make bench-bulk  bulk engine against plain web3.py"
@@ -87,5 +87,8 @@ gas-snapshot: setup
 clean:
 	rm -rf build .pkr-pilot/logs
 
+# The deploy crash matrix (every step x 4 crash points) and the fault matrix through the JSON-RPC
+# proxy (tests/drills: every fault x engine); make test runs a representative cut of both.
 drills: setup
 	PKR_PILOT_FULL_DRILLS=1 $(PY) -m pytest tests/deploy -m slow -q
+	PKR_PILOT_FULL_DRILLS=1 $(PY) -m pytest tests/drills -q -p no:randomly

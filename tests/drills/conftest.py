@@ -1,0 +1,104 @@
+"""Fixtures for the fault drills: a frozen project copy, anvil nodes (AnvilNode) behind a FaultProxy, the CLI.
+
+The drills run the toolkit as a user does (``python -m pkr_pilot`` subprocesses) against a named network
+``drill`` whose URL is the proxy's. The full matrix is marked ``slow`` (``make drills``); ``make test``
+runs the cells that are not.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "tests" / "deploy"))  # deploy_env: stack_state, dev
+
+from faultproxy import FaultProxy  # noqa: E402
+
+from pkr_pilot.chain import AnvilNode, AnvilOptions  # noqa: E402
+from pkr_pilot.config import Project, load_project  # noqa: E402
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The full matrix (marked ``slow``) runs only when asked: ``-m slow`` or PKR_PILOT_FULL_DRILLS=1."""
+    if config.getoption("-m") or os.environ.get("PKR_PILOT_FULL_DRILLS"):
+        return
+    skip = pytest.mark.skip(reason="full fault matrix: run with `make drills`")
+    for item in items:
+        if "slow" in item.keywords and HERE in Path(str(item.path)).parents:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def drill_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A throw-away project root (contracts and build copied, compiled once): the CLI writes deployments/ there."""
+    from pkr_pilot.compile import compile_project
+
+    compile_project(load_project(ROOT, env={}))
+    root = tmp_path_factory.mktemp("drillroot")
+    shutil.copy2(ROOT / "pkr-pilot.toml", root / "pkr-pilot.toml")
+    shutil.copytree(ROOT / "contracts", root / "contracts")
+    shutil.copytree(ROOT / "build", root / "build", ignore=shutil.ignore_patterns(".lock"))
+    for link in ("node_modules", "bin", "tools"):
+        if (ROOT / link).exists():
+            (root / link).symlink_to(ROOT / link)
+    project = load_project(root, env={})
+    compile_project(project)
+    return project
+
+
+@dataclass
+class Rig:
+    """One anvil (restartable from its state file) behind one fault proxy, and the CLI aimed at it."""
+
+    project: Project
+    node: AnvilNode
+    proxy: FaultProxy
+    networks: Path
+    network: str
+
+    @property
+    def folder(self) -> Path:
+        return self.project.paths.deployments / self.network
+
+    def pkr(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.command(*args), env=self.env(), capture_output=True, text=True, timeout=timeout, check=False)
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "pkr_pilot", *args]
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PKR_PILOT_")}
+        env.update({"PKR_PILOT_ROOT": str(self.project.paths.root), "PKR_PILOT_NETWORKS": str(self.networks),
+                    "PYTHONPATH": str(ROOT / "src")})
+        return env
+
+    def w3(self) -> Any:
+        from web3 import Web3
+
+        return Web3(Web3.HTTPProvider(self.node.url, request_kwargs={"timeout": 30}))  # straight to the node
+
+
+@pytest.fixture
+def rig(drill_project: Project, tmp_path: Path) -> Iterator[Rig]:
+    name = f"drill_{tmp_path.name[-12:].replace('-', '_')}"
+    node = AnvilNode.for_project(drill_project, AnvilOptions(state_file=tmp_path / "anvil-state.json"), log=False).start()
+    proxy = FaultProxy(node.url)
+    networks = tmp_path / "networks.toml"
+    networks.write_text(f'[networks.{name}]\nurl = "{proxy.url}"\nchain_id = 31337\ntimeout = 6\n')
+    try:
+        yield Rig(drill_project, node, proxy, networks, name)
+    finally:
+        proxy.close()
+        node.stop()
+        shutil.rmtree(drill_project.paths.deployments / name, ignore_errors=True)
