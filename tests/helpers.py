@@ -34,7 +34,7 @@ from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from pkr_pilot.contracts import DecodedEvent, _decode_log
+from pkr_pilot.contracts import DecodedEvent, decode_log
 from pkr_pilot.decode import ErrorDecoder, revert_data_from_exception
 from pkr_pilot.errors import ContractRevert, TransactionFailed
 
@@ -264,7 +264,7 @@ class Transactor:
                 continue
             item = self._events.get(str(log["address"]).lower(), {}).get(bytes(log["topics"][0]))
             if item is not None:
-                out.append(_decode_log(self.w3, item, log))
+                out.append(decode_log(item, log))
         return tuple(out)
 
     def send(self, sender: Actor, to: str | None, data: bytes, *, value: int = 0, gas: int = TEST_GAS,
@@ -450,7 +450,7 @@ class ContractClient:
                 continue
             item = self._events.get(bytes(log["topics"][0]))
             if item is not None:
-                out.append(_decode_log(self.transactor.w3, item, log))
+                out.append(decode_log(item, log))
         return out
 
 

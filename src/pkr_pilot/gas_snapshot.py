@@ -28,11 +28,12 @@ from ._files import atomic_write_text
 from .errors import ConfigError
 
 if TYPE_CHECKING:
-    from web3 import Web3
     from web3.types import TxReceipt
 
     from .accounts import Signer
+    from .chain import Chain
     from .config import Project
+    from .contracts import Call, ContractHandle
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -177,18 +178,19 @@ def measure_gas(project: Project, *, network: str = "local", progress: Callable[
         return _measure_on(chain, project, say)
 
 
-def _measure_on(chain: Any, project: Project, say: Callable[[str], None]) -> dict[str, int]:
+def _measure_on(chain: Chain, project: Project, say: Callable[[str], None]) -> dict[str, int]:
     from .accounts import dev_account
+    from .contracts import ContractHandle
     from .deploy import deploy_stack, dev_default_config
     from .gasbench import BenchAccounts, run_gas_scenarios
 
     w3 = chain.w3
     signers = {i: dev_account(i, chain_id=chain.chain_id) for i in (*range(10), *_EXTRA_ACCOUNTS)}
     deployment = deploy_stack(chain, signers[0], project, dev_default_config(), deployments_dir=None)
-    runner = _Runner(w3, {s.address: s for s in signers.values()})
+    runner = _Runner(chain, {s.address: s for s in signers.values()})
     for index in _EXTRA_ACCOUNTS:
         runner.fund(signers[0], signers[index].address)
-    token = w3.eth.contract(address=deployment.token.address, abi=list(deployment.token.abi))  # type: ignore[call-overload]
+    token = ContractHandle(w3, deployment.token.address, deployment.token.abi, name="PilotRupee")
     accounts = BenchAccounts(
         admin=signers[0].address, minter_admin=signers[1].address, minter=signers[13].address,
         attestor=signers[5].address, freezer=signers[3].address, sender=signers[10].address,
@@ -204,29 +206,30 @@ def _measure_on(chain: Any, project: Project, say: Callable[[str], None]) -> dic
 class _Runner:
     """Sends each call from a dev key as its own transaction; the receipt (status checked by the caller)."""
 
-    def __init__(self, w3: Web3, signers: Mapping[str, Signer]) -> None:
-        self.w3 = w3
+    def __init__(self, chain: Chain, signers: Mapping[str, Signer]) -> None:
+        self.chain = chain
+        self.w3 = chain.w3
         self.signers = signers
-        self.chain_id = int(w3.eth.chain_id)
+        self.chain_id = chain.chain_id
 
     def fund(self, sender: Signer, to: str) -> None:
         self._send(sender, {"to": to, "value": _ETH_FUNDING, "data": b""}, gas=21_000)
 
-    def transact(self, fn: Any, sender: str) -> TxReceipt:
-        return self._send(self.signers[sender], {"to": fn.address, "value": 0, "data": fn._encode_transaction_data()})
+    def transact(self, call: Call, sender: str) -> TxReceipt:
+        return self._send(self.signers[sender], {"to": call.target, "value": call.value, "data": call.data})
 
-    def send(self, fn: Any, sender: Signer) -> TxReceipt:
+    def send(self, call: Call, sender: Signer) -> TxReceipt:
         """Send and require status 1 (a failed setup would skew every later figure)."""
         from .errors import TransactionFailed
 
-        receipt = self.transact(fn, sender.address)
+        receipt = self.transact(call, sender.address)
         if int(receipt["status"]) != 1:
             tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
-            raise TransactionFailed("UnknownError", {"tx": tx_hash}, action=f"gas snapshot {fn.fn_name}")
+            raise TransactionFailed("UnknownError", {"tx": tx_hash}, action=f"gas snapshot {call.function}")
         return receipt
 
-    def measure(self, fn: Any, sender: Signer) -> int:
-        return int(self.send(fn, sender)["gasUsed"])
+    def measure(self, call: Call, sender: Signer) -> int:
+        return int(self.send(call, sender)["gasUsed"])
 
     def _send(self, sender: Signer, fields: Mapping[str, Any], gas: int = _GAS_LIMIT) -> TxReceipt:
         block = self.w3.eth.get_block("latest")
@@ -244,11 +247,10 @@ class _Runner:
         return self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.01)
 
 
-def _more_operations(runner: _Runner, token: Any, s: Mapping[int, Signer], chain_id: int) -> dict[str, int]:
+def _more_operations(runner: _Runner, token: ContractHandle, s: Mapping[int, Signer], chain_id: int) -> dict[str, int]:
     """Every other operation, each its own transaction after its (unmeasured) setup."""
     from eth_utils.crypto import keccak
 
-    t = token.functions
     admin, minter_admin, pauser, freezer, seizer, attestor, burner, kyc = (s[i] for i in (0, 1, 2, 3, 4, 5, 6, 7))
     sender, recipient, spender, bench_minter, fresh = s[10], s[11], s[12], s[13], s[14]
     unpauser = pauser  # dev default: dev:2 holds PAUSER_ROLE and UNPAUSER_ROLE
@@ -256,20 +258,20 @@ def _more_operations(runner: _Runner, token: Any, s: Mapping[int, Signer], chain
     def ref(label: str) -> bytes:
         return bytes(keccak(text=f"gas snapshot: {label}"))
 
-    domain = {"name": t.name().call(), "version": "1", "chainId": chain_id, "verifyingContract": token.address}
+    domain = {"name": token.view("name"), "version": "1", "chainId": chain_id, "verifyingContract": token.address}
     gas: dict[str, int] = {}
     measure, send = runner.measure, runner.send
 
-    send(t.approve(spender.address, 2**256 - 1), sender)
-    gas["transferFrom_infinite_allowance"] = measure(t.transferFrom(sender.address, recipient.address, _AMOUNT), spender)
-    gas["approve_zero_to_nonzero"] = measure(t.approve(fresh.address, _AMOUNT), sender)
+    send(token.build("approve", spender.address, 2**256 - 1), sender)
+    gas["transferFrom_infinite_allowance"] = measure(token.build("transferFrom", sender.address, recipient.address, _AMOUNT), spender)
+    gas["approve_zero_to_nonzero"] = measure(token.build("approve", fresh.address, _AMOUNT), sender)
 
-    nonce = int(t.nonces(sender.address).call())
+    nonce = int(token.view("nonces", sender.address))
     permit = sender.sign_typed_data(domain, {"Permit": _PERMIT_FIELDS}, {
         "owner": sender.address, "spender": recipient.address, "value": _AMOUNT, "nonce": nonce, "deadline": _FAR_FUTURE,
     })
     gas["permit"] = measure(
-        t.permit(sender.address, recipient.address, _AMOUNT, _FAR_FUTURE, permit.v, _b32(permit.r), _b32(permit.s)),
+        token.build("permit", sender.address, recipient.address, _AMOUNT, _FAR_FUTURE, permit.v, _b32(permit.r), _b32(permit.s)),
         spender,
     )
     for kind, submitter in (("transferWithAuthorization", spender), ("receiveWithAuthorization", recipient)):
@@ -279,41 +281,41 @@ def _more_operations(runner: _Runner, token: Any, s: Mapping[int, Signer], chain
             "from": sender.address, "to": recipient.address, "value": _AMOUNT, "validAfter": 0,
             "validBefore": _FAR_FUTURE, "nonce": auth_nonce,
         })
-        fn = getattr(t, kind)(sender.address, recipient.address, _AMOUNT, 0, _FAR_FUTURE, auth_nonce, sig.v,
+        fn = token.build(kind, sender.address, recipient.address, _AMOUNT, 0, _FAR_FUTURE, auth_nonce, sig.v,
                               _b32(sig.r), _b32(sig.s))
         gas[kind] = measure(fn, submitter)
     cancel_nonce = ref("cancel")
     sig = sender.sign_typed_data(domain, {"CancelAuthorization": _CANCEL_FIELDS},
                                  {"authorizer": sender.address, "nonce": cancel_nonce})
     gas["cancelAuthorization"] = measure(
-        t.cancelAuthorization(sender.address, cancel_nonce, sig.v, _b32(sig.r), _b32(sig.s)), spender
+        token.build("cancelAuthorization", sender.address, cancel_nonce, sig.v, _b32(sig.r), _b32(sig.s)), spender
     )
 
-    gas["mint_new_recipient"] = measure(t.mint(fresh.address, _AMOUNT, ref("mint fresh")), bench_minter)
-    calls = [t.mint(r.address, _AMOUNT, ref(f"batch {i}"))._encode_transaction_data()
+    gas["mint_new_recipient"] = measure(token.build("mint", fresh.address, _AMOUNT, ref("mint fresh")), bench_minter)
+    calls = [token.build("mint", r.address, _AMOUNT, ref(f"batch {i}")).data
              for i, r in enumerate((sender, recipient, spender))]
-    gas["multicall_mint_3"] = measure(t.multicall(calls), bench_minter)
-    send(t.transfer(burner.address, _AMOUNT), sender)
-    gas["burn_by_burner_role"] = measure(t.burn(_AMOUNT, ref("redeem")), burner)
+    gas["multicall_mint_3"] = measure(token.build("multicall", calls), bench_minter)
+    send(token.build("transfer", burner.address, _AMOUNT), sender)
+    gas["burn_by_burner_role"] = measure(token.build("burn", _AMOUNT, ref("redeem")), burner)
 
-    send(t.freeze(recipient.address, ref("freeze")), freezer)
-    gas["unfreeze"] = measure(t.unfreeze(recipient.address, ref("unfreeze")), freezer)
-    gas["freezeAmount"] = measure(t.freezeAmount(recipient.address, _AMOUNT, ref("freeze amount")), freezer)
-    gas["unfreezeAmount"] = measure(t.unfreezeAmount(recipient.address, _AMOUNT, ref("release")), freezer)
-    send(t.freeze(spender.address, ref("court")), freezer)
-    gas["seize_from_frozen_account"] = measure(t.seize(spender.address, recipient.address, _AMOUNT, ref("order")), seizer)
-    send(t.unfreeze(spender.address, ref("court closed")), freezer)
+    send(token.build("freeze", recipient.address, ref("freeze")), freezer)
+    gas["unfreeze"] = measure(token.build("unfreeze", recipient.address, ref("unfreeze")), freezer)
+    gas["freezeAmount"] = measure(token.build("freezeAmount", recipient.address, _AMOUNT, ref("freeze amount")), freezer)
+    gas["unfreezeAmount"] = measure(token.build("unfreezeAmount", recipient.address, _AMOUNT, ref("release")), freezer)
+    send(token.build("freeze", spender.address, ref("court")), freezer)
+    gas["seize_from_frozen_account"] = measure(token.build("seize", spender.address, recipient.address, _AMOUNT, ref("order")), seizer)
+    send(token.build("unfreeze", spender.address, ref("court closed")), freezer)
 
-    gas["pause"] = measure(t.pause(), pauser)
-    gas["unpause"] = measure(t.unpause(), unpauser)
-    gas["configureMinter"] = measure(t.configureMinter(fresh.address, 10**9, ref("new minter")), minter_admin)
-    gas["removeMinter"] = measure(t.removeMinter(fresh.address, ref("remove minter")), minter_admin)
+    gas["pause"] = measure(token.build("pause"), pauser)
+    gas["unpause"] = measure(token.build("unpause"), unpauser)
+    gas["configureMinter"] = measure(token.build("configureMinter", fresh.address, 10**9, ref("new minter")), minter_admin)
+    gas["removeMinter"] = measure(token.build("removeMinter", fresh.address, ref("remove minter")), minter_admin)
     # Pin the time so both packed words really change (a same-second attestation rewrites equal values).
     latest = int(runner.w3.eth.get_block("latest")["timestamp"])
-    runner.w3.provider.make_request("evm_setNextBlockTimestamp", [hex(latest + 100)])  # type: ignore[arg-type]
-    gas["attestReserves"] = measure(t.attestReserves(10**15, latest + 50, ref("report")), attestor)
-    gas["setTier"] = measure(t.setTier(fresh.address, 2, ref("kyc")), kyc)
-    gas["setSupplyCap"] = measure(t.setSupplyCap(10**16, ref("cap")), admin)
+    runner.chain.set_next_timestamp(latest + 100)
+    gas["attestReserves"] = measure(token.build("attestReserves", 10**15, latest + 50, ref("report")), attestor)
+    gas["setTier"] = measure(token.build("setTier", fresh.address, 2, ref("kyc")), kyc)
+    gas["setSupplyCap"] = measure(token.build("setSupplyCap", 10**16, ref("cap")), admin)
     return gas
 
 

@@ -27,12 +27,11 @@ from types import MappingProxyType
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
-from web3.contract import Contract
-from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.exceptions import ContractLogicError
 from web3.types import TxReceipt
 
-from .decode import ErrorDecoder, revert_data_from_exception
+from .contracts import Call, ContractHandle
+from .decode import revert_data_from_exception
 from .errors import ConfigError, TransactionFailed
 
 __all__ = [
@@ -46,7 +45,7 @@ __all__ = [
 ]
 
 #: Sends one prepared contract call from ``sender`` and returns the mined receipt.
-Transact = Callable[[ContractFunction, str], TxReceipt]
+Transact = Callable[[Call, str], TxReceipt]
 
 #: Receipt gasUsed budgets through the proxy, cold slots (issue 3). Keys are spec names.
 GAS_BUDGETS: Mapping[str, int] = MappingProxyType(
@@ -135,7 +134,7 @@ class BenchAccounts:
 
 def run_gas_scenarios(
     w3: Web3,
-    token: Contract,
+    token: ContractHandle,
     accounts: BenchAccounts,
     *,
     transact: Transact | None = None,
@@ -154,71 +153,70 @@ def run_gas_scenarios(
     """
     bench = _Bench(w3, token, transact or _unlocked_transact(w3))
     a = accounts
-    t = token.functions
     fresh_recipient = _derived_address("pkr-pilot gas bench: fresh recipient")
     fresh_frozen = _derived_address("pkr-pilot gas bench: frozen zero-balance address")
 
     # ---- setup (not measured)
-    if t.limitsEnabled().call() or t.allowlistEnabled().call():
+    if token.view("limitsEnabled") or token.view("allowlistEnabled"):
         raise ConfigError(
             "gas bench: tier limits or allowlist mode is on; the budgets are measured with both off",
             hint="run the bench on a fresh dev chain",
         )
-    supply = int(t.totalSupply().call())
+    supply = int(token.view("totalSupply"))
     needed = supply + _SETUP_HEADROOM
-    if int(t.supplyCap().call()) < needed:
-        bench.send("setup: setSupplyCap", t.setSupplyCap(needed, _ref("bench cap")), a.admin)
+    if int(token.view("supplyCap")) < needed:
+        bench.send("setup: setSupplyCap", token.build("setSupplyCap", needed, _ref("bench cap")), a.admin)
     now = int(w3.eth.get_block("latest")["timestamp"])
     bench.send(
         "setup: attestReserves",
-        t.attestReserves(needed, now, _ref("bench reserve report")),
+        token.build("attestReserves", needed, now, _ref("bench reserve report")),
         a.attestor,
     )
     bench.send(
         "setup: configureMinter",
-        t.configureMinter(a.minter, _SETUP_HEADROOM, _ref("bench minter")),
+        token.build("configureMinter", a.minter, _SETUP_HEADROOM, _ref("bench minter")),
         a.minter_admin,
     )
     for holder in (a.sender, a.recipient, a.minter):
         bench.send(
-            "setup: mint", t.mint(holder, _HOLDER_FUNDING, _ref(f"bench fund {holder}")), a.minter
+            "setup: mint", token.build("mint", holder, _HOLDER_FUNDING, _ref(f"bench fund {holder}")), a.minter
         )
-    bench.send("setup: approve", t.approve(a.spender, _ALLOWANCE_FIRST), a.sender)
+    bench.send("setup: approve", token.build("approve", a.spender, _ALLOWANCE_FIRST), a.sender)
 
     # ---- budget scenarios, each its own transaction
     gas: dict[str, int] = {}
-    gas["transfer"] = bench.measure("transfer", t.transfer(a.recipient, _TRANSFER), a.sender)
+    gas["transfer"] = bench.measure("transfer", token.build("transfer", a.recipient, _TRANSFER), a.sender)
     gas["transfer_with_reference"] = bench.measure(
         "transfer_with_reference",
-        t.transferWithReference(a.recipient, _TRANSFER, _ref("bench payment")),
+        token.build("transferWithReference", a.recipient, _TRANSFER, _ref("bench payment")),
         a.sender,
     )
     # Strict mode: the first ref of a bitmap word (a fresh storage slot), then a ref that differs only
     # in its lowest byte (same word, already nonzero): the cost of each further payment of a batch.
     gas["transfer_with_unique_reference"] = bench.measure(
         "transfer_with_unique_reference",
-        t.transferWithUniqueReference(a.recipient, _TRANSFER, _batch_ref("bench batch", 1)),
+        token.build("transferWithUniqueReference", a.recipient, _TRANSFER, _batch_ref("bench batch", 1)),
         a.sender,
     )
     gas["transfer_with_unique_reference_same_word"] = bench.measure(
         "transfer_with_unique_reference_same_word",
-        t.transferWithUniqueReference(a.recipient, _TRANSFER, _batch_ref("bench batch", 2)),
+        token.build("transferWithUniqueReference", a.recipient, _TRANSFER, _batch_ref("bench batch", 2)),
         a.sender,
     )
     gas["transfer_new_recipient"] = bench.measure(
-        "transfer_new_recipient", t.transfer(fresh_recipient, _TRANSFER), a.sender
+        "transfer_new_recipient", token.build("transfer", fresh_recipient, _TRANSFER), a.sender
     )
     gas["transferFrom"] = bench.measure(
-        "transferFrom", t.transferFrom(a.sender, a.recipient, _TRANSFER), a.spender
+        "transferFrom", token.build("transferFrom", a.sender, a.recipient, _TRANSFER), a.spender
     )
-    gas["approve"] = bench.measure("approve", t.approve(a.spender, _ALLOWANCE_SECOND), a.sender)
-    gas["mint"] = bench.measure("mint", t.mint(a.recipient, _MINT, _ref("bench mint")), a.minter)
-    gas["burn"] = bench.measure("burn", t.burn(_BURN, _ref("bench burn")), a.minter)
-    gas["freeze"] = bench.measure("freeze", t.freeze(a.recipient, _ref("bench freeze")), a.freezer)
+    gas["approve"] = bench.measure("approve", token.build("approve", a.spender, _ALLOWANCE_SECOND), a.sender)
+    gas["mint"] = bench.measure("mint", token.build("mint", a.recipient, _MINT, _ref("bench mint")), a.minter)
+    gas["burn"] = bench.measure("burn", token.build("burn", _BURN, _ref("bench burn")), a.minter)
+    gas["freeze"] = bench.measure("freeze", token.build("freeze", a.recipient, _ref("bench freeze")), a.freezer)
     gas["freeze_empty"] = bench.measure(
-        "freeze_empty", t.freeze(fresh_frozen, _ref("bench freeze empty")), a.freezer
+        "freeze_empty", token.build("freeze", fresh_frozen, _ref("bench freeze empty")), a.freezer
     )
-    bench.send("setup: unfreeze", t.unfreeze(a.recipient, _ref("bench unfreeze")), a.freezer)
+    bench.send("setup: unfreeze", token.build("unfreeze", a.recipient, _ref("bench unfreeze")), a.freezer)
 
     if a.kyc is not None:
         gas.update(_controls_on(bench, token, a, a.kyc))
@@ -242,40 +240,39 @@ def over_budget(gas: Mapping[str, int]) -> dict[str, tuple[int, int]]:
     return over
 
 
-def _controls_on(bench: _Bench, token: Contract, a: BenchAccounts, kyc: str) -> dict[str, int]:
-    t = token.functions
+def _controls_on(bench: _Bench, token: ContractHandle, a: BenchAccounts, kyc: str) -> dict[str, int]:
     gas: dict[str, int] = {}
     unlimited = (1 << 128) - 1
     bench.send(
         "setup: setTierLimits",
-        t.setTierLimits(1, unlimited, unlimited, _ref("bench tier 1")),
+        token.build("setTierLimits", 1, unlimited, unlimited, _ref("bench tier 1")),
         a.admin,
     )
     for who in (a.sender, a.recipient):
-        bench.send("setup: setTier", t.setTier(who, 1, _ref(f"bench kyc {who}")), kyc)
-    bench.send("setup: setLimitsMode", t.setLimitsMode(True, _ref("bench limits on")), a.admin)
+        bench.send("setup: setTier", token.build("setTier", who, 1, _ref(f"bench kyc {who}")), kyc)
+    bench.send("setup: setLimitsMode", token.build("setLimitsMode", True, _ref("bench limits on")), a.admin)
     gas["transfer_limits_on_first_outflow"] = bench.measure(
-        "transfer_limits_on_first_outflow", t.transfer(a.recipient, _TRANSFER), a.sender
+        "transfer_limits_on_first_outflow", token.build("transfer", a.recipient, _TRANSFER), a.sender
     )
     gas["transfer_limits_on"] = bench.measure(
-        "transfer_limits_on", t.transfer(a.recipient, _TRANSFER), a.sender
+        "transfer_limits_on", token.build("transfer", a.recipient, _TRANSFER), a.sender
     )
-    bench.send("setup: setLimitsMode", t.setLimitsMode(False, _ref("bench limits off")), a.admin)
+    bench.send("setup: setLimitsMode", token.build("setLimitsMode", False, _ref("bench limits off")), a.admin)
     bench.send(
-        "setup: setAllowlistMode", t.setAllowlistMode(True, _ref("bench allowlist on")), a.admin
+        "setup: setAllowlistMode", token.build("setAllowlistMode", True, _ref("bench allowlist on")), a.admin
     )
     gas["transfer_allowlist_on"] = bench.measure(
-        "transfer_allowlist_on", t.transfer(a.recipient, _TRANSFER), a.sender
+        "transfer_allowlist_on", token.build("transfer", a.recipient, _TRANSFER), a.sender
     )
     bench.send(
-        "setup: setAllowlistMode", t.setAllowlistMode(False, _ref("bench allowlist off")), a.admin
+        "setup: setAllowlistMode", token.build("setAllowlistMode", False, _ref("bench allowlist off")), a.admin
     )
     return gas
 
 
 def _unlocked_transact(w3: Web3) -> Transact:
-    def transact(fn: ContractFunction, sender: str) -> TxReceipt:
-        tx_hash = fn.transact({"from": sender, "gas": _GAS_LIMIT})
+    def transact(call: Call, sender: str) -> TxReceipt:
+        tx_hash = w3.eth.send_transaction({"from": sender, "gas": _GAS_LIMIT, **call.tx()})  # type: ignore[typeddict-item]
         return w3.eth.wait_for_transaction_receipt(tx_hash)
 
     return transact
@@ -284,21 +281,21 @@ def _unlocked_transact(w3: Web3) -> Transact:
 class _Bench:
     """Simulates each call (decoded revert), sends it through ``transact``, checks the status."""
 
-    def __init__(self, w3: Web3, token: Contract, transact: Transact) -> None:
+    def __init__(self, w3: Web3, token: ContractHandle, transact: Transact) -> None:
         self._w3 = w3
         self._transact = transact
-        self._decoder = ErrorDecoder([token.abi])
+        self._decoder = token.decoder
 
-    def measure(self, action: str, fn: ContractFunction, sender: str) -> int:
-        return int(self.send(action, fn, sender)["gasUsed"])
+    def measure(self, action: str, call: Call, sender: str) -> int:
+        return int(self.send(action, call, sender)["gasUsed"])
 
-    def send(self, action: str, fn: ContractFunction, sender: str) -> TxReceipt:
+    def send(self, action: str, call: Call, sender: str) -> TxReceipt:
         try:
-            fn.call({"from": sender, "gas": _GAS_LIMIT})
-        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
+            self._w3.eth.call({"from": sender, "gas": _GAS_LIMIT, **call.tx()})  # type: ignore[typeddict-item]
+        except ContractLogicError as exc:  # custom errors and panics are subclasses
             data = revert_data_from_exception(exc) or b""
             raise self._decoder.decode(data, action=f"gas bench {action}") from exc
-        receipt = self._transact(fn, sender)
+        receipt = self._transact(call, sender)
         if receipt["status"] != 1:
             tx_hash = Web3.to_hex(receipt["transactionHash"])
             raise TransactionFailed("UnknownError", {"tx": tx_hash}, action=f"gas bench {action}")

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
+from pkr_pilot.contracts import Call, ContractHandle
 from pkr_pilot.errors import ConfigError
 from pkr_pilot.gasbench import (
     EXTRA_SCENARIOS,
@@ -29,6 +29,11 @@ except ImportError:  # tests/ run without the repository root on sys.path
 EIP170_LIMIT = 24_576
 
 
+def _token(stack: GasStack) -> ContractHandle:
+    """The bench's view of the deployed proxy: the typed layer."""
+    return ContractHandle(stack.w3, stack.token.address, stack.token.abi, name="PilotRupee")
+
+
 @pytest.fixture(scope="module")
 def stack() -> Iterator[GasStack]:
     with anvil() as w3:
@@ -37,7 +42,7 @@ def stack() -> Iterator[GasStack]:
 
 @pytest.fixture(scope="module")
 def gas(stack: GasStack) -> dict[str, int]:
-    return run_gas_scenarios(stack.w3, stack.token, stack.accounts)
+    return run_gas_scenarios(stack.w3, _token(stack), stack.accounts)
 
 
 def test_bench_runs_exactly_the_budget_scenarios_then_the_extras(gas: dict[str, int]) -> None:
@@ -99,12 +104,12 @@ def test_bench_sends_through_a_custom_transact_and_measures_the_same(
     fresh = deploy_gas_stack(stack.w3)
     sent: list[tuple[str, str]] = []
 
-    def transact(fn: ContractFunction, sender: str) -> TxReceipt:
-        sent.append((fn.fn_name, sender))
-        tx_hash = fn.transact({"from": sender, "gas": 1_000_000})
+    def transact(call: Call, sender: str) -> TxReceipt:
+        sent.append((call.function, sender))
+        tx_hash = fresh.w3.eth.send_transaction({"from": sender, "gas": 1_000_000, **call.tx()})
         return fresh.w3.eth.wait_for_transaction_receipt(tx_hash)
 
-    again = run_gas_scenarios(fresh.w3, fresh.token, fresh.accounts, transact=transact)
+    again = run_gas_scenarios(fresh.w3, _token(fresh), fresh.accounts, transact=transact)
     assert again == gas
     assert ("transfer", fresh.accounts.sender) in sent
     assert ("freeze", fresh.accounts.freezer) in sent
@@ -119,7 +124,7 @@ def test_bench_refuses_a_chain_with_controls_switched_on(stack: GasStack) -> Non
     )
     assert receipt["status"] == 1
     with pytest.raises(ConfigError, match="tier limits or allowlist mode is on"):
-        run_gas_scenarios(fresh.w3, fresh.token, fresh.accounts)
+        run_gas_scenarios(fresh.w3, _token(fresh), fresh.accounts)
 
 
 def test_bench_leaves_the_controls_switched_off(stack: GasStack, gas: dict[str, int]) -> None:

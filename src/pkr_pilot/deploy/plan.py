@@ -41,12 +41,12 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from ..amounts import format_amount
+from ..contracts import ContractHandle, encode_call, function_item, role_id
 from ..errors import ConfigError, DeploymentError
 from .config import TOKEN_ROLES, UNLIMITED, DeployConfig
 
 if TYPE_CHECKING:
     from web3 import Web3
-    from web3.contract import Contract
 
     from ..compile import Artifacts
 
@@ -77,11 +77,6 @@ TIMELOCK = "PilotTimelock"
 PROXY_ARTIFACT = "PilotRupeeProxy"
 
 
-def role_id(name: str) -> bytes:
-    """``keccak256("NAME")`` as the contracts define it; DEFAULT_ADMIN_ROLE is zero."""
-    return DEFAULT_ADMIN_ROLE if name == "DEFAULT_ADMIN_ROLE" else bytes(keccak(text=name))
-
-
 @dataclass
 class StepContext:
     """What steps read while the plan runs: the chain, resolved accounts, addresses so far."""
@@ -95,7 +90,7 @@ class StepContext:
     accounts: Mapping[str, str]
     #: Contract key (record name) -> address, filled as create steps confirm.
     addresses: dict[str, str] = field(default_factory=dict)
-    _contracts: dict[str, Contract] = field(default_factory=dict, repr=False)
+    _contracts: dict[str, ContractHandle] = field(default_factory=dict, repr=False)
 
     def account(self, ref: str) -> str:
         """Address of an account reference, including the contracts this deploy creates."""
@@ -118,16 +113,16 @@ class StepContext:
         except KeyError:
             raise DeploymentError(f"{key} is not deployed yet (plan order)") from None
 
-    def contract(self, key: str) -> Contract:
+    def contract(self, key: str) -> ContractHandle:
         """The contract at ``key`` (the token proxy speaks the implementation's ABI)."""
         address = self.address(key)
         cached = self._contracts.get(key)
         if cached is not None and cached.address == address:
             return cached
         artifact = {TOKEN: self.config.token.contract, DESK: "MintDesk", TIMELOCK: "PilotTimelock"}.get(key, key)
-        contract = self.w3.eth.contract(address=address, abi=self.artifacts[artifact].abi)  # type: ignore[call-overload]
+        contract = ContractHandle(self.w3, address, self.artifacts[artifact].abi, name=artifact)
         self._contracts[key] = contract
-        return contract  # type: ignore[no-any-return]
+        return contract
 
 
 @dataclass(frozen=True)
@@ -167,7 +162,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _call(ctx: StepContext, key: str, fn: str, *args: Any) -> Any:
-    return getattr(ctx.contract(key).functions, fn)(*args).call()
+    return ctx.contract(key).view(fn, *args)
 
 
 def build_plan(
@@ -487,21 +482,23 @@ def upgrade_calldata(ctx: StepContext, call: tuple[str, tuple[Any, ...]] | None)
     """ABI-encoded ``[token] upgrade_call`` (empty when none) with the new implementation's ABI."""
     if call is None:
         return b""
-    impl = ctx.w3.eth.contract(abi=ctx.artifacts[ctx.config.token.contract].abi)
+    from eth_abi.exceptions import EncodingError
+
+    item = function_item(ctx.artifacts[ctx.config.token.contract].abi, call[0])
     try:
-        data = impl.encode_abi(call[0], args=list(call[1]))
-    except (ValueError, TypeError) as exc:  # web3 raises these for unknown names and bad arguments
+        if item is None:
+            raise ValueError(f"the token has no function {call[0]!r} (or it is overloaded)")
+        return encode_call(item, list(call[1]))[1]
+    except (EncodingError, ValueError, TypeError) as exc:
         raise ConfigError(f"token.upgrade_call {call[0]}{list(call[1])} cannot be encoded: {exc}") from None
-    return bytes.fromhex(str(data).removeprefix("0x"))
 
 
 def _initialize_calldata(ctx: StepContext, deployer: str) -> bytes:
     token = ctx.config.token
-    impl = ctx.w3.eth.contract(abi=ctx.artifacts[token.contract].abi)
-    data = impl.encode_abi(
-        "initialize", args=[token.name, token.symbol, token.decimals, deployer, ctx.config.admin_delay]
-    )
-    return bytes.fromhex(str(data).removeprefix("0x"))
+    item = function_item(ctx.artifacts[token.contract].abi, "initialize")
+    if item is None:
+        raise DeploymentError(f"{token.contract} has no single initialize function")
+    return encode_call(item, [token.name, token.symbol, token.decimals, deployer, ctx.config.admin_delay])[1]
 
 
 def _grant_step(prefix: str, key: str, constant: str, who: str, ref_text: str) -> Step:

@@ -35,8 +35,6 @@ from ..chain.identity import ChainIdentity
 from ..errors import ChainIdMismatch, DeploymentError
 
 if TYPE_CHECKING:
-    from web3 import Web3
-    from web3.contract import Contract
 
     from ..config import Project
 
@@ -199,10 +197,6 @@ class DeployedContract:
     address: str
     abi: Sequence[Mapping[str, Any]]
     implementation: str | None = None
-
-    def contract(self, w3: Web3) -> Contract:
-        """A web3 contract object on the given (explicit) ``w3``."""
-        return w3.eth.contract(address=self.address, abi=list(self.abi))  # type: ignore[call-overload,no-any-return]
 
 
 @dataclass(frozen=True)

@@ -498,7 +498,7 @@ class DeployRunner:
             return self._outcome(step, "applied", found)
         args = step.args(self.ctx)
         target = self.ctx.contract(step.target)
-        data = target.encode_abi(step.function, args=args)
+        data = "0x" + target.build(step.function, *args).data.hex()
         shown = ", ".join(str(a) if not isinstance(a, bytes) else "0x" + a.hex() for a in args)
         self._notice(
             f"{step.title}: the timelock holds this power; schedule {step.function}({shown}) on {target.address} "
@@ -713,9 +713,8 @@ class DeployRunner:
             artifact = self.artifacts[step.artifact]
             return {"data": "0x" + (artifact.bytecode + _encode_constructor(artifact.abi, args)).hex()}
         assert step.function is not None
-        contract = self.ctx.contract(step.target)
-        data = contract.encode_abi(step.function, args=args)
-        return {"to": contract.address, "data": data}
+        call = self.ctx.contract(step.target).build(step.function, *args)
+        return {"to": call.target, "data": "0x" + call.data.hex()}
 
     # ------------------------------------------------------------------ confirmation
     def _confirm_receipt(

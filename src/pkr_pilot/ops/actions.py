@@ -29,7 +29,7 @@ from ..contracts import (
     ContractHandle,
     DecodedEvent,
     Desk,
-    _canonical_role,
+    canonical_role,
     role_id,
 )
 from ..errors import UserInputError
@@ -794,7 +794,7 @@ def _resolve_role(op: Operator, role: str, contract: str | None) -> tuple[Contra
         role_bytes = bytes.fromhex(raw[2:])
         default = "token"
     else:
-        name = _canonical_role(raw)
+        name = canonical_role(raw)
         default = next((c for c, (_, names) in handles.items() if name in names), "")
         if not default:
             known = sorted(set(TOKEN_ROLES + DESK_ROLES + TIMELOCK_ROLES))
