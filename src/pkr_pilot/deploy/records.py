@@ -35,6 +35,7 @@ from ..chain.identity import ChainIdentity
 from ..errors import ChainIdMismatch, DeploymentError
 
 if TYPE_CHECKING:
+    from web3 import Web3
 
     from ..config import Project
 
