@@ -36,7 +36,7 @@ from pkr_pilot.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 SECTION = "## Deploy and operate, step by step"
 #: The keystore password (the README: from PKR_PILOT_PASSWORD for automation); confirmations are answered "y".
-PASSWORD = "walkthrough-password"
+PASSWORD = "walkthrough-password"  # noqa: S105 - a throw-away keystore in a temporary folder
 AUDITOR_KEY = "0x" + "5a" * 32
 
 
