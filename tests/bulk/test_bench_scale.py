@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pkr_pilot.bench_scale import ScaleBench, ScalePoint, scale_scenario
+from pkr_pilot.bench.scale import ScaleBench, ScalePoint, scale_scenario
 from pkr_pilot.cli import main
 from pkr_pilot.errors import UserInputError
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from web3 import Web3
 from web3.contract import Contract
 
-from pkr_pilot.gasbench import BenchAccounts
+from pkr_pilot.bench.gas import BenchAccounts
 
 ROOT = Path(__file__).resolve().parents[2]
 ANVIL = ROOT / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"

@@ -11,15 +11,15 @@ from collections.abc import Iterator
 import pytest
 from web3.types import TxReceipt
 
-from pkr_pilot.contracts import Call, ContractHandle
-from pkr_pilot.errors import ConfigError
-from pkr_pilot.gasbench import (
+from pkr_pilot.bench.gas import (
     EXTRA_SCENARIOS,
     GAS_BUDGETS,
     REFERENCE_OVERHEAD_BUDGET,
     over_budget,
     run_gas_scenarios,
 )
+from pkr_pilot.contracts import Call, ContractHandle
+from pkr_pilot.errors import ConfigError
 
 try:
     from tests.contracts._gas_stack import GasStack, anvil, deploy_gas_stack

@@ -1,7 +1,7 @@
 """The committed gas snapshot (``.gas-snapshot``): no operation may cost more than its figure.
 
 The stack is deployed on a fresh anvil and every operation is measured as its own transaction
-(pkr_pilot.gas_snapshot). When an operation gets cheaper the test still passes and the message
+(pkr_pilot.bench.snapshot). When an operation gets cheaper the test still passes and the message
 suggests rewriting the snapshot; when one gets dearer, or the set of operations changes, it fails.
 Rewrite on purpose with ``pkr-pilot bench gas --write-snapshot`` (or ``make gas-snapshot``).
 """
@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from pkr_pilot.errors import ConfigError
-from pkr_pilot.gas_snapshot import (
+from pkr_pilot.bench.gas import EXTRA_SCENARIOS, GAS_BUDGETS
+from pkr_pilot.bench.snapshot import (
     SNAPSHOT_FILE,
     SNAPSHOT_OPERATIONS,
     compare_gas,
@@ -25,7 +25,7 @@ from pkr_pilot.gas_snapshot import (
     read_snapshot,
     write_snapshot,
 )
-from pkr_pilot.gasbench import EXTRA_SCENARIOS, GAS_BUDGETS
+from pkr_pilot.errors import ConfigError
 
 REWRITE = "rewrite on purpose with `pkr-pilot bench gas --write-snapshot`"
 
@@ -80,7 +80,7 @@ def test_cli_check_fails_when_an_operation_got_dearer(
     measured: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The human table and --check, on the figures measured above (no third chain)."""
-    import pkr_pilot.gas_snapshot as gs
+    import pkr_pilot.bench.snapshot as gs
     from pkr_pilot.cli import cli
 
     monkeypatch.setattr(gs, "measure_gas", lambda project, progress=None: dict(measured))

@@ -36,7 +36,7 @@ def bench_bulk_command(cli: CliContext, count: int, batch_size: int, window: int
     Prints transfers (payments) per second for each way and the ratios bulk_vs_naive and
     multicall_vs_naive against the goals (15 and 50).
     """
-    from ..bench_bulk import GOALS, run_bulk_bench
+    from ..bench.bulk import GOALS, run_bulk_bench
 
     def say(message: str) -> None:
         if not as_json:
@@ -104,7 +104,7 @@ def bench_scale_command(cli: CliContext, wallets: list[int], out_root: Path | No
     on a fresh anvil in a child process. Goal: seconds per transaction at the largest point within
     2x of the smallest. Runs at 100,000 wallets take tens of minutes on a small machine.
     """
-    from ..bench_scale import GOAL_RATIO, run_scale_bench
+    from ..bench.scale import GOAL_RATIO, run_scale_bench
 
     def say(message: str) -> None:
         if not as_json:
@@ -128,6 +128,40 @@ def bench_scale_command(cli: CliContext, wallets: list[int], out_root: Path | No
     if bench.ratio is not None:
         verdict = "met" if bench.goal_met else "MISSED"
         click.echo(f"seconds per transaction, largest / smallest: x{bench.ratio:.2f} (goal x{GOAL_RATIO:g}: {verdict})")
+
+
+@bench_group.command(name="ops")
+@click.option("--action", type=click.Choice(["set_tier", "mint"]), default="set_tier", show_default=True,
+              help="The operation repeated.")
+@click.option("--count", default=1000, show_default=True, type=click.IntRange(min=1), help="Operations.")
+@click.option("--cache", is_flag=True, help="Give the stack the CLI's event cache.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON only.")
+@pass_cli
+def bench_ops_command(cli: CliContext, action: str, count: int, cache: bool, as_json: bool) -> None:
+    """Operations at volume: COUNT consecutive set-tier or mint operations, one journal.
+
+    Prints the time of every tenth of the run: a tenth slower than the one before means a cost
+    that grows with history.
+    """
+    from ..bench.ops import run_ops_bench
+
+    def say(message: str) -> None:
+        if not as_json:
+            click.echo(message, err=True)
+
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        bench = run_ops_bench(cli.project(), action=action, count=count, cache=cache, progress=say)  # type: ignore[arg-type]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if as_json:
+        click.echo(json.dumps(bench.to_json(), indent=2))
+        return
+    click.echo(
+        f"{bench.count} {bench.action} operations{' (event cache)' if bench.cache else ''}: {bench.total_s:.1f} s, "
+        f"{bench.ops_per_s:.2f} ops/s; journal {bench.journal_lines} lines, {bench.blocks} blocks"
+    )
+    click.echo("seconds per tenth: " + " ".join(f"{c:.2f}" for c in bench.chunks_s))
 
 
 # `bench gas` (gas per operation, budgets and the .gas-snapshot file) lives in bench_gas_cmd.py.

@@ -1,6 +1,6 @@
 """``pkr-pilot bench gas``: gas per operation on a fresh anvil, the budgets and the snapshot.
 
-Parsing and rendering only: :mod:`pkr_pilot.gas_snapshot` measures, reads and writes.
+Parsing and rendering only: :mod:`pkr_pilot.bench.snapshot` measures, reads and writes.
 Registered on the ``bench`` group of :mod:`pkr_pilot.cli.bench_cmd`.
 """
 
@@ -34,8 +34,8 @@ def bench_gas_command(cli: CliContext, as_json: bool, write_snapshot: bool, snap
     The human form prints each operation with its budget (issue 3) and its snapshot figure;
     --json prints the figures only. Each operation is its own transaction with cold slots.
     """
-    from .. import gas_snapshot as gs
-    from ..gasbench import GAS_BUDGETS, over_budget
+    from ..bench import snapshot as gs
+    from ..bench.gas import GAS_BUDGETS, over_budget
 
     project = cli.project()
     path = snapshot_path or project.paths.root / gs.SNAPSHOT_FILE

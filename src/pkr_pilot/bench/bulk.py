@@ -38,12 +38,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import PilotError
+from ..errors import PilotError
 
 if TYPE_CHECKING:
     from web3 import Web3
 
-    from .config import Project
+    from ..config import Project
 
 __all__ = ["BENCH_ANVIL_ARGS", "GOALS", "BulkBench", "run_bulk_bench"]
 
@@ -129,12 +129,12 @@ def run_bulk_bench(
     window: int = 500,
 ) -> BulkBench:
     """Start anvil, deploy, and time the three ways (see the module docstring)."""
-    from .accounts import dev_account, eth_keys_backend
-    from .chain import AnvilNode, AnvilOptions, Chain
-    from .config import NetworkConfig
-    from .contracts import Stack
-    from .deploy import deploy_stack
-    from .tx import Sender, TxPolicy
+    from ..accounts import dev_account, eth_keys_backend
+    from ..chain import AnvilNode, AnvilOptions, Chain
+    from ..config import NetworkConfig
+    from ..contracts import Stack
+    from ..deploy import deploy_stack
+    from ..tx import Sender, TxPolicy
 
     if count < 1:
         raise PilotError("--count must be at least 1")
@@ -173,7 +173,7 @@ def run_bulk_bench(
         snapshot = chain.take_snapshot()
 
         say(f"bulk: {count} signed transactions in JSON-RPC batches")
-        from .bulk import BulkSender, TxRequest
+        from ..bulk import BulkSender, TxRequest
 
         engine = BulkSender(
             w3, payers["bulk"], decoder=stack.decoder, policy=policy, batch_size=batch_size,
@@ -258,7 +258,7 @@ def _naive(w3: Web3, token: str, abi: Sequence[Mapping[str, Any]], payer: str, r
 
 def _all_received(w3: Web3, token: str, recipients: Sequence[str]) -> bool:
     """Every recipient holds exactly AMOUNT (batched balanceOf calls)."""
-    from .transport import transport_for
+    from ..transport import transport_for
 
     transport = transport_for(w3)
     selector = bytes.fromhex("70a08231")

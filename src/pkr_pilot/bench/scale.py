@@ -32,11 +32,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ChainError, UserInputError
+from ..errors import ChainError, UserInputError
 
 if TYPE_CHECKING:
-    from .config import Project
-    from .sim.scenario import Scenario
+    from ..config import Project
+    from ..sim.scenario import Scenario
 
 __all__ = ["GOAL_RATIO", "SCALE_SCHEMA", "ScaleBench", "ScalePoint", "run_point", "run_scale_bench", "scale_scenario"]
 
@@ -88,7 +88,7 @@ class ScaleBench:
 
 def scale_scenario(wallets: int) -> Scenario:
     """The benchmark's scenario for ``wallets`` wallets (see the module docstring)."""
-    from .sim.scenario import parse_scenario
+    from ..sim.scenario import parse_scenario
 
     if wallets < MIN_WALLETS:
         raise UserInputError(f"a scale point needs at least {MIN_WALLETS} wallets, not {wallets}")
@@ -124,7 +124,7 @@ def scale_scenario(wallets: int) -> Scenario:
 
 def run_point(project: Project, wallets: int, out_dir: Path) -> ScalePoint:
     """One point, in this process (:func:`run_scale_bench` runs each in a child process)."""
-    from .sim import simulate
+    from ..sim import simulate
 
     started = time.perf_counter()
     result = simulate(project, scale_scenario(wallets), out_dir=out_dir)
@@ -171,7 +171,7 @@ def run_scale_bench(
 
 
 def _child_point(project: Project, wallets: int, out_dir: Path) -> ScalePoint:
-    command = [sys.executable, "-m", "pkr_pilot.bench_scale", str(project.paths.root), str(wallets), str(out_dir)]
+    command = [sys.executable, "-m", "pkr_pilot.bench.scale", str(project.paths.root), str(wallets), str(out_dir)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
@@ -185,7 +185,7 @@ def _point_from(data: Mapping[str, Any]) -> ScalePoint:
 
 
 def _main(argv: Sequence[str]) -> int:
-    from .config import load_project
+    from ..config import load_project
 
     root, wallets, out_dir = argv
     point = run_point(load_project(Path(root)), int(wallets), Path(out_dir))

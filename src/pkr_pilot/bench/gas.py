@@ -30,9 +30,9 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError
 from web3.types import TxReceipt
 
-from .contracts import Call, ContractHandle
-from .decode import revert_data_from_exception
-from .errors import ConfigError, TransactionFailed
+from ..contracts import Call, ContractHandle
+from ..decode import revert_data_from_exception
+from ..errors import ConfigError, TransactionFailed
 
 __all__ = [
     "EXTRA_SCENARIOS",

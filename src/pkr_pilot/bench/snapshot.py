@@ -4,7 +4,7 @@ Like ``forge snapshot``: :func:`measure_gas` deploys the dev-default stack on a 
 anvil and sends each operation as its own transaction (every storage slot cold, recipients
 already holding tokens unless the name says otherwise); the figure is the receipt's ``gasUsed``
 through the proxy. The eight budget scenarios and the controls-on figures come from
-:mod:`pkr_pilot.gasbench`; :data:`SNAPSHOT_OPERATIONS` adds every other operation an operator or a
+:mod:`pkr_pilot.bench.gas`; :data:`SNAPSHOT_OPERATIONS` adds every other operation an operator or a
 wallet sends. Signed messages use fixed deadlines and nonces, so a run is deterministic.
 
 The committed file is the reference: the test suite fails when an operation costs more than its
@@ -24,16 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._files import atomic_write_text
-from .errors import ConfigError
+from .._files import atomic_write_text
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from web3.types import TxReceipt
 
-    from .accounts import Signer
-    from .chain import Chain
-    from .config import Project
-    from .contracts import Call, ContractHandle
+    from ..accounts import Signer
+    from ..chain import Chain
+    from ..config import Project
+    from ..contracts import Call, ContractHandle
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -57,7 +57,7 @@ _HEADER = (
 _LINE = re.compile(r"^(?P<contract>\w+):(?P<operation>[A-Za-z0-9_]+) \(gas: (?P<gas>\d+)\)$")
 _CONTRACT = "PilotRupee"
 
-#: Operations measured here beyond gasbench's budget scenarios and extras.
+#: Operations measured here beyond the gas bench's budget scenarios (bench.gas) and extras.
 SNAPSHOT_OPERATIONS: tuple[str, ...] = (
     "transferFrom_infinite_allowance",
     "approve_zero_to_nonzero",
@@ -167,7 +167,7 @@ def compare_gas(measured: Mapping[str, int], snapshot: Mapping[str, int]) -> Gas
 
 def measure_gas(project: Project, *, network: str = "local", progress: Callable[[str], None] | None = None) -> dict[str, int]:
     """Deploy the dev-default stack on a fresh ``network`` (a managed anvil) and measure every operation."""
-    from .chain import connect
+    from ..chain import connect
 
     say = progress or (lambda _message: None)
     with connect(project, network, log=False) as chain:
@@ -179,10 +179,10 @@ def measure_gas(project: Project, *, network: str = "local", progress: Callable[
 
 
 def _measure_on(chain: Chain, project: Project, say: Callable[[str], None]) -> dict[str, int]:
-    from .accounts import dev_account
-    from .contracts import ContractHandle
-    from .deploy import deploy_stack, dev_default_config
-    from .gasbench import BenchAccounts, run_gas_scenarios
+    from ..accounts import dev_account
+    from ..contracts import ContractHandle
+    from ..deploy import deploy_stack, dev_default_config
+    from .gas import BenchAccounts, run_gas_scenarios
 
     w3 = chain.w3
     signers = {i: dev_account(i, chain_id=chain.chain_id) for i in (*range(10), *_EXTRA_ACCOUNTS)}
@@ -220,7 +220,7 @@ class _Runner:
 
     def send(self, call: Call, sender: Signer) -> TxReceipt:
         """Send and require status 1 (a failed setup would skew every later figure)."""
-        from .errors import TransactionFailed
+        from ..errors import TransactionFailed
 
         receipt = self.transact(call, sender.address)
         if int(receipt["status"]) != 1:
