@@ -584,3 +584,21 @@ def cancel_signature(signer: Actor, domain: Domain, nonce: bytes) -> Signature:
 
 def random_nonce() -> bytes:
     return os.urandom(32)
+
+
+def stop_process(proc: Any, *, interrupt: bool = False, timeout: float = 10) -> None:
+    """Stop a child process the tests started: SIGINT (``interrupt``) or SIGTERM, then SIGKILL."""
+    import signal
+    import subprocess
+
+    if proc.poll() is not None:
+        return
+    if interrupt:
+        proc.send_signal(signal.SIGINT)
+    else:
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -202,3 +202,37 @@ def test_state_in_needs_the_managed_node(tiny: Path, project: Any, tmp_path: Pat
     state.write_text("{}")
     with pytest.raises(UserInputError, match="--state-in needs the managed node"):
         simulate(project, load_scenario(tiny), network="localhost", state_in=state, out_dir=tmp_path)
+
+
+def test_the_report_opens_in_a_real_browser_with_every_image_and_no_console_error(
+    first: SimResult, tmp_path: Path
+) -> None:
+    """Headless Chromium (Debian's `chromium`) loads index.html; the screenshot is kept in test-artifacts/."""
+    from _browser import check_page, find_chromium
+
+    binary = find_chromium()
+    if binary is None:
+        pytest.skip("chromium is not installed (apt-get install chromium): the report's browser check did not run")
+    seen = check_page(binary, first.out_dir / "index.html", tmp_path / "chromium-profile")
+
+    assert seen.errors == []
+    assert {i["src"] for i in seen.images} == {name for name, _, _ in CHARTS}
+    assert all(i["complete"] and i["width"] > 0 for i in seen.images), seen.images
+    assert seen.title.startswith("Pilot scenario")
+    assert seen.screenshot.startswith(PNG_MAGIC)
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "report-index.png").write_bytes(seen.screenshot)
+
+
+def test_the_browser_check_sees_a_broken_image_and_a_console_error(tmp_path: Path) -> None:
+    from _browser import check_page, find_chromium
+
+    binary = find_chromium()
+    if binary is None:
+        pytest.skip("chromium is not installed (apt-get install chromium): the report's browser check did not run")
+    page = tmp_path / "broken.html"
+    page.write_text('<!DOCTYPE html><title>x</title><img src="missing.png"><script>console.error("boom")</script>')
+    seen = check_page(binary, page, tmp_path / "profile")
+    assert any("boom" in e for e in seen.errors)
+    assert seen.images == [{"src": "missing.png", "complete": True, "width": 0}]

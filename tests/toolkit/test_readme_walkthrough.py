@@ -19,7 +19,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from helpers import stop_process
 from pkr_pilot.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,13 +111,7 @@ def node_process(tmp_path: Path, compiled: object) -> Iterator[tuple[Path, int, 
         yield project, port, started
     finally:
         for proc in started:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)  # what Ctrl-C does: the node saves its state and stops
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc, interrupt=True, timeout=15)  # what Ctrl-C does: the node saves its state and stops
 
 
 def _start_node(project: Path, port: int, argv: list[str]) -> subprocess.Popen[bytes]:

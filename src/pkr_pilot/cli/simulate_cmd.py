@@ -92,6 +92,8 @@ class _ProgressBar:
 
 def _print_summary(result: SimResult) -> None:
     s = result.summary
+    from ..human import percent
+
     f = s["figures"]
     d = f["display"]
     fails = f["failures"]
@@ -101,7 +103,7 @@ def _print_summary(result: SimResult) -> None:
         f"scenario {s['scenario']['name']} (seed {s['scenario']['seed']}): {s['participants']['wallets']} wallets, "
         f"{ch['transactions']:,} transactions in {ch['blocks']:,} blocks, {wall['wall_seconds']:.1f} s",
         f"  supply {d['final_supply']}; attested reserves {d['attested_reserves']} "
-        f"({f['collateralisation_percent']} %)",
+        f"(collateralisation {percent(int(f['attested_reserves']), int(f['final_supply']))})",
         f"  minted {d['minted']}; burned {d['burned']}; seized {d['seized']} in {f['seizures']['count']} seizure(s)",
         f"  frozen wallets {f['frozen']['fully_frozen_accounts']}; failures: {fails['expected_total']} expected, "
         f"{fails['unexpected_total']} unexpected",

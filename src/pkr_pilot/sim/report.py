@@ -12,6 +12,7 @@ import csv
 import datetime as _dt
 import io
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from .._files import atomic_write_text
 from ..amounts import format_amount
+from ..human import percent
 from ..reports.charts import (
     balance_distribution_chart,
     frozen_chart,
     save_png,
     supply_reserves_chart,
-    transactions_per_block_chart,
+    transactions_per_day_chart,
 )
 from ..reports.events import EventExport, export_events, write_events_csv
 from ..reports.html import Chart, Section, render_page
@@ -45,13 +47,17 @@ SUMMARY_SCHEMA_VERSION = 1
 
 CHARTS: tuple[tuple[str, str, str], ...] = (
     ("supply_reserves.png", "Supply against attested reserves",
-     "Total supply after every mint and burn, and the reserves of the latest attestation, by block."),
+     "Total supply after every mint and burn, the reserves of the latest attestation and the collateral ratio "
+     "(reserves / supply, right axis), by simulated day; vertical lines mark pauses, freezes, seizures and "
+     "attestations; the grey band is the setup before day 0."),
     ("balance_distribution.png", "Balance distribution",
      "Final balances of merchants' and citizens' wallets."),
     ("frozen.png", "Frozen amounts over time",
-     "Partially frozen amounts and the balances of fully frozen wallets, by block."),
-    ("transactions_per_block.png", "Transactions per block",
-     "Every transaction of the run (gas funding, deployment, operator actions and payment batches)."),
+     "Partially frozen amounts and the balances of fully frozen wallets, by simulated day, with the freezes and "
+     "seizures marked."),
+    ("transactions_per_day.png", "Transactions per simulated day",
+     "Every transaction of the run; the setup (gas funding, deployment, onboarding) is the grey bar, apart from "
+     "the scenario's days."),
 )
 
 
@@ -132,7 +138,7 @@ def write_summary_and_index(files: ReportFiles, summary: Mapping[str, Any], repo
 def _summary(
     outcome: RunOutcome, scenario: Scenario, seed: int, export: EventExport, report: ReconcileReport,
     balances: Mapping[str, int], frozen_amounts: Mapping[str, int], fully: Mapping[str, int],
-    drift: Sequence[str], txs: Sequence[tuple[int, int]], *, network: str, chain_id: int,
+    drift: Sequence[str], txs: Sequence[tuple[int, int, int]], *, network: str, chain_id: int,
     state_in_sha256: str | None,
 ) -> dict[str, Any]:
     token = outcome.stack.token
@@ -176,7 +182,7 @@ def _summary(
             "first_block": outcome.first_block,
             "last_block": last,
             "blocks": last - outcome.first_block + 1,
-            "transactions": sum(c for _, c in txs),
+            "transactions": sum(c for _, _, c in txs),
             "end_time": _iso(int(token.w3.eth.get_block(last)["timestamp"])),
         },
         "participants": {
@@ -263,11 +269,12 @@ def _views(transport: Transport, token: Any, function: str, accounts: Sequence[s
     return {a: int(r, 16) for a, r in zip(accounts, results, strict=True)}
 
 
-def _transaction_counts(transport: Transport, first: int, last: int) -> list[tuple[int, int]]:
+def _transaction_counts(transport: Transport, first: int, last: int) -> list[tuple[int, int, int]]:
+    """(block, timestamp, transactions) of every block of the run."""
     blocks = list(range(first, last + 1))
-    results = call_all(transport, [("eth_getBlockTransactionCountByNumber", [hex(b)]) for b in blocks],
+    results = call_all(transport, [("eth_getBlockByNumber", [hex(b), False]) for b in blocks],
                        what="counting transactions per block")
-    return [(b, int(r, 16)) for b, r in zip(blocks, results, strict=True)]
+    return [(b, int(r["timestamp"], 16), len(r["transactions"])) for b, r in zip(blocks, results, strict=True)]
 
 
 # --------------------------------------------------------------------------- files
@@ -289,18 +296,26 @@ def _write_participants(
 
 def _charts(
     outcome: RunOutcome, scenario: Scenario, export: EventExport, balances: Mapping[str, int],
-    txs: Sequence[tuple[int, int]], out_dir: Path, symbol: str,
+    txs: Sequence[tuple[int, int, int]], out_dir: Path, symbol: str,
 ) -> list[Path]:
-    supply, reserves, partial, full = _series(export, outcome.first_block)
+    start = outcome.start_time
+    supply, reserves, partial, full = _series(export, start)
+    markers = [(_day(row.block_timestamp, start), _MARKERS[row.event]) for row in export.rows if row.event in _MARKERS]
+    per_day: dict[int, int] = {}
+    for _, timestamp, count in txs:
+        day = math.floor(_day(timestamp, start))
+        per_day[day] = per_day.get(day, 0) + count
     holders = [balances[p.address] for p in outcome.participants.holders()]
     d = scenario.decimals
     images = {
         "supply_reserves.png": supply_reserves_chart(supply, reserves, decimals=d, symbol=symbol,
-                                                     title="Supply against attested reserves"),
+                                                     title="Supply against attested reserves", markers=markers),
         "balance_distribution.png": balance_distribution_chart(holders, decimals=d, symbol=symbol,
                                                                title="Balance distribution (merchants and citizens)"),
-        "frozen.png": frozen_chart(partial, full, decimals=d, symbol=symbol, title="Frozen amounts over time"),
-        "transactions_per_block.png": transactions_per_block_chart(txs, title="Transactions per block"),
+        "frozen.png": frozen_chart(partial, full, decimals=d, symbol=symbol, title="Frozen amounts over time",
+                                   markers=[m for m in markers if m[1] in ("freeze", "seizure")]),
+        "transactions_per_day.png": transactions_per_day_chart(sorted(per_day.items()),
+                                                               title="Transactions per simulated day"),
     }
     paths = []
     for name, _, _ in CHARTS:
@@ -309,23 +324,44 @@ def _charts(
     return paths
 
 
-def _series(export: EventExport, first: int) -> tuple[list[tuple[int, int]], ...]:
-    """Supply, reserves, partially frozen total and frozen wallets' balances, as (block, value) steps."""
+#: Events drawn as vertical markers, and their kind.
+_MARKERS = {
+    "Paused": "pause",
+    "Unpaused": "unpause",
+    "Frozen": "freeze",
+    "AmountFrozen": "freeze",
+    "Seized": "seizure",
+    "ReservesAttested": "attestation",
+}
+
+
+def _day(timestamp: int, start: int) -> float:
+    """Simulated days since the scenario's start (display only; negative during the setup)."""
+    return (timestamp - start) / 86_400
+
+
+def _series(export: EventExport, start: int) -> tuple[list[tuple[float, int]], ...]:
+    """Supply, reserves, partially frozen total and frozen wallets' balances, as (day, value) steps."""
     zero = "0x" + "00" * 20
-    supply_points, reserve_points, partial_points, full_points = [(first, 0)], [(first, 0)], [(first, 0)], [(first, 0)]
+    rows = export.rows
+    first = _day(rows[0].block_timestamp, start) if rows else 0.0
+    supply_points: list[tuple[float, int]] = [(first, 0)]
+    reserve_points: list[tuple[float, int]] = [(first, 0)]
+    partial_points: list[tuple[float, int]] = [(first, 0)]
+    full_points: list[tuple[float, int]] = [(first, 0)]
     supply = 0
     balances: dict[str, int] = {}
     frozen: dict[str, int] = {}
     full: set[str] = set()
-    rows = export.rows
     for index, row in enumerate(rows):
         args = row.args
+        day = _day(row.block_timestamp, start)
         if row.event == "Minted":
             supply += int(args["amount"])
         elif row.event == "Burned":
             supply -= int(args["amount"])
         elif row.event == "ReservesAttested":
-            reserve_points.append((row.block_number, int(args["amount"])))
+            reserve_points.append((day, int(args["amount"])))
         elif row.event == "Transfer":
             value = int(args["value"])
             if args["from"] != zero:
@@ -345,20 +381,19 @@ def _series(export: EventExport, first: int) -> tuple[list[tuple[int, int]], ...
             full.discard(args["account"])
         last_in_block = index + 1 == len(rows) or rows[index + 1].block_number != row.block_number
         if last_in_block:
-            block = row.block_number
-            _point(supply_points, block, supply)
-            _point(partial_points, block, sum(frozen.values()))
-            _point(full_points, block, sum(balances.get(a, 0) for a in full))
-    end = rows[-1].block_number if rows else first
+            _point(supply_points, day, supply)
+            _point(partial_points, day, sum(frozen.values()))
+            _point(full_points, day, sum(balances.get(a, 0) for a in full))
+    end = _day(rows[-1].block_timestamp, start) if rows else first
     for series in (supply_points, reserve_points, partial_points, full_points):
         if series[-1][0] < end:
             series.append((end, series[-1][1]))
     return supply_points, reserve_points, partial_points, full_points
 
 
-def _point(series: list[tuple[int, int]], block: int, value: int) -> None:
+def _point(series: list[tuple[float, int]], day: float, value: int) -> None:
     if series[-1][1] != value:
-        series.append((block, value))
+        series.append((day, value))
 
 
 def _page(summary: Mapping[str, Any], report: ReconcileReport) -> str:
@@ -384,7 +419,7 @@ def _page(summary: Mapping[str, Any], report: ReconcileReport) -> str:
     figures = [
         ("Final supply", d["final_supply"]),
         ("Attested reserves", d["attested_reserves"]),
-        ("Collateralisation", f"{f['collateralisation_percent']} %" if f["collateralisation_percent"] else "n/a"),
+        ("Collateralisation", percent(int(f["attested_reserves"]), int(f["final_supply"]))),
         ("Minted / burned", f"{d['minted']} / {d['burned']}"),
         ("Seizures", f"{f['seizures']['count']} ({d['seized']})"),
         ("Fully frozen wallets", str(f["frozen"]["fully_frozen_accounts"])),
