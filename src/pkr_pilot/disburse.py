@@ -12,34 +12,43 @@
 The file is validated whole before anything is sent (every bad row reported with its line
 number); the payer's available balance must cover what is left to pay; rows whose transfer
 would revert (a frozen recipient) are reported and not sent; the rest go through the bulk
-engine (:mod:`pkr_pilot.bulk`), one transfer per transaction or, with ``multicall``, many
-transfers per ``multicall`` transaction.
+engine (:mod:`pkr_pilot.bulk`), one payment per transaction or, with ``multicall``, many
+payments per ``multicall`` transaction.
 
 Why nobody is paid twice or zero times
 --------------------------------------
-Every row is bound to exactly one signed transaction (alone, or with other rows in one
-multicall transaction). Before the node sees it, the journal
-``deployments/<network>/disbursements/<sha256 of the file>.jsonl`` records its nonce, hash,
-raw signed bytes and rows, and fsyncs. An account's nonce admits exactly one transaction, so
-for each journaled transaction the chain settles the question for good:
+Every row carries a ``bytes32`` ref on chain: the file's ``ref`` cell, or (no ``ref`` column) one
+derived from the file's SHA-256 and the row's line (:func:`derive_ref`). It is paid with the token's
+``transferWithReference(to, value, ref)`` (``--strict-refs``: ``transferWithUniqueReference``, which
+the chain itself refuses to run twice for one payer and ref), alone or packed into ``multicall``
+transactions, and each payment emits ``Transfer`` then ``PaymentReference(payer, ref)``.
 
-* a receipt with status 1: its rows are paid (the receipt's ``Transfer`` logs from the payer to
-  each row's address and amount are checked);
-* a receipt with status 0: nothing moved; its rows are unpaid;
-* no receipt, and the payer's mined nonce count is above its nonce: that nonce was used by
-  another transaction (a gap filler, another operator), so this one can never be mined: unpaid;
-* no receipt, and the nonce still free: it may be in a pool or may never have reached one. The
-  same raw bytes are broadcast again (identical hash: it cannot pay twice) and waited for; one
-  that stays unmined leaves its rows *pending*, and they are not planned again until it settles.
+"Is this row paid?" is answered only by the chain: a ``PaymentReference(payer, ref)`` log, found by
+``eth_getLogs`` with the ref in its topics (:mod:`pkr_pilot.evidence`), whose ``Transfer`` right
+before it carries the row's address and amount (another address or amount is an error naming the row),
+in a block buried under the network's confirmations. In strict mode ``referenceUsed(payer, ref)`` is
+read too. The search starts at the run's start block (journaled), or at the token's deployment block
+when the journal is gone. A missing receipt, a used nonce or a journal line is never evidence.
 
-Receipts and used nonces count once the network's ``confirmations`` bury them; anything younger
-leaves the transaction open (waited for, never replanned).
+The journal ``deployments/<network>/disbursements/<sha256 of the file>.jsonl`` (a
+:class:`pkr_pilot.journal.Journal`) is write-ahead intent and a cache: before the node sees a
+transaction it records its nonce, hash, raw signed bytes and row refs. On a re-run, a journaled
+transaction of a row the chain does not show paid is settled from the chain:
 
-A re-run (after a crash, a kill, a node restart, or fixing a failed row's cause) settles the
-journaled transactions first, then plans fresh transactions only for unpaid rows. Killed at any
-instant, the journal holds every transaction the node may have seen. A second process on the
-same file is refused (a lock), and a row whose ref was already paid by another disbursement
-journal of this network (an edited copy of the file) is refused.
+* mined with status 0, or its nonce used by another journaled transaction that is mined (a gap
+  filler): it paid nothing, the row is paid anew;
+* not mined and its nonce still free: the same raw bytes are broadcast again (same hash: it cannot
+  pay twice); refused, its nonce is used up by a zero-value filler first;
+* mined in a block younger than the confirmations: *pending*, waited for;
+* no receipt and no event while its nonce is used (a node that lost its last blocks, an RPC
+  behind a load balancer, a pruned index), or status 1 without the event: *undecided*. The run stops
+  (nothing new is sent), lists those rows and how to settle them: wait and run again, look the hash
+  up on another node, or record a decision with ``--settle-paid REF`` / ``--settle-void REF``
+  (journaled). An undecided row is never paid again by itself.
+
+Losing the journal, cutting it short or restoring an old copy therefore never repays a row whose
+payment the chain shows. A second process on the same file is refused (the journal's lock), and a
+row whose ref another disbursement journal of this network records as paid is refused.
 """
 
 from __future__ import annotations
@@ -52,13 +61,14 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .amounts import format_amount, parse_address, parse_amount, parse_ref
 from .bulk import BulkSender, ItemStatus, SignedTx, TxOutcome, TxRequest
-from .errors import DeploymentError, ReconcileError, UserInputError
+from .errors import ChainError, DeploymentError, ReconcileError, UserInputError
+from .evidence import find_payments
 from .journal import Journal
 
 if TYPE_CHECKING:
@@ -83,14 +93,23 @@ __all__ = [
 ]
 
 JOURNAL_SCHEMA = "pkr-pilot.disbursement"
-JOURNAL_SCHEMA_VERSION = 1
+JOURNAL_SCHEMA_VERSION = 2
 #: Test seam: ``signed:K`` / ``sent:K`` / ``confirmed:K`` SIGKILLs this process once K rows
 #: have been journaled as signed / accepted by the node / confirmed (at a batch boundary).
 KILL_ENV = "PKR_PILOT_DISBURSE_KILL"
 _COLUMNS = ("address", "amount", "ref")
-_TRANSFER_TOPIC = bytes.fromhex("ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef")
 _ZERO = "0x" + "00" * 20
-_TRANSFER_SELECTOR = bytes.fromhex("a9059cbb")
+
+
+def _selector(signature: str) -> bytes:
+    from eth_utils.crypto import keccak
+
+    return bytes(keccak(text=signature))[:4]
+
+
+_TRANSFER_WITH_REFERENCE = _selector("transferWithReference(address,uint256,bytes32)")
+_TRANSFER_WITH_UNIQUE_REFERENCE = _selector("transferWithUniqueReference(address,uint256,bytes32)")
+_REFERENCE_USED = _selector("referenceUsed(address,bytes32)")
 
 
 # =========================================================================== the file
@@ -98,12 +117,22 @@ _TRANSFER_SELECTOR = bytes.fromhex("a9059cbb")
 
 @dataclass(frozen=True)
 class Payment:
-    """One validated row: ``line`` is its line number in the file (the header is line 1)."""
+    """One validated row: ``line`` is its line number in the file (the header is line 1).
+
+    ``ref`` is the row's reference as people read it (the file's ``ref`` cell, or the derived ref in
+    hex); ``ref32`` is what goes on chain (see :func:`derive_ref`).
+    """
 
     line: int
     address: str
     amount: int
     ref: str
+    ref32: bytes = bytes(32)
+
+    @property
+    def key(self) -> str:
+        """The on-chain ref in hex: how the journal names the row."""
+        return "0x" + self.ref32.hex()
 
 
 @dataclass(frozen=True)
@@ -133,8 +162,28 @@ class PaymentFileError(UserInputError):
         )
 
 
+def derive_ref(sha256: str, line: int) -> bytes:
+    """The on-chain ref of a row in a file without a ``ref`` column.
+
+    ``keccak256("pkr-pilot.disburse.ref.v1" || sha256(file bytes) || uint32(line))``: the same file
+    gives every row the same ref on every run (so a re-run finds its payments on chain), and two
+    files never share one. Editing the file makes a new disbursement with new refs: give a ``ref``
+    column to keep refs stable across edits.
+
+    >>> derive_ref("00" * 32, 2).hex()[:8]
+    '5df3f0b8'
+    """
+    from eth_utils.crypto import keccak
+
+    return bytes(keccak(b"pkr-pilot.disburse.ref.v1" + bytes.fromhex(sha256) + line.to_bytes(4, "big")))
+
+
 def read_payments(path: Path, *, decimals: int) -> PaymentFile:
-    """Read and validate the whole file: header ``address,amount,ref`` (any order), one payment a row.
+    """Read and validate the whole file: header ``address,amount[,ref]`` (any order), one payment a row.
+
+    Each row's on-chain ref (``bytes32``) is its ``ref`` cell (text of at most 32 bytes, zero-padded,
+    or ``0x`` + 64 hex digits), or, without a ``ref`` column, derived from the file's SHA-256 and the
+    row's line number (:func:`derive_ref`).
 
     Refused (each with its line number, all reported at once): a missing or unknown column, a
     row with too many or too few fields, an empty field, an address that is not one or whose
@@ -155,7 +204,8 @@ def read_payments(path: Path, *, decimals: int) -> PaymentFile:
     header: list[str] | None = None
     header_line = 0
     rows: list[Payment] = []
-    seen_refs: dict[str, int] = {}
+    seen_refs: dict[bytes, int] = {}
+    sha256 = hashlib.sha256(data).hexdigest()
     try:
         for cells in reader:
             line = reader.line_num
@@ -163,7 +213,7 @@ def read_payments(path: Path, *, decimals: int) -> PaymentFile:
                 continue
             if header is None:
                 header, header_line = [cell.strip().lower() for cell in cells], line
-                missing = [c for c in _COLUMNS if c not in header]
+                missing = [c for c in _COLUMNS if c not in header and c != "ref"]
                 unknown = [c for c in header if c not in _COLUMNS]
                 repeated = [c for c, n in Counter(header).items() if n > 1]
                 if missing or unknown or repeated:
@@ -177,13 +227,13 @@ def read_payments(path: Path, *, decimals: int) -> PaymentFile:
                         if part
                     )
                     raise PaymentFileError(
-                        path, [f"line {line}: the header must name the columns address, amount, ref ({what})"]
+                        path, [f"line {line}: the header must name the columns address, amount and optionally ref ({what})"]
                     )
                 continue
-            payment = _row(cells, header, line, decimals, problems)
+            payment = _row(cells, header, line, decimals, problems, sha256)
             if payment is None:
                 continue
-            first = seen_refs.setdefault(payment.ref, line)
+            first = seen_refs.setdefault(payment.ref32, line)
             if first != line:
                 problems.append(f"line {line}: ref {payment.ref!r} is already used on line {first}")
                 continue
@@ -196,16 +246,18 @@ def read_payments(path: Path, *, decimals: int) -> PaymentFile:
         problems.append(f"line {header_line}: no payment rows after the header")
     if problems:
         raise PaymentFileError(path, problems)
-    return PaymentFile(path, hashlib.sha256(data).hexdigest(), decimals, tuple(rows))
+    return PaymentFile(path, sha256, decimals, tuple(rows))
 
 
-def _row(cells: Sequence[str], header: Sequence[str], line: int, decimals: int, problems: list[str]) -> Payment | None:
+def _row(
+    cells: Sequence[str], header: Sequence[str], line: int, decimals: int, problems: list[str], sha256: str
+) -> Payment | None:
     if len(cells) != len(header):
         problems.append(f"line {line}: expected {len(header)} fields, found {len(cells)}")
         return None
     values = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
     bad = False
-    for name in _COLUMNS:
+    for name in header:
         if not values[name]:
             problems.append(f"line {line}: missing {name}")
             bad = True
@@ -223,14 +275,19 @@ def _row(cells: Sequence[str], header: Sequence[str], line: int, decimals: int, 
         amount = parse_amount(values["amount"], decimals=decimals)
     except UserInputError as exc:
         problems.append(f"line {line}: {exc.message}")
-    try:
-        parse_ref(values["ref"])
-    except UserInputError as exc:
-        problems.append(f"line {line}: {exc.message}")
-        return None
+    if "ref" in values:
+        try:
+            ref32 = parse_ref(values["ref"])
+        except UserInputError as exc:
+            problems.append(f"line {line}: {exc.message}")
+            return None
+        ref = values["ref"]
+    else:
+        ref32 = derive_ref(sha256, line)
+        ref = "0x" + ref32.hex()
     if address is None or amount is None:
         return None
-    return Payment(line, address, amount, values["ref"])
+    return Payment(line, address, amount, ref, ref32)
 
 
 # =========================================================================== the journal
@@ -242,11 +299,17 @@ class DisbursementJournal(Journal):
     Lines (``{"schema": "pkr-pilot.disbursement", "v": 1, "event": ...}``):
 
     ``started``    payer, token, chain id, file name and hash, mode, rows, total, start block
-    ``signed``     before the node sees it: hash, nonce, raw bytes, the refs it pays (none: a gap filler)
+    ``resumed``    the same, for a later run that sends
+    ``signed``     before the node sees it: hash, nonce, raw bytes, the on-chain refs (hex) it pays
+                   (none: a gap filler)
     ``sent``       the node accepted these hashes
     ``settled``    hash, status (``paid``, ``failed``: status 0, ``void``: its nonce went to
-                   another transaction), block, decoded error
+                   another known transaction), block, decoded error: a record, never evidence
+    ``decided``    the operator's decision (``paid`` / ``void``) for undecided rows (their refs)
     ``finished``   counts of this run
+
+    Version 2 (refs on chain); a version-1 journal (plain transfers) is read but its transactions carry
+    no refs the chain could show.
     """
 
     def __init__(self, path: Path) -> None:
@@ -272,27 +335,39 @@ class _Journaled:
     tx_hash: str
     nonce: int
     raw: bytes
+    #: The on-chain refs (hex) of the rows it pays; none: a gap filler.
     refs: tuple[str, ...]
 
 
 @dataclass
 class _State:
     started: dict[str, Any] | None = None
+    #: The earliest block any run of this file started at (evidence is searched from there).
+    start_block: int | None = None
     txs: dict[str, _Journaled] = field(default_factory=dict)
     settled: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: ref -> the operator's decision for an undecided row (``paid`` / ``void``) and its transaction.
+    decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _replay(lines: Sequence[Mapping[str, Any]]) -> _State:
     state = _State()
     for line in lines:
         event = line.get("event")
-        if event == "started" and state.started is None:
-            state.started = dict(line)
+        if event in ("started", "resumed"):
+            if event == "started" and state.started is None:
+                state.started = dict(line)
+            block = line.get("start_block")
+            if isinstance(block, int) and (state.start_block is None or block < state.start_block):
+                state.start_block = block
         elif event == "signed":
             tx = _Journaled(str(line["hash"]), int(line["nonce"]), bytes.fromhex(str(line["raw"])[2:]), tuple(line.get("refs", ())))
             state.txs[tx.tx_hash] = tx
         elif event == "settled":
             state.settled[str(line["hash"])] = dict(line)
+        elif event == "decided":
+            for ref in line.get("refs", ()):
+                state.decisions[str(ref)] = dict(line)
     return state
 
 
@@ -307,7 +382,8 @@ class RowOutcome:
     ref: str
     address: str
     amount: int
-    #: paid | already_paid | failed | skipped | rejected | not_sent | pending | planned (dry run)
+    #: paid | already_paid | settled_paid (the operator's decision) | failed | skipped | rejected |
+    #: not_sent | pending | undecided | planned (dry run)
     status: str
     tx_hash: str | None = None
     block: int | None = None
@@ -322,7 +398,7 @@ class RowOutcome:
         return out
 
 
-_PAID = ("paid", "already_paid")
+_PAID = ("paid", "already_paid", "settled_paid")
 
 
 @dataclass(frozen=True)
@@ -418,6 +494,9 @@ def run_disbursement(
     policy: TxPolicy,
     multicall: bool = False,
     multicall_gas: int | None = None,
+    strict_refs: bool = False,
+    settle_void: Sequence[str] = (),
+    settle_paid: Sequence[str] = (),
     dry_run: bool = False,
     confirm: Callable[[Plan], bool] | None = None,
     progress: Callable[[str], None] | None = None,
@@ -430,78 +509,105 @@ def run_disbursement(
 
     ``folder`` holds the journals (``deployments/<network>/disbursements``). ``confirm`` is
     asked with the :class:`Plan` before anything is sent (None: go ahead). ``multicall_gas``
-    caps each multicall transaction (default: the engine's). ``stall_hook`` is the bulk
-    engine's (on a dev chain: mine a block when nothing was mined for a while). ``kill_at`` is the
-    test seam (default ``$PKR_PILOT_DISBURSE_KILL``).
+    caps each multicall transaction (default: the engine's). ``strict_refs`` pays with
+    ``transferWithUniqueReference`` (the chain refuses a second payment of a ref). ``settle_void`` /
+    ``settle_paid`` are the operator's decisions for undecided rows (their refs as in the file).
+    ``stall_hook`` is the bulk engine's (on a dev chain: mine a block when nothing was mined for a
+    while). ``kill_at`` is the test seam (default ``$PKR_PILOT_DISBURSE_KILL``).
 
     Raises:
         PaymentFileError: rows whose ref another disbursement of this network already paid.
-        UserInputError: the payer's available balance does not cover what is left to pay, or
-            the journal belongs to another payer, token or chain.
+        UserInputError: the payer's available balance does not cover what is left to pay, the
+            journal belongs to another payer, token or chain, or a decision names a row that is not
+            undecided.
+        ReconcileError: a ref paid on chain to another address or with another amount than its row.
         DeploymentError: the journal is damaged or another process runs this disbursement.
     """
     say = progress or (lambda _message: None)
     token = stack.token
     payer = signer.address
-    mode = "multicall" if multicall else "bulk"
+    mode = ("multicall" if multicall else "bulk") + (" strict" if strict_refs else "")
+    if not token.has_function("transferWithReference"):
+        raise UserInputError(
+            f"the token at {token.address} has no transferWithReference: payments could not carry their refs",
+            hint="upgrade the token (pkr-pilot deploy --upgrade) before disbursing",
+        )
     journal = DisbursementJournal.for_file(folder, payments.sha256)
     chain_id = int(w3.eth.chain_id)
     seam = _KillSeam.parse(os.environ.get(KILL_ENV) if kill_at is None else kill_at)
     with journal.locked(wait=False):
-        state = _replay(journal.lines())
+        lines = journal.lines()
+        if any(line.get("v") == 1 and line.get("event") == "signed" for line in lines):
+            raise DeploymentError(
+                f"{journal.path} was written by an older pkr-pilot that paid without refs on chain: "
+                "the chain cannot show which of its rows were paid",
+                hint="finish this file with the pkr-pilot version that started it, or reconcile it by hand",
+            )
+        state = _replay(lines)
         _check_owner(state, payer, token.address, chain_id, journal)
         engine = BulkSender(
             w3, signer, decoder=stack.decoder, policy=policy, batch_size=batch_size, window=window, stall_hook=stall_hook
         )
         try:
-            by_ref = {row.ref: row for row in payments.rows}
-            outcome: dict[str, RowOutcome] = {}
+            by_key = {row.key: row for row in payments.rows}
             resent = 0
-            refused: dict[str, str] = {}
 
-            # 1. Settle what the journal knows, from the chain.
-            if state.txs:
-                say(f"checking {len(state.txs)} journaled transaction(s) against the chain")
-                facts = _facts(engine, payer, state.txs)
-                open_txs = [state.txs[h] for h, f in facts.items() if f.status == "open"]
-                if open_txs and not dry_run:
-                    say(f"broadcasting {len(open_txs)} journaled transaction(s) again (same bytes, same nonces)")
+            # 1. What the chain says: payments found by ref, then the journaled transactions of the rest.
+            view = _ChainView.read(engine, token.address, payer)
+            start_block = state.start_block if state.start_block is not None else token.from_block
+            say(f"looking for this file's {len(payments.rows)} refs on chain from block {start_block}")
+            found = _evidence(engine, token.address, payer, payments.rows, start_block, view, strict_refs)
+            outcome: dict[str, RowOutcome] = {}
+            for key, proof in found.items():
+                row = by_key[key]
+                if proof.settled:
+                    outcome[key] = _row_outcome(row, "already_paid", proof.tx_hash, proof.block, proof.note)
+                else:
+                    outcome[key] = _row_outcome(row, "pending", proof.tx_hash, proof.block, "paid in a block younger than the network's confirmations")
+            open_txs = _open_transactions(state, outcome)
+            if open_txs:
+                facts = _facts(engine, payer, open_txs, state.txs, view)
+                unmined = [open_txs[h] for h, f in facts.items() if f.status == "unmined"]
+                if unmined and not dry_run:
+                    say(f"broadcasting {len(unmined)} journaled transaction(s) again (same bytes, same nonces)")
                     observer = _JournalObserver(journal, [], seam, say, track=False)
-                    again, _fillers = engine.resend([_as_signed(t) for t in open_txs], observer=observer)
-                    resent = len(open_txs)
-                    facts = _facts(engine, payer, state.txs)
-                    refused = {
-                        o.tx.tx_hash: o.message or "refused"
-                        for o in again
-                        if o.status is ItemStatus.REJECTED and facts[o.tx.tx_hash].status == "open"
-                    }
+                    again, _fillers = engine.resend([_as_signed(t) for t in unmined], observer=observer)
+                    resent = len(unmined)
+                    refused = [o.tx.tx_hash for o in again if o.status is ItemStatus.REJECTED]
                     if refused:
-                        # The node refuses them now, their nonces are still free: use those nonces
-                        # up, so the old transactions can never be mined, and pay the rows anew.
+                        # Refused now, their nonces still free: use those nonces up with known fillers,
+                        # so the old transactions can never be mined; their rows are then unpaid for sure.
                         say(f"{len(refused)} journaled transaction(s) refused by the node: voiding their nonces")
-                        engine.fill_nonces(sorted(state.txs[h].nonce for h in refused), observer=observer)
-                        facts = _facts(engine, payer, state.txs)
+                        engine.fill_nonces(sorted(open_txs[h].nonce for h in refused), observer=observer)
+                    state = _replay(journal.lines())
+                    view = _ChainView.read(engine, token.address, payer)
+                    found = _evidence(engine, token.address, payer, payments.rows, start_block, view, strict_refs)
+                    for key, proof in found.items():
+                        if proof.settled:
+                            outcome[key] = _row_outcome(by_key[key], "already_paid", proof.tx_hash, proof.block, proof.note)
+                    open_txs = _open_transactions(state, outcome)
+                    facts = _facts(engine, payer, open_txs, state.txs, view)
                 _journal_settlements(journal, state, facts)
                 for tx_hash, fact in facts.items():
-                    tx = state.txs[tx_hash]
-                    if fact.status == "paid":
-                        _check_evidence(fact, tx, by_ref, payer, token.address)
-                    for ref in tx.refs:
-                        row = by_ref.get(ref)
-                        if row is None:
+                    for key in open_txs[tx_hash].refs:
+                        journaled = by_key.get(key)
+                        if journaled is None or key in outcome:
                             continue
-                        if fact.status == "paid":
-                            outcome[ref] = _row_outcome(row, "already_paid", tx_hash, fact.block)
-                        elif fact.status == "open" and outcome.get(ref, None) is None:
-                            why = refused.get(tx_hash, "journaled transaction not mined yet") if state.txs else ""
-                            outcome[ref] = _row_outcome(row, "pending", tx_hash, None, why)
-            pending = [ref for ref, o in outcome.items() if o.status == "pending"]
-            todo = [row for row in payments.rows if row.ref not in outcome]
+                        if fact.status in ("unmined", "young"):
+                            outcome[key] = _row_outcome(journaled, "pending", tx_hash, None, fact.why)
+                        elif fact.status == "undecided":
+                            outcome[key] = _row_outcome(journaled, "undecided", tx_hash, None, fact.why)
+                        # failed / void: nothing was paid by it; the row is paid anew below.
 
-            # 2. Check what is left: refs paid elsewhere, balance, rows that would revert.
+            # 2. The operator's decisions for undecided rows (recorded before they take effect).
+            _apply_decisions(journal, state, by_key, outcome, settle_void, settle_paid, payments.path)
+            waiting = [o for o in outcome.values() if o.status in ("pending", "undecided")]
+            todo = [row for row in payments.rows if row.key not in outcome]
+
+            # 3. Check what is left: refs paid elsewhere, balance, rows that would revert.
             _refuse_refs_paid_elsewhere(folder, journal, todo, payments.path)
             skipped: dict[str, str] = {}
-            if todo and not pending:
+            if todo and not waiting:
                 available = token.available_balance_of(payer)
                 needed = sum(row.amount for row in todo)
                 if available < needed:
@@ -510,29 +616,31 @@ def run_disbursement(
                         f"{len(todo)} unpaid rows need {format_amount(needed, decimals=payments.decimals)}",
                         hint="fund the payer (or release its frozen amount), then run again",
                     )
-                skipped = _preflight(engine, token, todo)
+                skipped = _preflight(engine, token, todo, strict_refs)
             plan = Plan(
                 payer, token.address, mode, len(payments.rows), len(todo) - len(skipped),
-                sum(r.amount for r in todo if r.ref not in skipped),
-                sum(1 for o in outcome.values() if o.status == "already_paid"), len(skipped), payments.decimals,
+                sum(r.amount for r in todo if r.key not in skipped),
+                sum(1 for o in outcome.values() if o.status in _PAID), len(skipped), payments.decimals,
             )
             for row in todo:
-                if row.ref in skipped:
-                    outcome[row.ref] = _row_outcome(row, "skipped", None, None, skipped[row.ref])
-            sendable = [row for row in todo if row.ref not in skipped]
-            if pending:
-                say(f"{len(pending)} row(s) wait on journaled transactions that are not mined yet: nothing new is sent")
+                if row.key in skipped:
+                    outcome[row.key] = _row_outcome(row, "skipped", None, None, skipped[row.key])
+            sendable = [row for row in todo if row.key not in skipped]
+            if waiting:
+                undecided = sum(1 for o in waiting if o.status == "undecided")
+                say(f"{len(waiting)} row(s) wait on transactions the chain has not settled"
+                    + (f" ({undecided} undecided: see the list)" if undecided else "") + ": nothing new is sent")
                 for row in sendable:
-                    outcome[row.ref] = _row_outcome(row, "not_sent", None, None, "waiting for pending transactions")
+                    outcome[row.key] = _row_outcome(row, "not_sent", None, None, "waiting for the rows listed as pending or undecided")
                 sendable = []
             if dry_run:
                 for row in sendable:
-                    outcome[row.ref] = _row_outcome(row, "planned", None, None)
+                    outcome[row.key] = _row_outcome(row, "planned", None, None)
                 return _result(payments, journal, payer, token.address, mode, outcome, dry_run=True, resent=resent)
             if sendable and confirm is not None and not confirm(plan):
                 raise UserInputError("disbursement not confirmed: nothing sent")
 
-            # 3. Pay the rest through the bulk engine.
+            # 4. Pay the rest through the bulk engine, each row with its ref.
             send_seconds = 0.0
             transactions = 0
             if sendable:
@@ -549,27 +657,26 @@ def run_disbursement(
                             "rows": len(payments.rows),
                             "to_pay": len(sendable),
                             "total": str(payments.total),
-                            "start_block": int(w3.eth.block_number),
+                            "start_block": min(view.head, start_block) if state.started is not None else view.head,
                         }
                     ]
                 )
-                refs = [row.ref for row in sendable]
-                observer = _JournalObserver(journal, refs, seam, say, track=True, total=len(sendable))
+                keys = [row.key for row in sendable]
+                observer = _JournalObserver(journal, keys, seam, say, track=True, total=len(sendable))
                 say(f"paying {len(sendable)} row(s) as {mode}")
                 started = time.perf_counter()
+                calls = [transfer_data(row.address, row.amount, row.ref32, strict=strict_refs) for row in sendable]
                 if multicall:
-                    calls = [transfer_data(row.address, row.amount) for row in sendable]
                     result = engine.multicall(token.address, calls, gas_limit=multicall_gas, observer=observer)
                 else:
-                    requests = [TxRequest(token.address, transfer_data(row.address, row.amount)) for row in sendable]
-                    result = engine.send(requests, observer=observer)
+                    result = engine.send([TxRequest(token.address, data) for data in calls], observer=observer)
                 send_seconds = time.perf_counter() - started
                 transactions = len(result.transactions)
                 for item in result.items:
                     row = sendable[item.index]
                     status = _ROW_STATUS[item.status]
                     error = item.error.signature_text if item.error is not None else item.message
-                    outcome[row.ref] = _row_outcome(row, status, item.tx_hash, item.block, None if status == "paid" else error)
+                    outcome[row.key] = _row_outcome(row, status, item.tx_hash, item.block, None if status == "paid" else error)
                 final = _result(payments, journal, payer, token.address, mode, outcome, send_seconds=send_seconds, transactions=transactions, resent=resent)
                 journal.append([{"event": "finished", "counts": final.counts(), "send_seconds": round(send_seconds, 4)}])
                 return final
@@ -605,7 +712,7 @@ def _result(
     transactions: int = 0,
     resent: int = 0,
 ) -> DisbursementResult:
-    rows = tuple(outcome[row.ref] for row in payments.rows)
+    rows = tuple(outcome[row.key] for row in payments.rows)
     return DisbursementResult(
         str(payments.path), payments.sha256, str(journal.path), payer, token, mode, payments.decimals, rows,
         dry_run=dry_run, send_seconds=send_seconds, transactions=transactions, resent=resent,
@@ -625,78 +732,213 @@ def _check_owner(state: _State, payer: str, token: str, chain_id: int, journal: 
             )
 
 
-# --------------------------------------------------------------------------- chain facts
+# --------------------------------------------------------------------------- chain evidence
+
+
+@dataclass(frozen=True)
+class _ChainView:
+    """One look at the chain: the head, the deepest block the confirmations bury, the payer's nonces."""
+
+    head: int
+    settled_block: int
+    #: Transactions of the payer mined up to the settled block / up to the head.
+    settled_nonce: int
+    latest_nonce: int
+
+    @classmethod
+    def read(cls, engine: BulkSender, token: str, payer: str) -> _ChainView:
+        (head_reply,) = engine.transport.batch([("eth_blockNumber", [])])
+        if head_reply.error is not None or head_reply.result is None:
+            raise ChainError(f"cannot read the block number: {head_reply.message}", hint="check the node, then run again")
+        head = int(head_reply.result, 16)
+        settled = max(0, head - max(1, engine.policy.confirmations) + 1)
+        replies = engine.transport.batch(
+            [("eth_getTransactionCount", [payer, hex(settled)]), ("eth_getTransactionCount", [payer, hex(head)])]
+        )
+        for reply in replies:
+            if reply.error is not None or reply.result is None:
+                raise ChainError(f"cannot read the nonce of {payer}: {reply.message}", hint="check the node, then run again")
+        return cls(head, settled, int(replies[0].result, 16), int(replies[1].result, 16))
+
+
+@dataclass(frozen=True)
+class _Proof:
+    tx_hash: str | None
+    block: int | None
+    settled: bool
+    note: str | None = None
+
+
+def _evidence(
+    engine: BulkSender, token: str, payer: str, rows: Sequence[Payment], start_block: int, view: _ChainView, strict: bool
+) -> dict[str, _Proof]:
+    """Rows paid on chain (by their ref), checked against the row; keyed by the row's key.
+
+    A ``PaymentReference(payer, ref)`` with the ``Transfer`` before it proves the row paid when its
+    block is buried under the confirmations. Strict-mode refs are also read from ``referenceUsed``
+    (contract state, which survives a node that lost the blocks of its last transactions).
+
+    Raises:
+        ReconcileError: a ref paid to another address, or another amount, than its row says.
+    """
+    by_ref = {row.ref32: row for row in rows}
+    found = find_payments(engine.transport, token, payer, list(by_ref), from_block=start_block, to_block=view.head)
+    out: dict[str, _Proof] = {}
+    for ref, paid in found.items():
+        row = by_ref[ref]
+        first = paid[0]
+        if first.to.lower() != row.address.lower() or first.value != row.amount:
+            raise ReconcileError(
+                f"line {row.line} (ref {row.ref}): the chain shows this ref paid {first.value} base units to "
+                f"{first.to} in {first.tx_hash}, but the row says {row.amount} to {row.address}",
+                hint="the file does not match what was paid with its refs; stop and investigate before paying anything",
+            )
+        note = f"paid {len(paid)} times on chain" if len(paid) > 1 else None
+        out[row.key] = _Proof(first.tx_hash, first.block, first.block <= view.settled_block, note)
+    if strict:
+        missing = [row for row in rows if row.key not in out]
+        for row, used in zip(missing, _references_used(engine, token, payer, missing, view.settled_block), strict=True):
+            if used:
+                out[row.key] = _Proof(None, None, True, "referenceUsed(payer, ref) is true on chain (its block is not served)")
+    return out
+
+
+def _references_used(engine: BulkSender, token: str, payer: str, rows: Sequence[Payment], block: int) -> list[bool]:
+    calls: list[tuple[str, Sequence[Any]]] = [
+        ("eth_call", [{"to": token, "data": "0x" + (_REFERENCE_USED + bytes(12) + bytes.fromhex(payer[2:]) + row.ref32).hex()}, hex(block)])
+        for row in rows
+    ]
+    out: list[bool] = []
+    for i in range(0, len(calls), 500):
+        for reply in engine.transport.batch(calls[i : i + 500]):
+            if reply.error is not None or reply.result is None:
+                raise ChainError(f"cannot read referenceUsed: {reply.message}", hint="check the node, then run again")
+            out.append(int(str(reply.result), 16) != 0)
+    return out
+
+
+def _open_transactions(state: _State, outcome: Mapping[str, RowOutcome]) -> dict[str, _Journaled]:
+    """Journaled transactions with rows the chain does not show paid yet."""
+    return {h: tx for h, tx in state.txs.items() if tx.refs and any(ref not in outcome for ref in tx.refs)}
 
 
 @dataclass(frozen=True)
 class _Fact:
-    #: paid | failed | void | open
+    #: failed (mined, status 0) | void (its nonce went to another known transaction) | unmined (nonce
+    #: still free) | young (not buried yet) | undecided (no receipt, no evidence, nonce used)
     status: str
     block: int | None = None
-    logs: tuple[Mapping[str, Any], ...] = ()
+    why: str | None = None
 
 
-def _facts(engine: BulkSender, payer: str, txs: Mapping[str, _Journaled]) -> dict[str, _Fact]:
-    """What the chain says about each journaled transaction (batched receipts).
+def _facts(
+    engine: BulkSender, payer: str, txs: Mapping[str, _Journaled], every: Mapping[str, _Journaled], view: _ChainView
+) -> dict[str, _Fact]:
+    """What the chain says about journaled transactions whose rows show no payment event.
 
-    Only what is buried under the network's confirmations counts: a receipt in a younger
-    block, or a nonce used only by a younger block, leaves the transaction ``open``.
+    A receipt with status 1 and no event for its rows, or no receipt while the nonce was used by a
+    transaction we cannot see, settles nothing: those rows are *undecided* and never paid again
+    without the operator's decision. ``every`` (all journaled transactions) finds the known
+    transaction that used a nonce (a gap filler, a fee replacement).
     """
-    confirmations = max(1, engine.policy.confirmations)
-    hashes = list(txs)
-    calls: list[tuple[str, Sequence[Any]]] = [("eth_getTransactionReceipt", [h]) for h in hashes]
-    calls.append(("eth_blockNumber", []))
-    replies = engine.transport.batch(calls)
-    head_reply = replies[-1]
-    if head_reply.error is not None or head_reply.result is None:
-        raise ReconcileError(f"cannot read the block number: {head_reply.message}")
-    settled_block = int(head_reply.result, 16) - confirmations + 1
-    (count_reply,) = engine.transport.batch([("eth_getTransactionCount", [payer, hex(max(0, settled_block))])])
-    if count_reply.error is not None or count_reply.result is None:
-        raise ReconcileError(f"cannot read the nonce of {payer}: {count_reply.message}")
-    mined = int(count_reply.result, 16)
-    out: dict[str, _Fact] = {}
-    for tx_hash, reply in zip(hashes, replies, strict=False):
+    by_nonce: dict[int, list[str]] = {}
+    for h, tx in every.items():
+        by_nonce.setdefault(tx.nonce, []).append(h)
+    wanted = sorted({h for tx in txs.values() for h in by_nonce[tx.nonce]})
+    replies = engine.transport.batch([("eth_getTransactionReceipt", [h]) for h in wanted])
+    receipts: dict[str, Mapping[str, Any] | None] = {}
+    for tx_hash, reply in zip(wanted, replies, strict=True):
         if reply.error is not None:
-            raise ReconcileError(f"cannot read the receipt of {tx_hash}: {reply.message}")
+            raise ChainError(f"cannot read the receipt of {tx_hash}: {reply.message}", hint="check the node, then run again")
         receipt = reply.result
-        if receipt and receipt.get("blockNumber") is not None and int(receipt["blockNumber"], 16) <= settled_block:
-            ok = int(receipt.get("status", "0x1"), 16) == 1
-            out[tx_hash] = _Fact("paid" if ok else "failed", int(receipt["blockNumber"], 16), tuple(receipt.get("logs", ())))
-        elif not receipt and mined > txs[tx_hash].nonce:
-            out[tx_hash] = _Fact("void")
+        receipts[tx_hash] = receipt if receipt and receipt.get("blockNumber") is not None else None
+    out: dict[str, _Fact] = {}
+    for tx_hash, tx in txs.items():
+        receipt = receipts.get(tx_hash)
+        settle = (
+            f"wait for the confirmations and run again; look {tx_hash} up on another node; or decide with "
+            "--settle-paid REF (it was paid) or --settle-void REF (it was not: pay it again)"
+        )
+        if receipt is not None:
+            block = int(receipt["blockNumber"], 16)
+            if block > view.settled_block:
+                out[tx_hash] = _Fact("young", block, f"{tx_hash} mined in block {block}, not yet buried under the confirmations")
+            elif int(receipt.get("status", "0x1"), 16) == 0:
+                out[tx_hash] = _Fact("failed", block)
+            else:
+                out[tx_hash] = _Fact("undecided", block, f"{tx_hash} is mined with status 1 but the node shows no PaymentReference for this row: {settle}")
+            continue
+        if view.latest_nonce <= tx.nonce:
+            out[tx_hash] = _Fact("unmined", None, f"{tx_hash} (nonce {tx.nonce}) is not mined yet")
+            continue
+        used_by = [h for h in by_nonce[tx.nonce] if h != tx_hash and receipts.get(h) is not None]
+        if used_by and all(int(receipts[h]["blockNumber"], 16) <= view.settled_block for h in used_by):  # type: ignore[index]
+            out[tx_hash] = _Fact("void", None, f"nonce {tx.nonce} was used by {used_by[0]}")
+        elif view.settled_nonce <= tx.nonce:
+            out[tx_hash] = _Fact("young", None, f"nonce {tx.nonce} was used in a block not yet buried under the confirmations")
         else:
-            out[tx_hash] = _Fact("open")
+            out[tx_hash] = _Fact(
+                "undecided", None,
+                f"{tx_hash} (nonce {tx.nonce}) has no receipt and no PaymentReference event, and its nonce is used: {settle}",
+            )
     return out
 
 
 def _journal_settlements(journal: DisbursementJournal, state: _State, facts: Mapping[str, _Fact]) -> None:
+    """Record what the chain settled (``failed`` / ``void``): a cache for people, never read as evidence."""
     fresh = [
         {"event": "settled", "hash": h, "status": f.status, "block": f.block, "checked": "chain"}
         for h, f in facts.items()
-        if f.status != "open" and state.settled.get(h, {}).get("status") != f.status
+        if f.status in ("failed", "void") and state.settled.get(h, {}).get("status") != f.status
     ]
     journal.append(fresh)
 
 
-def _check_evidence(fact: _Fact, tx: _Journaled, by_ref: Mapping[str, Payment], payer: str, token: str) -> None:
-    """A paid transaction must carry one Transfer(payer -> address, amount) log per row it pays."""
-    found: Counter[tuple[str, int]] = Counter()
-    for log in fact.logs:
-        topics = [bytes.fromhex(str(t)[2:]) for t in log.get("topics", [])]
-        if str(log.get("address", "")).lower() != token.lower() or len(topics) != 3 or topics[0] != _TRANSFER_TOPIC:
+def _apply_decisions(
+    journal: DisbursementJournal,
+    state: _State,
+    by_key: Mapping[str, Payment],
+    outcome: dict[str, RowOutcome],
+    settle_void: Sequence[str],
+    settle_paid: Sequence[str],
+    path: Path,
+) -> None:
+    """Record the operator's decisions for undecided rows, then apply every recorded one.
+
+    A decision names rows by their ref as written in the file. It applies only while the row is
+    undecided: evidence found later on chain wins over it.
+    """
+    by_ref = {row.ref: row for row in by_key.values()}
+    fresh: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for decision, refs in (("void", settle_void), ("paid", settle_paid)):
+        keys: list[str] = []
+        for ref in refs:
+            row = by_ref.get(ref) or by_key.get(ref)
+            current = None if row is None else outcome.get(row.key)
+            if row is None:
+                problems.append(f"--settle-{decision} {ref}: no row of the file has this ref")
+            elif current is None or current.status != "undecided":
+                problems.append(f"--settle-{decision} {ref}: line {row.line} is not undecided "
+                                f"({current.status if current else 'unpaid, nothing to decide'})")
+            else:
+                keys.append(row.key)
+        if keys:
+            fresh.append({"event": "decided", "decision": decision, "refs": keys, "by": "operator"})
+    if problems:
+        raise PaymentFileError(path, problems)
+    journal.append(fresh)
+    for line in fresh:
+        for key in line["refs"]:
+            state.decisions[key] = line
+    for key, line in state.decisions.items():
+        current = outcome.get(key)
+        if current is None or current.status != "undecided":
             continue
-        if topics[1][12:] != bytes.fromhex(payer[2:]):
-            continue
-        to = "0x" + topics[2][12:].hex()
-        found[(to.lower(), int(str(log.get("data", "0x0")), 16))] += 1
-    wanted = Counter((by_ref[ref].address.lower(), by_ref[ref].amount) for ref in tx.refs if ref in by_ref)
-    if wanted - found:
-        missing = next(iter(wanted - found))
-        raise ReconcileError(
-            f"transaction {tx.tx_hash} is mined but has no Transfer of {missing[1]} to {missing[0]} from {payer}",
-            hint="the journal does not match the chain; stop and investigate before paying anything",
-        )
+        if line.get("decision") == "paid":
+            outcome[key] = replace(current, status="settled_paid", error=f"settled as paid by the operator at {line.get('time', 'now')}")
+        else:
+            del outcome[key]  # void: nothing was paid; the row is paid anew
 
 
 def _as_signed(tx: _Journaled) -> SignedTx:
@@ -723,10 +965,13 @@ def _as_signed(tx: _Journaled) -> SignedTx:
 
 
 def _refuse_refs_paid_elsewhere(folder: Path, journal: DisbursementJournal, todo: Sequence[Payment], path: Path) -> None:
-    """Refuse rows whose ref another disbursement journal of this network records as paid."""
+    """Refuse rows whose ref another disbursement journal of this network records as paid.
+
+    Conservative only (it refuses to pay, it never counts a row as paid): a journal is no evidence.
+    """
     if not todo or not folder.is_dir():
         return
-    wanted = {row.ref: row for row in todo}
+    wanted = {row.key: row for row in todo}
     problems: list[str] = []
     for other in sorted(folder.glob("*.jsonl")):
         if other == journal.path:
@@ -734,33 +979,36 @@ def _refuse_refs_paid_elsewhere(folder: Path, journal: DisbursementJournal, todo
         state = _replay(DisbursementJournal(other).lines())
         paid = {h for h, line in state.settled.items() if line.get("status") == "paid"}
         for tx_hash in paid:
-            for ref in state.txs[tx_hash].refs if tx_hash in state.txs else ():
-                row = wanted.get(ref)
+            for key in state.txs[tx_hash].refs if tx_hash in state.txs else ():
+                row = wanted.get(key)
                 if row is not None:
-                    problems.append(f"line {row.line}: ref {ref!r} was already paid by disbursement {other.stem[:12]}… (tx {tx_hash})")
+                    problems.append(f"line {row.line}: ref {row.ref!r} was already paid by disbursement {other.stem[:12]}… (tx {tx_hash})")
     if problems:
         raise PaymentFileError(path, sorted(problems, key=lambda p: int(p.split(":")[0].split()[1])))
 
 
-def transfer_data(to: str, amount: int) -> bytes:
-    """Call data of ERC-20 ``transfer(address,uint256)`` (the ABI's fixed layout, no encoder pass).
+def transfer_data(to: str, amount: int, ref: bytes, *, strict: bool = False) -> bytes:
+    """Call data of ``transferWithReference(address,uint256,bytes32)`` (``strict``: the unique twin).
 
-    >>> transfer_data("0x" + "11" * 20, 5).hex()[:8]
-    'a9059cbb'
+    The ABI's fixed layout, no encoder pass.
+
+    >>> transfer_data("0x" + "11" * 20, 5, bytes(32)).hex()[:8] == _TRANSFER_WITH_REFERENCE.hex()
+    True
     """
-    return _TRANSFER_SELECTOR + bytes(12) + bytes.fromhex(to[2:]) + amount.to_bytes(32, "big")
+    selector = _TRANSFER_WITH_UNIQUE_REFERENCE if strict else _TRANSFER_WITH_REFERENCE
+    return selector + bytes(12) + bytes.fromhex(to[2:]) + amount.to_bytes(32, "big") + ref
 
 
-def _preflight(engine: BulkSender, token: Any, rows: Sequence[Payment]) -> dict[str, str]:
-    """Rows whose transfer would revert now (batched ``eth_call`` from the payer): ref -> error."""
+def _preflight(engine: BulkSender, token: Any, rows: Sequence[Payment], strict: bool) -> dict[str, str]:
+    """Rows whose payment would revert now (batched ``eth_call`` from the payer): key -> error."""
     calls: list[tuple[str, Sequence[Any]]] = [
-        ("eth_call", [{"from": engine.address, "to": token.address, "data": "0x" + transfer_data(row.address, row.amount).hex()}, "latest"])
+        ("eth_call", [{"from": engine.address, "to": token.address, "data": "0x" + transfer_data(row.address, row.amount, row.ref32, strict=strict).hex()}, "latest"])
         for row in rows
     ]
     out: dict[str, str] = {}
     for row, reply in zip(rows, engine.transport.batch(calls), strict=True):
         if reply.error is not None:
-            out[row.ref] = engine.decode_reply(reply).signature_text
+            out[row.key] = engine.decode_reply(reply).signature_text
     return out
 
 

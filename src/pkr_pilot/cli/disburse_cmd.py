@@ -34,6 +34,25 @@ INCOMPLETE_EXIT = 9
     type=click.IntRange(min=100_000),
     help="Gas limit per multicall transaction (default: 15,000,000 or 90% of the block gas limit).",
 )
+@click.option(
+    "--strict-refs",
+    is_flag=True,
+    help="Pay with transferWithUniqueReference: the chain itself refuses a second payment of a ref (costs more gas).",
+)
+@click.option(
+    "--settle-void",
+    "settle_void",
+    multiple=True,
+    metavar="REF",
+    help="Operator decision for an undecided row: its transaction did not pay it; pay it again (repeatable).",
+)
+@click.option(
+    "--settle-paid",
+    "settle_paid",
+    multiple=True,
+    metavar="REF",
+    help="Operator decision for an undecided row: it was paid (checked elsewhere); never pay it (repeatable).",
+)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--dry-run", is_flag=True, help="Validate, check the balance and simulate every row; send nothing.")
 @click.option("--batch-size", default=250, show_default=True, type=click.IntRange(min=1), help="Transactions per JSON-RPC batch.")
@@ -47,17 +66,22 @@ def disburse_command(
     account_spec: str | None,
     multicall: bool,
     multicall_gas: int | None,
+    strict_refs: bool,
+    settle_void: tuple[str, ...],
+    settle_paid: tuple[str, ...],
     yes: bool,
     dry_run: bool,
     batch_size: int,
     window: int,
     as_json: bool,
 ) -> None:
-    """Pay every row of PAYMENTS (CSV with the header address,amount,ref) from one account.
+    """Pay every row of PAYMENTS (CSV with the header address,amount[,ref]) from one account.
 
     The whole file is checked first (every bad row is listed with its line number and nothing
-    is sent). Running the same file again resumes it: rows already paid are not paid again,
-    and rows left unpaid are paid (the journal is deployments/<network>/disbursements/).
+    is sent). Every row is paid with its ref on chain (the ref column, or one derived from the
+    file's hash and the row's line). Running the same file again resumes it: a row is counted as
+    paid only when the chain shows its PaymentReference event; rows whose transaction the chain
+    cannot settle are listed as undecided and never paid again without --settle-void/--settle-paid.
     Exit code 0 when every row is paid, 9 when some are left (see the list), 2 for bad input.
     """
     from ..disburse import PaymentFileError, read_payments, run_disbursement
@@ -93,6 +117,9 @@ def disburse_command(
                 policy=TxPolicy.from_network(network),
                 multicall=multicall,
                 multicall_gas=multicall_gas,
+                strict_refs=strict_refs,
+                settle_void=settle_void,
+                settle_paid=settle_paid,
                 dry_run=dry_run,
                 confirm=confirm,
                 progress=say,
@@ -156,5 +183,13 @@ def _render(result: object) -> None:
     for row in result.failures():
         where = f" (tx {row.tx_hash})" if row.tx_hash else ""
         click.echo(f"  line {row.line} ref {row.ref}: {row.status}: {row.error or ''}{where}")
+    undecided = [row for row in result.rows if row.status == "undecided"]
+    if undecided:
+        click.echo(
+            f"{len(undecided)} row(s) are undecided: the chain cannot say whether their transaction paid them, "
+            "and they are never paid again by themselves. Wait for confirmations and run again, look the "
+            "transaction up on another node, or decide: --settle-paid REF (it was paid) / --settle-void REF "
+            "(it was not: pay it again)."
+        )
     if not result.complete and not result.dry_run:
         click.echo("not every row is paid: fix the cause, then run the same command again (paid rows are skipped)")
