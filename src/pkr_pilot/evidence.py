@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ChainError
 
 if TYPE_CHECKING:
-    from .bulk import RpcTransport
+    from .transport import Transport as RpcTransport
 
 __all__ = [
     "PAYMENT_REFERENCE_TOPIC",

@@ -70,7 +70,7 @@ class ManagedNode:
             try:
                 w3.eth.block_number  # noqa: B018 - a probe
                 return
-            except Exception:  # noqa: BLE001 - not up yet
+            except Exception:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"pkr-pilot node did not start: {(self.root / 'node.log').read_text()[-2000:]}") from None
                 time.sleep(0.1)
@@ -167,7 +167,7 @@ def _nonce(url: str) -> int:
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 5}))
     try:
         return int(w3.eth.get_transaction_count(addr(PAYER), "latest"))  # type: ignore[arg-type]
-    except Exception:  # noqa: BLE001 - the node is restarting
+    except Exception:
         return -1
 
 
