@@ -86,10 +86,34 @@ def test_every_bad_row_is_reported_with_its_line_number(tmp_path: Path) -> None:
     assert "11 bad row(s), nothing sent" in str(caught.value)
 
 
-def test_header_must_name_exactly_the_three_columns(tmp_path: Path) -> None:
-    path = _file(tmp_path, f"address,amount,memo\n{GOOD},1,R1\n")
+def test_header_must_name_address_and_amount_and_nothing_unknown(tmp_path: Path) -> None:
+    path = _file(tmp_path, f"address,memo\n{GOOD},R1\n")
 
-    with pytest.raises(PaymentFileError, match=r"line 1: the header must name .*missing column\(s\) ref.*unknown column\(s\) memo"):
+    with pytest.raises(PaymentFileError, match=r"line 1: the header must name .*missing column\(s\) amount.*unknown column\(s\) memo"):
+        read_payments(path, decimals=2)
+
+
+def test_without_a_ref_column_each_row_gets_a_ref_derived_from_the_file_and_its_line(tmp_path: Path) -> None:
+    from pkr_pilot.disburse import derive_ref
+
+    path = _file(tmp_path, f"amount,address\n1,{GOOD}\n\n1,{GOOD}\n")
+    first = read_payments(path, decimals=2)
+    again = read_payments(path, decimals=2)
+    _file(tmp_path, f"amount,address\n1,{GOOD}\n\n1.5,{GOOD}\n")
+    edited = read_payments(path, decimals=2)
+
+    assert [row.ref32 for row in first.rows] == [derive_ref(first.sha256, 2), derive_ref(first.sha256, 4)]
+    assert [row.ref32 for row in again.rows] == [row.ref32 for row in first.rows]
+    assert first.rows[0].ref32 != first.rows[1].ref32
+    assert first.rows[0].ref == "0x" + first.rows[0].ref32.hex()
+    assert not {row.ref32 for row in edited.rows} & {row.ref32 for row in first.rows}
+
+
+def test_a_ref_written_as_text_and_as_its_hex_is_the_same_ref(tmp_path: Path) -> None:
+    hex_ref = "0x" + b"R1".ljust(32, b"\0").hex()
+    path = _file(tmp_path, f"address,amount,ref\n{GOOD},1,R1\n{OTHER},1,{hex_ref}\n")
+
+    with pytest.raises(PaymentFileError, match=r"line 3: ref .* is already used on line 2"):
         read_payments(path, decimals=2)
 
 
@@ -118,8 +142,14 @@ def test_the_file_hash_changes_with_any_byte(tmp_path: Path) -> None:
 
 def test_transfer_call_data_matches_the_abi_encoder() -> None:
     from eth_abi.abi import encode
+    from eth_utils.crypto import keccak
 
     from pkr_pilot.disburse import transfer_data
 
+    normal = keccak(text="transferWithReference(address,uint256,bytes32)")[:4]
+    strict = keccak(text="transferWithUniqueReference(address,uint256,bytes32)")[:4]
     for to, amount in ((GOOD, 1), (OTHER, 2**96 - 1), (GOOD, 125_050)):
-        assert transfer_data(to, amount) == bytes.fromhex("a9059cbb") + encode(["address", "uint256"], [to, amount])
+        ref = keccak(text=f"{to}{amount}")
+        args = encode(["address", "uint256", "bytes32"], [to, amount, ref])
+        assert transfer_data(to, amount, ref) == normal + args
+        assert transfer_data(to, amount, ref, strict=True) == strict + args

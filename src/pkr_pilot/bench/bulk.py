@@ -3,11 +3,12 @@
 One run starts one anvil (``--silent``: its per-transaction log lines would otherwise go through
 a Python thread of this process), deploys the stack with the dev default config
 (:func:`pkr_pilot.deploy.deploy_stack`), funds three payers with tokens (one per way, so the
-ways share no nonce or balance), then sends the same number of token transfers, each to a
-fresh recipient (so every transfer has the same gas profile), three ways:
+ways share no nonce or balance), then sends the same number of referenced payments
+(``transferWithReference(to, amount, ref)``, a distinct ref each, as ``pkr-pilot disburse`` pays),
+each to a fresh recipient (so every payment has the same gas profile), three ways:
 
 ``naive``
-    how people write it: ``token.functions.transfer(to, amount).transact({"from": payer})``
+    how people write it: ``token.functions.transferWithReference(to, amount, ref).transact({"from": payer})``
     with the node's unlocked dev account, then ``w3.eth.wait_for_transaction_receipt`` for
     each, in a loop (web3.py estimates gas, reads the nonce and fees, the node signs).
 ``bulk``
@@ -165,7 +166,7 @@ def run_bulk_bench(
         def mine() -> None:
             chain.rpc("evm_mine")
 
-        say(f"naive: {count} x transfer(...).transact() + wait_for_transaction_receipt")
+        say(f"naive: {count} x transferWithReference(...).transact() + wait_for_transaction_receipt")
         naive_seconds = _naive(w3, token.address, token.abi, payers["naive"].address, recipients["naive"])
         landed &= _all_received(w3, token.address, recipients["naive"])
         blocks["naive"] = int(w3.eth.block_number) - start_block
@@ -180,7 +181,8 @@ def run_bulk_bench(
             window=window, stall_hook=mine,
         )
         started = time.perf_counter()
-        requests = [TxRequest(token.address, token.transfer(to, AMOUNT).data) for to in recipients["bulk"]]
+        requests = [TxRequest(token.address, token.build("transferWithReference", to, AMOUNT, _ref(to)).data)
+                    for to in recipients["bulk"]]
         bulk = engine.send(requests)
         bulk_seconds = time.perf_counter() - started
         engine.close()
@@ -191,7 +193,7 @@ def run_bulk_bench(
         say(f"multicall: {count} transfers packed into multicall transactions")
         engine = BulkSender(w3, payers["multicall"], decoder=stack.decoder, policy=policy, stall_hook=mine)
         started = time.perf_counter()
-        calls = [token.transfer(to, AMOUNT).data for to in recipients["multicall"]]
+        calls = [token.build("transferWithReference", to, AMOUNT, _ref(to)).data for to in recipients["multicall"]]
         multi = engine.multicall(token.address, calls)
         multicall_seconds = time.perf_counter() - started
         engine.close()
@@ -227,7 +229,7 @@ def run_bulk_bench(
             "blocks": blocks,
             "same_start_state": "evm_snapshot before each way, evm_revert after",
             "measured": {
-                "naive": "token.functions.transfer(to, amount).transact({'from': unlocked dev account}) "
+                "naive": "token.functions.transferWithReference(to, amount, ref).transact({'from': unlocked dev account}) "
                 "then w3.eth.wait_for_transaction_receipt, one after another",
                 "bulk": "BulkSender.send: encode, sampled gas estimates, fees, pending nonce, sign locally, "
                 "eth_sendRawTransaction in JSON-RPC batches, batched receipts",
@@ -249,7 +251,7 @@ def _naive(w3: Web3, token: str, abi: Sequence[Mapping[str, Any]], payer: str, r
     contract = w3.eth.contract(address=token, abi=abi)  # type: ignore[call-overload]
     started = time.perf_counter()
     for to in recipients:
-        tx_hash = contract.functions.transfer(to, AMOUNT).transact({"from": payer})  # type: ignore[arg-type]
+        tx_hash = contract.functions.transferWithReference(to, AMOUNT, _ref(to)).transact({"from": payer})  # type: ignore[arg-type]
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
         if receipt["status"] != 1:
             raise PilotError(f"naive transfer to {to} failed (tx {tx_hash.hex()})")
