@@ -331,3 +331,67 @@ def test_journaled_transactions_whose_nonces_went_elsewhere_stay_undecided_until
     decisions = [line for line in _journal(funded, path) if line["event"] == "decided"]
     assert [(d["decision"], len(d["refs"])) for d in decisions] == [("void", 4)]
     assert _cli(funded, str(path), *flags).returncode == 0  # decided once, remembered
+
+
+# --------------------------------------------------------------------------- the journal is only a cache
+
+
+def _journal_path(env: StackEnv, csv_path: Path) -> Path:
+    import hashlib
+
+    digest = hashlib.sha256(csv_path.read_bytes()).hexdigest()
+    return env.root / "deployments" / "opsnet" / "disbursements" / f"{digest}.jsonl"
+
+
+@pytest.mark.parametrize("damage", ["lost", "truncated", "old copy restored"])
+def test_a_lost_truncated_or_restored_journal_never_pays_a_row_twice(
+    funded: StackEnv, tmp_path: Path, damage: str
+) -> None:
+    base = {"lost": 0xC1_0000, "truncated": 0xC2_0000, "old copy restored": 0xC3_0000}[damage]
+    path, expected = _payroll(tmp_path, 12, base)
+    flags = ["--account", f"dev:{PAYER}", "--batch-size", "4", "--window", "4"]
+    journal = _journal_path(funded, path)
+    killed = _cli(funded, str(path), *flags, kill="confirmed:4")  # 4 paid, then the process dies
+    assert killed.returncode == -signal.SIGKILL
+    old_copy = journal.read_bytes()
+    assert _cli(funded, str(path), *flags).returncode == 0
+    assert _balances(funded, list(expected)) == expected
+    payer_before = funded.token.balance_of(addr(PAYER))
+    nonce = funded.nonce(PAYER)
+
+    if damage == "lost":
+        journal.unlink()
+    elif damage == "truncated":
+        data = journal.read_bytes()
+        journal.write_bytes(data[: len(data) // 3])  # cut mid-line: a torn tail too
+    else:
+        journal.write_bytes(old_copy)
+    again = _cli(funded, str(path), *flags)
+
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["counts"] == {"already_paid": 12}
+    assert funded.nonce(PAYER) == nonce and funded.token.balance_of(addr(PAYER)) == payer_before
+    assert _balances(funded, list(expected)) == expected
+    if damage == "truncated":
+        assert f"warning: {journal}: the last line (byte offset" in again.stderr
+
+
+def test_strict_refs_pay_with_the_unique_reference_and_a_rerun_without_the_journal_pays_nothing(
+    funded: StackEnv, tmp_path: Path
+) -> None:
+    path, expected = _payroll(tmp_path, 6, 0xC4_0000)
+    flags = ["--account", f"dev:{PAYER}", "--strict-refs"]
+
+    first = _cli(funded, str(path), *flags)
+
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["mode"] == "bulk strict"
+    assert _balances(funded, list(expected)) == expected
+    assert all(funded.token.view("referenceUsed", addr(PAYER), f"SAL-{i:04d}".encode().ljust(32, b"\0")) for i in range(6))
+    _journal_path(funded, path).unlink()
+    nonce = funded.nonce(PAYER)
+
+    again = _cli(funded, str(path), *flags)
+
+    assert again.returncode == 0 and json.loads(again.stdout)["counts"] == {"already_paid": 6}
+    assert funded.nonce(PAYER) == nonce
