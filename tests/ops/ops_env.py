@@ -188,7 +188,8 @@ def deploy(node: Node, root: Path, real_project: Project, compiled: Any, network
     project = load_project(root, env={})
     chain = ChainHandle(node.w3, project.network(network), 31337)
     folder = root / "deployments" / network
+    # Two stacks (opsnet, opsgov) on one chain on purpose: new_stack.
     run_deploy(chain, acct(DEPLOYER), real_project, config, deployments_dir=folder, compiled=compiled,
-               policy=TxPolicy(timeout=30))
+               policy=TxPolicy(timeout=30), new_stack=True)
     records = {r.name: r for r in RecordStore(folder, network).records()}
     return Stack.from_deployment(node.w3, records)
