@@ -14,7 +14,7 @@ def test_a_missing_optional_dependency_names_the_extra(monkeypatch: pytest.Monke
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
 
     with pytest.raises(ToolchainError, match=r"report charts need matplotlib") as caught:
-        charts.transactions_per_block_chart([(1, 2)], title="t")
+        charts.transactions_per_day_chart([(1, 2)], title="t")
 
     assert caught.value.hint is not None and "pip install 'pkr-pilot[charts]'" in caught.value.hint
 
