@@ -12,6 +12,7 @@ from pkr_pilot.deploy.journal import Journal
 from pkr_pilot.deploy.records import ContractRecord, GitInfo, RecordStore
 from pkr_pilot.deploy.runner import create_address
 from pkr_pilot.errors import ChainIdMismatch, DeploymentError
+from pkr_pilot.journal import JournalWarning
 
 
 def test_journal_reloads_the_latest_state_of_each_step(tmp_path: Path) -> None:
@@ -30,30 +31,50 @@ def test_journal_reloads_the_latest_state_of_each_step(tmp_path: Path) -> None:
     assert [s.step for s in again.steps()] == ["a", "b"]
 
 
-def test_a_line_cut_short_by_a_crash_is_dropped(tmp_path: Path) -> None:
+def test_a_line_cut_short_by_a_crash_is_reported_and_set_aside(tmp_path: Path) -> None:
     path = tmp_path / ".journal.jsonl"
     journal = Journal(path)
     journal.append("planned", "a", params="p", args=[], sender="0xS")
     with path.open("ab") as fh:
-        fh.write(b'{"v": 1, "event": "sending", "step": "a", "tx": "0x')  # killed mid-write
+        fh.write(b'{"schema": "pkr-pilot.deploy", "v": 1, "event": "sending", "step": "a", "tx": "0x')  # killed mid-write
     again = Journal(path)
     assert again.truncated_tail and again.state("a").status == "planned"
-    again.append("sent", "a", tx="0x1", nonce=0)
+    with pytest.warns(JournalWarning, match="cut short by a crash"):  # and "copied to .journal.torn"
+        again.append("sent", "a", tx="0x1", nonce=0)
     assert [json.loads(line)["event"] for line in path.read_text().splitlines()] == ["planned", "sent"]
+    assert json.loads(path.with_suffix(".torn").read_text())["bytes"].endswith('"tx": "0x')  # kept, not lost
+
+
+def test_lines_carry_the_one_journal_format(tmp_path: Path) -> None:
+    path = tmp_path / ".journal.jsonl"
+    Journal(path).append("planned", "a", params="p", args=[b"\x01"], sender="0xS", nonce=3, address=None)
+    line = json.loads(path.read_text())
+    assert line["schema"] == "pkr-pilot.deploy" and line["v"] == 1 and line["time"].endswith("Z")
+    assert line["args"] == ["0x01"] and line["nonce"] == 3 and "address" not in line
 
 
 def test_a_damaged_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / ".journal.jsonl"
-    path.write_text('{"v": 1, "event": "run"}\nnot json\n{"v": 1, "event": "run"}\n')
+    good = '{"schema": "pkr-pilot.deploy", "v": 1, "event": "run"}\n'
+    path.write_text(good + "not json\n" + good)
     with pytest.raises(DeploymentError, match=r":2 is not valid JSON"):
         Journal(path)
 
 
-def test_an_unknown_journal_schema_is_refused(tmp_path: Path) -> None:
+def test_a_newer_journal_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / ".journal.jsonl"
-    path.write_text('{"v": 9, "event": "run"}\n')
-    with pytest.raises(DeploymentError, match="journal schema 9"):
+    path.write_text('{"schema": "pkr-pilot.deploy", "v": 9, "event": "run"}\n')
+    with pytest.raises(DeploymentError, match="schema v9"):
         Journal(path)
+
+
+def test_a_journal_of_an_older_pkr_pilot_is_moved_aside_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / ".journal.jsonl"
+    path.write_text('{"v": 1, "event": "run"}\n')
+    with pytest.warns(JournalWarning, match="older pkr-pilot"):
+        journal = Journal(path)
+    assert len(journal) == 0 and not path.exists()
+    assert len(list(tmp_path.glob(".journal.*.legacy.jsonl"))) == 1
 
 
 def _record(chain_id: int = 31337) -> ContractRecord:

@@ -1,20 +1,23 @@
-"""The write-ahead journal of a deploy: ``deployments/<network>/.journal.jsonl``.
+"""The write-ahead journal of a deploy: ``deployments/<network>/.journal.jsonl`` on :mod:`pkr_pilot.journal`.
 
-One JSON object per line, appended and fsynced before the action it announces::
+The one journal module gives the format and the rules (versioned lines with the schema
+``pkr-pilot.deploy``, one lock, one write + fsync per line, a torn final line reported and
+set aside); this module indexes the lines by deploy step::
 
-    {"v": 1, "event": "run",       ...}                      a deploy run started (chain, config)
-    {"v": 1, "event": "planned",   "step": ID, "params": H, "args": [...], "sender": A}
-    {"v": 1, "event": "sending",   "step": ID, "tx": HASH, "nonce": N, "sender": A}   (before the node sees it)
-    {"v": 1, "event": "sent",      "step": ID, "tx": HASH, "nonce": N}               (the node accepted it)
-    {"v": 1, "event": "confirmed", "step": ID, "params": H, "tx": HASH|null, "block": B, "via": "receipt"|"state"|"code", ...}
+    {"schema": "pkr-pilot.deploy", "v": 1, "time": T, "event": "run", ...}          a run started (chain, config)
+    {..., "event": "planned",   "step": ID, "params": H, "args": [...], "sender": A, "nonce": N, "address": C}
+    {..., "event": "sending",   "step": ID, "tx": HASH, "nonce": N, "sender": A, "address": C}   (before the node sees it)
+    {..., "event": "sent",      "step": ID, "tx": HASH, "nonce": N}                               (the node accepted it)
+    {..., "event": "confirmed", "step": ID, "params": H, "tx": HASH|null, "via": "receipt"|"state"|"code"|"record", ...}
 
-``sending`` is written by a signing wrapper *after* the transaction is signed and
-*before* it is submitted, so a crash at any instant leaves either no transaction
-or a transaction whose hash and nonce are on disk. On resume (see runner.py) a
-step whose last line is ``sending``/``sent`` is settled from the receipt of that
-hash, else from the sender's mined nonce and the chain state.
+``nonce`` and ``address`` (the CREATE address a creation gets with that nonce) are the
+intent: written before the transaction exists, they tell a later run where to look on
+chain. The journal is intent and cache only: the runner asks the chain whether a step is
+done (see runner.py); losing this file or restoring an old copy never deploys twice.
 
-A final line cut short by a crash is ignored; any other unreadable line is an error.
+A journal written by an older pkr-pilot (lines without ``schema``) is moved aside
+(``.journal.<time>.legacy.jsonl``) with a warning: the chain answers for what it recorded.
+Ephemeral networks (``path=None``) keep the same index in memory.
 """
 
 from __future__ import annotations
@@ -22,15 +25,20 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import DeploymentError
+from ..journal import Journal as _Journal
+from ..journal import JournalWarning, utc_stamp
 
-__all__ = ["JOURNAL_SCHEMA_VERSION", "Journal", "StepState"]
+__all__ = ["JOURNAL_FILE", "JOURNAL_SCHEMA", "JOURNAL_SCHEMA_VERSION", "Journal", "StepState"]
 
+JOURNAL_SCHEMA = "pkr-pilot.deploy"
 JOURNAL_SCHEMA_VERSION = 1
 JOURNAL_FILE = ".journal.jsonl"
 
@@ -55,52 +63,34 @@ class StepState:
         return self.status == "confirmed" and self.confirmed is not None
 
 
+class _DeployLines(_Journal):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, schema=JOURNAL_SCHEMA, version=JOURNAL_SCHEMA_VERSION, what="deploy journal")
+
+
 class Journal:
-    """Append-only JSON-lines journal; ``path=None`` keeps it in memory."""
+    """The deploy journal indexed by step; ``path=None`` keeps it in memory."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
+        self._file = None if path is None else _DeployLines(path)
         self._lines: list[dict[str, Any]] = []
         self._states: dict[str, StepState] = {}
-        self.truncated_tail = False
-        if path is not None and path.exists():
-            self._load(path)
+        if path is not None and self._file is not None:
+            _set_aside_legacy(path)
+            for line in self._file.lines():
+                self._apply(line)
 
     @classmethod
     def in_folder(cls, folder: Path | None) -> Journal:
         return cls(None if folder is None else folder / JOURNAL_FILE)
 
+    @property
+    def truncated_tail(self) -> bool:
+        """The file ended in a line cut short by a crash (reported by :mod:`pkr_pilot.journal`)."""
+        return self._file is not None and self._file.truncated_tail
+
     # -- reading ------------------------------------------------------------------
-    def _load(self, path: Path) -> None:
-        raw = path.read_bytes()
-        lines = raw.split(b"\n")
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                is_last = all(not rest.strip() for rest in lines[number:])
-                if is_last:
-                    self.truncated_tail = True
-                    continue
-                raise DeploymentError(
-                    f"{path}:{number} is not valid JSON",
-                    hint="the journal was edited by hand or damaged; restore it or move the folder away",
-                ) from None
-            if not isinstance(entry, dict) or entry.get("v") != JOURNAL_SCHEMA_VERSION:
-                raise DeploymentError(
-                    f"{path}:{number} has journal schema {entry.get('v') if isinstance(entry, dict) else '?'}, "
-                    f"expected {JOURNAL_SCHEMA_VERSION}"
-                )
-            self._apply(entry)
-        if self.truncated_tail:
-            # Rewrite without the partial line so the next append starts on a clean line.
-            good = b"".join(json.dumps(e, sort_keys=True).encode() + b"\n" for e in self._lines)
-            from .._files import atomic_write_text
-
-            atomic_write_text(path, good.decode())
-
     def _apply(self, entry: dict[str, Any]) -> None:
         self._lines.append(entry)
         event = entry.get("event")
@@ -151,27 +141,37 @@ class Journal:
 
     # -- writing ------------------------------------------------------------------
     def append(self, event: str, step: str | None = None, **fields: Any) -> dict[str, Any]:
-        """Append one line and fsync it before returning."""
+        """Append one line (written and fsynced before returning, for a file)."""
         if event not in _EVENTS:
             raise ValueError(f"unknown journal event {event!r}")
-        entry: dict[str, Any] = {"v": JOURNAL_SCHEMA_VERSION, "event": event, "time": int(time.time())}
+        entry: dict[str, Any] = {"event": event}
         if step is not None:
             entry["step"] = step
-        entry.update(fields)
-        line = json.dumps(entry, sort_keys=True, default=_jsonable)
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                os.write(fd, line.encode() + b"\n")
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        self._apply(json.loads(line))
-        return entry
+        entry.update({k: v for k, v in fields.items() if v is not None})
+        entry = json.loads(json.dumps(entry, default=_jsonable))
+        if self._file is not None:
+            [line] = self._file.write([entry])
+        else:
+            line = {"schema": JOURNAL_SCHEMA, "v": JOURNAL_SCHEMA_VERSION, "time": utc_stamp(), **entry}
+        self._apply(line)
+        return line
+
+    @contextmanager
+    def locked(self, network: str) -> Iterator[None]:
+        """The journal's one lock, held for a whole deploy run; a second deploy on the folder is refused."""
+        with ExitStack() as stack:
+            if self._file is not None:
+                try:
+                    stack.enter_context(self._file.locked(wait=False))
+                except DeploymentError:
+                    raise DeploymentError(
+                        f"another deploy is running on deployments/{network}",
+                        hint="wait for it to finish; re-run afterwards",
+                    ) from None
+            yield
 
     def archive(self, reason: str) -> Path | None:
-        """Move the journal aside (``.journal.<time>.stale.jsonl``); the next run starts afresh."""
+        """Move the journal aside (``.journal.<time>.<reason>.jsonl``); the next run starts afresh."""
         self._lines.clear()
         self._states.clear()
         if self.path is None or not self.path.exists():
@@ -179,6 +179,26 @@ class Journal:
         target = self.path.with_name(f".journal.{int(time.time() * 1000)}.{reason}.jsonl")
         os.replace(self.path, target)
         return target
+
+
+def _set_aside_legacy(path: Path) -> None:
+    """A journal of an older pkr-pilot (no ``schema`` on its lines) is moved aside, with a warning."""
+    try:
+        with path.open("rb") as fh:
+            first = fh.readline()
+    except FileNotFoundError:
+        return
+    try:
+        line = json.loads(first) if first.strip() else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return  # damaged: the journal module names the line
+    if isinstance(line, dict) and "schema" not in line and "event" in line:
+        target = path.with_name(f".journal.{int(time.time() * 1000)}.legacy.jsonl")
+        os.replace(path, target)
+        warnings.warn(
+            JournalWarning(f"{path}: written by an older pkr-pilot; moved to {target.name} (the chain decides what was deployed)"),
+            stacklevel=3,
+        )
 
 
 def _jsonable(value: Any) -> Any:

@@ -33,7 +33,6 @@ before submission), ``after-send`` (after ``sent``) or ``after-confirm`` (after
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import time
@@ -297,23 +296,8 @@ class DeployRunner:
     # ------------------------------------------------------------------ safety
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        folder = self.store.folder
-        if folder is None:
+        with self.journal.locked(self.network):
             yield
-            return
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise DeploymentError(
-                    f"another deploy is running on deployments/{self.network}",
-                    hint="wait for it to finish; re-run afterwards",
-                ) from None
-            yield
-        finally:
-            os.close(fd)
 
     def notice(self, text: str) -> None:
         """Say something to the user through the progress callback (and in the result)."""
