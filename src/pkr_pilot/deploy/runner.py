@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
 
+from ..contracts import ContractHandle
 from ..decode import ErrorDecoder
 from ..errors import (
     ChainError,
@@ -524,8 +525,8 @@ class DeployRunner:
             raw = bytes(self.w3.eth.get_storage_at(address, IMPLEMENTATION_SLOT))  # type: ignore[arg-type]
             return raw[-20:] == bytes.fromhex(self.ctx.addresses[TOKEN_IMPL][2:])
         if step.target == DESK and TOKEN_PROXY in self.ctx.addresses:
-            desk = self.w3.eth.contract(address=address, abi=list(artifact.abi))  # type: ignore[call-overload]
-            return str(desk.functions.token().call()).lower() == self.ctx.addresses[TOKEN_PROXY].lower()
+            desk = ContractHandle(self.w3, address, artifact.abi, name=artifact.name)
+            return str(desk.view("token")).lower() == self.ctx.addresses[TOKEN_PROXY].lower()
         return True
 
     def _already_there(self, step: Step, state: StepState) -> dict[str, Any] | None:
@@ -659,8 +660,8 @@ class DeployRunner:
         )
 
     def _send(self, step: Step, state: StepState, signer: TxSigner, index: int, total: int) -> dict[str, Any]:
-        if step.time_dependent and state.args is not None and state.params == step.params_hash:
-            args = list(state.args)  # fixed on the first attempt (e.g. the attestation's asOf)
+        if step.time_dependent and state.args is not None and state.params == step.params_hash and not state.is_confirmed:
+            args = list(state.args)  # fixed on the first attempt (e.g. the attestation's asOf); not when redoing a reverted step
         else:
             args = step.args(self.ctx)
         tx = self._transaction(step, args)
