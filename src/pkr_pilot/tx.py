@@ -186,28 +186,17 @@ class Sender:
 
     def fees(self) -> dict[str, int]:
         """EIP-1559 fees within the policy's caps; legacy gasPrice if no base fee."""
-        block = self.w3.eth.get_block("latest")
-        base = block.get("baseFeePerGas")
+        from .sending import DEFAULT_PRIORITY_FEE, fee_fields
+
+        base = self.w3.eth.get_block("latest").get("baseFeePerGas")
         cap, tip_cap = self.policy.max_fee_per_gas, self.policy.max_priority_fee_per_gas
         if base is None:
-            price = int(self.w3.eth.gas_price)
-            return {"gasPrice": min(price, cap) if cap is not None else price}
+            return fee_fields(None, gas_price=int(self.w3.eth.gas_price), max_fee_cap=cap, tip_cap=tip_cap)
         try:
             tip = int(self.w3.eth.max_priority_fee)
         except Exception:  # nodes without eth_maxPriorityFeePerGas
-            tip = 10**9
-        if tip_cap is not None:
-            tip = min(tip, tip_cap)
-        max_fee = 2 * int(base) + tip
-        if cap is not None:
-            if cap < int(base):
-                raise ChainError(
-                    f"fee cap {cap} wei is below the current base fee {int(base)} wei",
-                    hint="raise max_fee_gwei in the network config, or wait for fees to fall",
-                )
-            max_fee = min(max_fee, cap)
-            tip = min(tip, max_fee)
-        return {"maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip}
+            tip = DEFAULT_PRIORITY_FEE
+        return fee_fields(int(base), tip=tip, max_fee_cap=cap, tip_cap=tip_cap)
 
     def replace(self, sent: Sent, *, bump_percent: int = REPLACEMENT_BUMP_PERCENT) -> Sent:
         """Resend ``sent`` with the same nonce and fees raised by ``bump_percent``."""

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._files import atomic_write_text
 from ..errors import ConfigError
+from ..sending import NonceBook, fee_fields
 
 if TYPE_CHECKING:
     from web3.types import TxReceipt
@@ -211,6 +212,7 @@ class _Runner:
         self.w3 = chain.w3
         self.signers = signers
         self.chain_id = chain.chain_id
+        self.nonces = NonceBook(lambda address: int(self.w3.eth.get_transaction_count(address, "pending")))  # type: ignore[arg-type]
 
     def fund(self, sender: Signer, to: str) -> None:
         self._send(sender, {"to": to, "value": _ETH_FUNDING, "data": b""}, gas=21_000)
@@ -232,16 +234,9 @@ class _Runner:
         return int(self.send(call, sender)["gasUsed"])
 
     def _send(self, sender: Signer, fields: Mapping[str, Any], gas: int = _GAS_LIMIT) -> TxReceipt:
-        block = self.w3.eth.get_block("latest")
-        base = int(block.get("baseFeePerGas") or 0)
-        tx = {
-            **fields,
-            "chainId": self.chain_id,
-            "nonce": int(self.w3.eth.get_transaction_count(sender.address)),  # type: ignore[arg-type]
-            "gas": gas,
-            "maxFeePerGas": 2 * base + 10**9,
-            "maxPriorityFeePerGas": 10**9,
-        }
+        base = int(self.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
+        tx = {**fields, "chainId": self.chain_id, "nonce": self.nonces.take(sender.address), "gas": gas,
+              **fee_fields(base)}
         signed = sender.sign_transaction(tx)
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         return self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.01)

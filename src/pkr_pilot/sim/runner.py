@@ -38,6 +38,7 @@ from eth_utils.crypto import keccak
 
 from ..amounts import format_amount
 from ..errors import ChainError, ContractRevert, UserInputError
+from ..sending import NonceBook, fee_fields
 from .model import Ledger, StepBudget
 from .participants import Participant, Participants, make_participants, sign_as
 from .sending import BlockSender, Calldata, Mined, SignedTx, call_all
@@ -60,7 +61,6 @@ _SEGMENTS = ".journal"
 TRANSFER_GAS = 120_000
 #: Gas of one KYC call (setTier or setExempt) inside a multicall, with room to spare.
 _KYC_GAS = 60_000
-_PRIORITY_FEE = 10**9
 #: Smallest payment planned, in whole token units (smaller draws are skipped).
 _MIN_UNITS = 1
 
@@ -155,7 +155,7 @@ class Runner:
         self.expected: Counter[str] = Counter()
         self.unexpected: list[Failure] = []
         self.skipped: Counter[str] = Counter()
-        self.nonces: dict[str, int] = {}
+        self.nonces = NonceBook(self._pending_nonce)
         self.step = -1
         self.attestations = 0
         self.releases: dict[int, list[tuple[str, int, str]]] = {}
@@ -263,7 +263,7 @@ class Runner:
             self._set_balances(people, gas)
             self._load_nonces()
             return
-        nonce = self._pending_nonce(self.funder.address)
+        nonce = self.nonces.take(self.funder.address, len(people))
         wei = self.scenario.participants.gas_wei
         check_funding(
             len(people), wei, fees["maxFeePerGas"] * 21_000,
@@ -280,6 +280,7 @@ class Runner:
             if mined.status != "ok":
                 raise ChainError(f"funding {person.label} {person.address} with gas failed: {mined.status} {mined.error}")
         self.counts["gas_funding"] += len(signed)
+        self.nonces.forget(self.funder.address)
         self._load_nonces()
 
     def _gas_needs(self, max_fee: int) -> list[int]:
@@ -714,13 +715,12 @@ class Runner:
             return
         fees = self._fees()
         for bank in {p.src.address: None for p in planned if p.src.kind == "bank"}:
-            self.nonces[bank] = self._pending_nonce(bank)  # banks also send through ops: ask the node
+            self.nonces.forget(bank)  # banks also send through ops: ask the node
         items: list[tuple[Participant, dict[str, Any]]] = []
         for p in planned:
             address = p.src.address
-            tx = {"to": self.token.address, "value": 0, "gas": TRANSFER_GAS, "nonce": self.nonces[address],
+            tx = {"to": self.token.address, "value": 0, "gas": TRANSFER_GAS, "nonce": self.nonces.take(address),
                   "chainId": self.chain.chain_id, "type": 2, "data": self._calldata.transfer(p.dst, p.amount), **fees}
-            self.nonces[address] += 1
             items.append((p.src, tx))
         raws = sign_as(items, chain_id=self.chain.chain_id)
         signed = [SignedTx(p.src.address, int(tx["nonce"]), raw, "0x" + keccak(raw).hex())
@@ -744,7 +744,7 @@ class Runner:
             return
         if m.status in ("rejected", "dropped"):
             # The nonce was not used: later transactions of this sender must not assume it was.
-            self.nonces[p.src.address] = self._pending_nonce(p.src.address)
+            self.nonces.forget(p.src.address)
             self.unexpected.append(Failure(self.step, p.kind, m.error or m.status, m.tx_hash, p.expect))
             return
         reason = self._revert_reason(p, m)
@@ -807,15 +807,13 @@ class Runner:
         return BlockSender(self.chain, self.transport, controlled=self.controlled)
 
     def _fees(self) -> dict[str, int]:
-        base = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
-        return {"maxFeePerGas": 2 * base + _PRIORITY_FEE, "maxPriorityFeePerGas": _PRIORITY_FEE}
+        return fee_fields(int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0)))
 
     def _load_nonces(self) -> None:
         people = self.people.everyone()
         counts = call_all(self.transport, [("eth_getTransactionCount", [p.address, "pending"]) for p in people],
                           what="reading participants' nonces")
-        for person, count in zip(people, counts, strict=True):
-            self.nonces[person.address] = int(count, 16)
+        self.nonces.load((person.address, int(count, 16)) for person, count in zip(people, counts, strict=True))
 
     def finish_journal(self) -> Path:
         """Join the run's journal segments, in order, into ``operations.jsonl`` (atomically)."""
