@@ -194,3 +194,14 @@ def test_fees_stay_within_the_network_caps(env: StackEnv, operator_for, tmp_path
 
     sent = journal_lines(tmp_path / "operations.jsonl")[1]["tx"]
     assert int(sent["maxFeePerGas"]) <= cap and int(sent["maxPriorityFeePerGas"]) <= tip_cap
+
+
+def test_waiting_for_mining_says_the_time_left(env: StackEnv, operator_for):
+    _manual_mining(env)
+    said: list[str] = []
+    with pytest.raises(TransactionTimeout):
+        ops.mint(operator_for(MINTER, policy=TxPolicy(timeout=0.3, poll_interval=0.05), progress=said.append),
+                 addr(ALICE), "1", ref="BANK-WAIT", options=YES)
+
+    waiting = [s for s in said if "to be mined" in s]
+    assert waiting and waiting[0].endswith("s left of 0.3 s)")

@@ -110,7 +110,9 @@ def test_the_same_seed_gives_the_same_summary_and_events(
 ) -> None:
     out = tmp_path / "again"
     assert main(["simulate", str(tiny), "--out", str(out), "--json"]) == 0
-    printed = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    printed = json.loads(captured.out)
+    assert "simulating" not in captured.err and "setup:" not in captured.err  # --json: no progress
     again = json.loads((out / "summary.json").read_text())
     assert printed == again
     assert _without_wall_clock(again) == _without_wall_clock(dict(first.summary))

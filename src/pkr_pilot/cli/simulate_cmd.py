@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,7 @@ __all__ = ["simulate_command"]
 @click.option("--state-in", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Start the throw-away anvil from this saved chain state.")
 @click.option("--state-out", type=click.Path(dir_okay=False, path_type=Path), help="Save the chain state after the run (anvil's --state format).")
 @click.option("--funder", "funder_spec", help="Account paying participants' gas: keystore NAME (default: dev:0 on a dev chain).")
-@click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout (progress still goes to stderr).")
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout (and no progress on stderr).")
 @pass_cli
 def simulate_command(
     cli: CliContext,
@@ -46,7 +45,7 @@ def simulate_command(
     funder = None
     if funder_spec is not None:
         funder = _funder(project, funder_spec)
-    show = _ProgressBar(scenario.steps)
+    show = _ProgressBar(scenario.steps, quiet=as_json)
     try:
         result = simulate(
             project, scenario, network=network_name, seed=seed, out_dir=out_dir, state_in=state_in,
@@ -63,31 +62,23 @@ def simulate_command(
 
 
 class _ProgressBar:
-    """Setup lines, then a progress bar over the steps, on stderr."""
+    """Setup lines, then one progress line over the steps (count, rate, ETA), on stderr; nothing with --json."""
 
-    def __init__(self, steps: int) -> None:
-        self.steps = steps
-        self.bar: Any = None
-        self.done = 0
+    def __init__(self, steps: int, *, quiet: bool) -> None:
+        from ..progress import ProgressLine
+
+        self.line = ProgressLine("simulating: step", steps, quiet=quiet)
 
     def __call__(self, event: Progress) -> None:
-        if event.phase == "setup":
-            click.echo(f"setup: {event.message}", err=True)
-            return
         if event.phase == "step":
-            if self.bar is None:
-                self.bar = click.progressbar(length=self.steps, label="simulating", file=sys.stderr, show_pos=True)
-                self.bar.__enter__()
-            self.bar.update(event.done - self.done)
-            self.done = event.done
+            self.line.update(event.done)
             return
-        self.close()
-        click.echo(event.message, err=True)
+        if event.phase == "report":
+            self.line.close()
+        self.line.note(f"{event.phase}: {event.message}" if event.phase == "setup" else event.message)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
+        self.line.close()
 
 
 def _print_summary(result: SimResult) -> None:

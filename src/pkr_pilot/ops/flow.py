@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ChainError, TransactionFailed, TransactionTimeout, UserInputError
+from ..progress import eta_text
 from ..tx import Sender, Sent, TransactionDropped
 from .journal import Journal, OperationState, tx_fields, tx_from_fields
 
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from web3.types import TxReceipt
 
     from ..contracts import Call, DecodedEvent, Stack
+
+#: While a transaction is not mined, the time left is reported again every this many seconds.
+WAIT_REPORT_SECONDS = 10.0
 
 __all__ = [
     "Evidence",
@@ -426,7 +430,7 @@ class Operator:
         policy = self.sender.policy
         deadline = self._clock() + policy.timeout
         waiting_for = policy.confirmations
-        told = False
+        told_at: float | None = None
         misses = 0
         while True:
             for sent in reversed(sents):
@@ -434,9 +438,12 @@ class Operator:
                     if waiting_for > 1:
                         self.progress(f"{sent.tx_hash} mined, waiting for {waiting_for} confirmations")
                     return self.sender.wait(sent.tx_hash, action=plan.action)
-            if not told:
-                self.progress(f"waiting for {sents[-1].tx_hash} to be mined")
-                told = True
+            now = self._clock()
+            if told_at is None or now - told_at >= WAIT_REPORT_SECONDS:
+                # The time left before the timeout, again every WAIT_REPORT_SECONDS while it waits.
+                left = eta_text(max(0.0, deadline - now))
+                self.progress(f"waiting for {sents[-1].tx_hash} to be mined ({left} left of {policy.timeout:g} s)")
+                told_at = now
             # Unknown to the node (and no receipt): dropped, or its nonce went to another
             # transaction. Either way it can no longer be mined; three looks in a row to be sure.
             misses = 0 if any(self._known(s.tx_hash) for s in sents) else misses + 1

@@ -38,6 +38,7 @@ from eth_utils.crypto import keccak
 
 from ..amounts import format_amount
 from ..errors import ChainError, ContractRevert, UserInputError
+from ..progress import Progress
 from ..sending import NonceBook, fee_fields
 from .model import Ledger, StepBudget
 from .participants import Participant, Participants, make_participants, sign_as
@@ -63,16 +64,6 @@ TRANSFER_GAS = 120_000
 _KYC_GAS = 60_000
 #: Smallest payment planned, in whole token units (smaller draws are skipped).
 _MIN_UNITS = 1
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One progress report: ``done`` of ``total`` steps, in ``phase`` (setup, step, report)."""
-
-    done: int
-    total: int
-    phase: str
-    message: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,50 @@
+"""The one progress facility: a redrawn line on a terminal, sparse lines in a log, nothing with --json."""
+
+from __future__ import annotations
+
+import io
+
+from pkr_pilot.progress import ProgressLine, eta_text
+
+
+def _clock(*ticks: float):  # type: ignore[no-untyped-def]
+    return iter(ticks).__next__
+
+
+def test_a_terminal_gets_one_line_redrawn_with_count_rate_and_eta() -> None:
+    out = io.StringIO()
+    line = ProgressLine("simulating: step", 10, stream=out, tty=True, clock=_clock(0.0, 1.0, 2.0, 5.0))
+    line.update(2)
+    line.update(4)
+    line.close()
+    frames = out.getvalue().split("\r\x1b[2K")[1:]
+    assert frames == [
+        "simulating: step 2/10 (20 %) 2.0/s, ETA 4 s",
+        "simulating: step 4/10 (40 %) 2.0/s, ETA 3 s",
+        "simulating: step 4/10 (40 %) 0.8/s, done in 5 s\n",
+    ]
+
+
+def test_a_log_gets_a_line_now_and_then_and_json_gets_nothing() -> None:
+    log = io.StringIO()
+    line = ProgressLine("paying", 100, stream=log, tty=False, every=5.0, clock=_clock(0.0, 1.0, 2.0, 7.0, 8.0, 9.0))
+    for done in (10, 20, 70, 80):
+        line.update(done)
+    line.note("batch 2 of 2")
+    line.close()
+    assert log.getvalue().splitlines() == [
+        "paying 10/100 (10 %) 10.0/s, ETA 9 s",
+        "paying 70/100 (70 %) 10.0/s, ETA 3 s",
+        "batch 2 of 2",
+        "paying 80/100 (80 %) 8.9/s, done in 9 s",
+    ]
+    quiet = io.StringIO()
+    silent = ProgressLine("paying", 5, stream=quiet, quiet=True, every=0.0)
+    silent.update(5)
+    silent.note("x")
+    silent.close()
+    assert quiet.getvalue() == ""
+
+
+def test_eta_text() -> None:
+    assert [eta_text(s) for s in (0.4, 59, 200, 3600, 3900)] == ["0 s", "59 s", "3 min 20 s", "1 h", "1 h 5 min"]
