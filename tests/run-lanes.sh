@@ -7,6 +7,9 @@
 #              run without coverage, in the background, next to:
 #   toolkit    everything else (src/ tests, gas snapshot and budgets, slither, desk, timelock) on two
 #              xdist workers, with line coverage of src/ (subprocesses included), failing under 90 %;
+#   example    examples/merchant-payments: another project's tests on a PKRP stack through the
+#              pytest plugin pkr_pilot.testing (run from its own folder, its own pytest config),
+#              after the contracts lane in the same background slot;
 #   ape        the repo as an Ape project (tests/ape/lane.sh): tests/ape in Ape's idiom plus the
 #              contract behaviour suite (marker `behaviour`: access, freeze, pause, seize, tiers,
 #              desk, upgrade) on Ape's provider (ape-foundry on the npm anvil).
@@ -36,6 +39,11 @@ start=$(now)
   "$PY" -m pytest -p no:cov "${NOT_ON_APE[@]}" "${CONTRACT_LANE[@]}" >"$LOGS/contracts-lane.log" 2>&1
   rc=$?
   echo "$(( $(now) - t0 ))" >"$LOGS/contracts-lane.seconds"
+  t0=$(now)
+  (cd examples/merchant-payments && "../../$PY" -m pytest -q) >"$LOGS/example-lane.log" 2>&1
+  example_rc=$?
+  echo "$(( $(now) - t0 ))" >"$LOGS/example-lane.seconds"
+  [ "$rc" -eq 0 ] && exit $example_rc
   exit $rc
 ) &
 contracts_pid=$!
@@ -60,6 +68,10 @@ contracts_s=$(cat "$LOGS/contracts-lane.seconds" 2>/dev/null || echo "?")
 echo
 echo "== contracts lane output ($LOGS/contracts-lane.log)"
 cat "$LOGS/contracts-lane.log"
+example_s=$(cat "$LOGS/example-lane.seconds" 2>/dev/null || echo "?")
+echo
+echo "== example project output ($LOGS/example-lane.log)"
+cat "$LOGS/example-lane.log" 2>/dev/null
 
 wait "$ape_pid"
 ape_rc=$?
@@ -69,6 +81,6 @@ echo "== ape lane output ($LOGS/ape-lane.log)"
 cat "$LOGS/ape-lane.log"
 
 echo
-echo "== lanes: contracts ${contracts_s} s (rc $contracts_rc), toolkit+coverage ${toolkit_s} s (rc $toolkit_rc)," \
+echo "== lanes: contracts ${contracts_s} s + example ${example_s} s (rc $contracts_rc), toolkit+coverage ${toolkit_s} s (rc $toolkit_rc)," \
      "ape ${ape_s} s (rc $ape_rc) [side by side]; total $(( $(now) - start )) s"
 [ "$contracts_rc" -eq 0 ] && [ "$toolkit_rc" -eq 0 ] && [ "$ape_rc" -eq 0 ]
