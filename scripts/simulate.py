@@ -33,10 +33,11 @@ if "ape" in sys.modules:  # `ape run simulate SCENARIO`: on the node of Ape's --
     @click.command(cls=ConnectedProviderCommand, short_help="Run a pilot scenario")
     @click.argument("scenario")
     @click.option("--seed", type=int, help="seed of the run (default: the scenario's)")
-    def cli(provider: object, scenario: str, seed: int | None) -> None:
+    @click.option("--out", type=click.Path(path_type=Path), help="report folder (default: reports/<scenario>-<seed>/)")
+    def cli(provider: object, scenario: str, seed: int | None, out: Path | None) -> None:
         path = SCENARIOS / f"{scenario}.toml" if (SCENARIOS / f"{scenario}.toml").is_file() else Path(scenario)
-        seeded = ["--seed", str(seed)] if seed is not None else []
-        run_script(lambda: main(["simulate", str(path), "--network", network_for(load_project(), provider), *seeded]))
+        extra = [*(["--seed", str(seed)] if seed is not None else []), *(["--out", str(out)] if out else [])]
+        run_script(lambda: main(["simulate", str(path), "--network", network_for(load_project(), provider), *extra]))
 
 
 if __name__ == "__main__":

@@ -74,6 +74,24 @@ def test_a_toolkit_deploy_is_up_to_date_for_ape_run(node_url: str) -> None:
     assert "up to date" in out.splitlines()
 
 
+def test_ape_run_simulate_runs_a_scenario_on_apes_network(node_url: str, tmp_path: Path) -> None:
+    small = (ROOT / "scripts/scenarios/small.toml").read_text()
+    tiny = small.replace("citizens = 20", "citizens = 4").replace("p2p = 7.0", "p2p = 1.0")
+    assert tiny != small
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(tiny)
+    out = tmp_path / "report"
+    result = _ok(ape_run("simulate", str(scenario), "--network", node_url, "--out", str(out)))
+    assert (out / "index.html").is_file(), result
+    assert (out / "summary.json").is_file()
+
+
+def test_ape_run_demo_runs_on_apes_network(node_url: str) -> None:
+    out = _ok(ape_run("demo", "--network", node_url))
+    assert f"local node: rpc at {node_url}" in out
+    assert "reconcile: the books balance" in out and "demo finished" in out
+
+
 def test_ape_run_reports_a_user_error_without_a_traceback(node_url: str) -> None:
     result = ape_run("deploy", "--network", node_url, "--account", "TEST::0", "--config", "deploy/missing.toml")
     assert result.returncode != 0 and "Traceback" not in result.stderr
