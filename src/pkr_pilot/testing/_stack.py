@@ -120,12 +120,13 @@ class PkrpStack:
         """Deploy one of your contracts (constructor ``args``); its handle decodes its own custom
         errors and the token's, so a revert in a test names the exact error either way."""
         from eth_abi.abi import encode
+        from eth_utils.abi import collapse_if_tuple
 
-        from ..contracts import ContractHandle, _canonical_type
+        from ..contracts import ContractHandle
         from ..decode import ErrorDecoder
 
         ctor: Mapping[str, Any] = next((item for item in artifact.abi if item.get("type") == "constructor"), {"inputs": []})
-        types = [_canonical_type(i) for i in ctor["inputs"]]
+        types = [str(collapse_if_tuple(dict(i))) for i in ctor["inputs"]]
         data = artifact.bytecode + (encode(types, list(args)) if types else b"")
         receipt = self.sender(by).transact({"data": "0x" + data.hex()}, action=f"deploy {artifact.name}")
         decoder = ErrorDecoder([artifact.abi, self.token.abi])
