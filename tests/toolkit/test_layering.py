@@ -17,7 +17,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 #: Layer of each top-level module or package of pkr_pilot (docs/architecture.md, "Layers").
 LAYERS: dict[str, int] = {
     # 0 foundation: no chain, no token
-    "errors": 0, "human": 0, "amounts": 0, "config": 0, "_files": 0, "sending": 0, "_eip1559": 0,
+    "errors": 0, "human": 0, "amounts": 0, "config": 0, "_files": 0, "sending": 0, "_eip1559": 0, "progress": 0,
     # 1 building blocks
     "decode": 1, "transport": 1, "compile": 1, "accounts": 1, "journal": 1,
     # 2 the chain, and the token layer's base
@@ -25,7 +25,7 @@ LAYERS: dict[str, int] = {
     # 3 engines and workflows
     "bulk": 3, "ops": 3, "disburse": 3, "deploy": 3, "reports": 3, "ape_bridge": 3,
     # 4 whole runs
-    "sim": 4, "bench": 4,
+    "sim": 4, "bench": 4, "testing": 4,
     # 5 the command line
     "cli": 5, "__main__": 5,
 }
