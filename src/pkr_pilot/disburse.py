@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 
 from .amounts import format_amount, parse_address, parse_amount, parse_ref
 from .bulk import BulkSender, ItemStatus, SignedTx, TxOutcome, TxRequest
-from .errors import ChainError, DeploymentError, ReconcileError, UserInputError
+from .errors import ChainError, JournalError, ReconcileError, UserInputError
 from .evidence import find_payments
 from .journal import Journal
 
@@ -323,8 +323,8 @@ class DisbursementJournal(Journal):
         """Write ``entries`` as lines with one ``fsync``."""
         self.write(entries)
 
-    def _busy(self) -> DeploymentError:
-        return DeploymentError(
+    def _busy(self) -> JournalError:
+        return JournalError(
             f"another process is running this disbursement ({self.path.name})",
             hint="wait for it to finish, then run again to check the outcome",
         )
@@ -521,7 +521,7 @@ def run_disbursement(
             journal belongs to another payer, token or chain, or a decision names a row that is not
             undecided.
         ReconcileError: a ref paid on chain to another address or with another amount than its row.
-        DeploymentError: the journal is damaged or another process runs this disbursement.
+        JournalError: the journal is damaged or another process runs this disbursement.
     """
     say = progress or (lambda _message: None)
     token = stack.token
@@ -538,7 +538,7 @@ def run_disbursement(
     with journal.locked(wait=False):
         lines = journal.lines()
         if any(line.get("v") == 1 and line.get("event") == "signed" for line in lines):
-            raise DeploymentError(
+            raise JournalError(
                 f"{journal.path} was written by an older pkr-pilot that paid without refs on chain: "
                 "the chain cannot show which of its rows were paid",
                 hint="finish this file with the pkr-pilot version that started it, or reconcile it by hand",

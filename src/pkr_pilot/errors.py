@@ -20,8 +20,9 @@ class's ``exit_code``.
     │   └── DevKeyRefused                   dev keys on a chain that is not local
     ├── ContractRevert                      a call or transaction reverted (decoded)
     │   └── TransactionFailed               a mined transaction has receipt status 0
-    ├── DeploymentError                     records, journal, layout and verify problems
+    ├── DeploymentError                     records, layout and verify problems
     │   └── StorageLayoutError              an upgrade would move a storage slot
+    ├── JournalError                        a journal is damaged, too new, or held by another process
     └── ReconcileError                      the books do not balance
 """
 
@@ -42,6 +43,7 @@ __all__ = [
     "ContractRevert",
     "DeploymentError",
     "DevKeyRefused",
+    "JournalError",
     "NodeStartError",
     "PilotError",
     "ReconcileError",
@@ -190,6 +192,13 @@ class DeploymentError(PilotError):
 
 class StorageLayoutError(DeploymentError):
     """A new implementation's storage layout clashes with the recorded one."""
+
+
+class JournalError(PilotError):
+    """A write-ahead journal (deploy, operations, disbursement) is damaged, newer than this
+    pkr-pilot, or held by another process."""
+
+    exit_code = 7
 
 
 class ReconcileError(PilotError):

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ._files import fsync_dir
-from .errors import DeploymentError
+from .errors import JournalError
 
 __all__ = ["Journal", "JournalWarning", "TornTail", "utc_stamp"]
 
@@ -140,7 +140,7 @@ class Journal:
         """Subclasses: add one complete, checked line to the index."""
 
     def _check(self, line: dict[str, Any], number: int) -> None:
-        """Subclasses: further checks of one line (raise :class:`DeploymentError` naming ``file:line``)."""
+        """Subclasses: further checks of one line (raise :class:`JournalError` naming ``file:line``)."""
 
     def _refresh(self) -> None:
         """Index the lines appended since the last read.
@@ -198,12 +198,12 @@ class Journal:
         try:
             line = self._loads(chunk)
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise DeploymentError(f"{where} is not valid JSON", hint=hint) from None
+            raise JournalError(f"{where} is not valid JSON", hint=hint) from None
         if not isinstance(line, dict) or line.get("schema") != self.schema:
-            raise DeploymentError(f"{where} is not a {self.what} line (schema {self.schema})", hint=hint)
+            raise JournalError(f"{where} is not a {self.what} line (schema {self.schema})", hint=hint)
         version = line.get("v")
         if not isinstance(version, int) or isinstance(version, bool) or version > self.version:
-            raise DeploymentError(
+            raise JournalError(
                 f"{where} has {self.what} schema v{version}, this pkr-pilot reads up to v{self.version}",
                 hint="upgrade pkr-pilot",
             )
@@ -270,8 +270,8 @@ class Journal:
         with _path_lock(self.lock_file).hold(wait=wait, busy=self._busy):
             yield
 
-    def _busy(self) -> DeploymentError:
-        return DeploymentError(
+    def _busy(self) -> JournalError:
+        return JournalError(
             f"another process is writing {self.path.name}",
             hint="wait for it to finish, then run again",
         )

@@ -11,7 +11,7 @@ from pkr_pilot.deploy._code import compare_code, strip_metadata
 from pkr_pilot.deploy.journal import Journal
 from pkr_pilot.deploy.records import ContractRecord, GitInfo, RecordStore
 from pkr_pilot.deploy.runner import create_address
-from pkr_pilot.errors import ChainIdMismatch, DeploymentError
+from pkr_pilot.errors import ChainIdMismatch, DeploymentError, JournalError
 from pkr_pilot.journal import JournalWarning
 
 
@@ -57,14 +57,14 @@ def test_a_damaged_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / ".journal.jsonl"
     good = '{"schema": "pkr-pilot.deploy", "v": 1, "event": "run"}\n'
     path.write_text(good + "not json\n" + good)
-    with pytest.raises(DeploymentError, match=r":2 is not valid JSON"):
+    with pytest.raises(JournalError, match=r":2 is not valid JSON"):
         Journal(path)
 
 
 def test_a_newer_journal_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / ".journal.jsonl"
     path.write_text('{"schema": "pkr-pilot.deploy", "v": 9, "event": "run"}\n')
-    with pytest.raises(DeploymentError, match="schema v9"):
+    with pytest.raises(JournalError, match="schema v9"):
         Journal(path)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pkr_pilot.errors import DeploymentError
+from pkr_pilot.errors import JournalError
 from pkr_pilot.ops import Journal, OperationState
 from pkr_pilot.ops.journal import JOURNAL_SCHEMA, JOURNAL_SCHEMA_VERSION
 
@@ -223,5 +223,5 @@ def test_a_damaged_line_in_the_middle_is_an_error_with_its_line_number_on_every_
     journal = Journal(path)
 
     for _ in range(2):
-        with pytest.raises(DeploymentError, match=r"operations\.jsonl:5 is not valid JSON"):
+        with pytest.raises(JournalError, match=r"operations\.jsonl:5 is not valid JSON"):
             journal.state("tier-set", _op(0)["key"])

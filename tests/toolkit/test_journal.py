@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pkr_pilot.errors import DeploymentError
+from pkr_pilot.errors import JournalError
 from pkr_pilot.journal import Journal, JournalWarning
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +81,7 @@ def test_an_unreadable_line_that_is_not_the_last_is_an_error_naming_file_and_lin
         fh.write(content)
     _journal(path).write([{"event": "c"}])
 
-    with pytest.raises(DeploymentError, match=error):
+    with pytest.raises(JournalError, match=error):
         _journal(path).lines()
 
 
@@ -90,13 +90,13 @@ def test_a_second_process_is_refused_at_once_without_waiting(tmp_path):
     script = textwrap.dedent(f"""
         import sys
         from pathlib import Path
-        from pkr_pilot.errors import DeploymentError
+        from pkr_pilot.errors import JournalError
         from pkr_pilot.journal import Journal
         journal = Journal(Path({str(path)!r}), schema="pkr-pilot.test", version=2)
         try:
             with journal.locked(wait=False):
                 pass
-        except DeploymentError as exc:
+        except JournalError as exc:
             print(exc.message)
             sys.exit(7)
     """)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import DeploymentError
+from ..errors import DeploymentError, JournalError
 from ..journal import Journal as _Journal
 from ..journal import JournalWarning, utc_stamp
 
@@ -163,7 +163,7 @@ class Journal:
             if self._file is not None:
                 try:
                     stack.enter_context(self._file.locked(wait=False))
-                except DeploymentError:
+                except JournalError:
                     raise DeploymentError(
                         f"another deploy is running on deployments/{network}",
                         hint="wait for it to finish; re-run afterwards",

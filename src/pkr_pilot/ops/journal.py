@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import DeploymentError
+from ..errors import JournalError
 from ..journal import Journal as _Journal
 
 __all__ = [
@@ -120,7 +120,7 @@ class Journal(_Journal):
 
     def _check(self, line: dict[str, Any], number: int) -> None:
         if line.get("status") not in STATUSES:
-            raise DeploymentError(f"{self.path}:{number} has an unknown status {line.get('status')!r}")
+            raise JournalError(f"{self.path}:{number} has an unknown status {line.get('status')!r}")
 
     # -- writing -----------------------------------------------------------------------
     def append(self, status: str, op: Mapping[str, Any], **fields: Any) -> dict[str, Any]:
