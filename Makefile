@@ -92,3 +92,4 @@ clean:
 drills: setup
 	PKR_PILOT_FULL_DRILLS=1 $(PY) -m pytest tests/deploy -m slow -q
 	PKR_PILOT_FULL_DRILLS=1 $(PY) -m pytest tests/drills -q -p no:randomly
+	PKR_PILOT_FULL_DRILLS=1 $(PY) -m pytest tests/disburse/test_node_restart.py -q -p no:randomly

@@ -53,6 +53,7 @@ row whose ref another disbursement journal of this network records as paid is re
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -60,14 +61,14 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .amounts import format_amount, parse_address, parse_amount, parse_ref
 from .bulk import BulkSender, ItemStatus, SignedTx, TxOutcome, TxRequest
-from .errors import ChainError, JournalError, ReconcileError, UserInputError
+from .errors import ChainError, JournalError, ReconcileError, SentNotConfirmed, UserInputError
 from .evidence import find_payments
 from .journal import Journal
 
@@ -571,7 +572,8 @@ def run_disbursement(
                 if unmined and not dry_run:
                     say(f"broadcasting {len(unmined)} journaled transaction(s) again (same bytes, same nonces)")
                     observer = _JournalObserver(journal, [], seam, say, track=False)
-                    again, _fillers = engine.resend([_as_signed(t) for t in unmined], observer=observer)
+                    with observer.interruptible([t.tx_hash for t in unmined]):
+                        again, _fillers = engine.resend([_as_signed(t) for t in unmined], observer=observer)
                     resent = len(unmined)
                     refused = [o.tx.tx_hash for o in again if o.status is ItemStatus.REJECTED]
                     if refused:
@@ -666,10 +668,11 @@ def run_disbursement(
                 say(f"paying {len(sendable)} row(s) as {mode}")
                 started = time.perf_counter()
                 calls = [transfer_data(row.address, row.amount, row.ref32, strict=strict_refs) for row in sendable]
-                if multicall:
-                    result = engine.multicall(token.address, calls, gas_limit=multicall_gas, observer=observer)
-                else:
-                    result = engine.send([TxRequest(token.address, data) for data in calls], observer=observer)
+                with observer.interruptible():
+                    if multicall:
+                        result = engine.multicall(token.address, calls, gas_limit=multicall_gas, observer=observer)
+                    else:
+                        result = engine.send([TxRequest(token.address, data) for data in calls], observer=observer)
                 send_seconds = time.perf_counter() - started
                 transactions = len(result.transactions)
                 for item in result.items:
@@ -1061,6 +1064,20 @@ class _JournalObserver:
         self.total = total
         self.sent_rows = 0
         self.settled_rows = 0
+        #: Signed (the node may have them) and not yet settled: what an interrupt leaves live.
+        self.live: list[str] = []
+        self.done: set[str] = set()
+
+    @contextlib.contextmanager
+    def interruptible(self, live: Sequence[str] = ()) -> Iterator[None]:
+        """Ctrl-C / SIGTERM while sending: the transactions the node may hold are reported as live."""
+        try:
+            yield
+        except KeyboardInterrupt:
+            pending = [h for h in [*live, *self.live] if h not in self.done]
+            if pending:
+                raise SentNotConfirmed(list(dict.fromkeys(pending))) from None
+            raise
 
     def _refs(self, tx: SignedTx) -> list[str]:
         return [self.refs[i] for i in tx.items] if self.track else []
@@ -1075,6 +1092,7 @@ class _JournalObserver:
                 entry["filler"] = True
             entries.append(entry)
         self.journal.append(entries)
+        self.live.extend(tx.tx_hash for tx in txs)
         if self.seam is not None:
             self.seam.reached("signed", sum(len(tx.items) for tx in txs if self.track))
 
@@ -1089,6 +1107,7 @@ class _JournalObserver:
 
     def settled(self, outcomes: Sequence[TxOutcome]) -> None:
         entries = []
+        self.done.update(o.tx.tx_hash for o in outcomes)
         for o in outcomes:
             status = {ItemStatus.MINED: "paid", ItemStatus.REVERTED: "failed", ItemStatus.REJECTED: "rejected"}.get(o.status)
             if status is None:

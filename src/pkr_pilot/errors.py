@@ -23,7 +23,8 @@ class's ``exit_code``.
     ├── DeploymentError                     records, layout and verify problems
     │   └── StorageLayoutError              an upgrade would move a storage slot
     ├── JournalError                        a journal is damaged, too new, or held by another process
-    └── ReconcileError                      the books do not balance
+    ├── ReconcileError                      the books do not balance
+    └── SentNotConfirmed                    interrupted (Ctrl-C, SIGTERM) after a transaction was sent
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ __all__ = [
     "NodeStartError",
     "PilotError",
     "ReconcileError",
+    "SentNotConfirmed",
     "StorageLayoutError",
     "ToolchainError",
     "TransactionFailed",
@@ -228,3 +230,19 @@ def require_extra(module: str, *, extra: str, feature: str) -> None:
             f"{feature} need {module}, which is not installed",
             hint=f"install the extra: pip install 'pkr-pilot[{extra}]' (make setup installs every extra)",
         ) from None
+
+
+class SentNotConfirmed(PilotError):
+    """Interrupted (Ctrl-C, SIGTERM) after the node accepted a transaction, before it was confirmed.
+
+    The transaction is live: it may still be mined. ``tx_hashes`` are the ones sent and not yet
+    confirmed. Running the same command again follows them (it never sends them a second time).
+    """
+
+    exit_code = 10
+
+    def __init__(self, tx_hashes: list[str] | tuple[str, ...]) -> None:
+        self.tx_hashes = tuple(tx_hashes)
+        shown = self.tx_hashes[0] if self.tx_hashes else "?"
+        more = f" (+{len(self.tx_hashes) - 1} more)" if len(self.tx_hashes) > 1 else ""
+        super().__init__(f"sent, not yet confirmed: {shown}{more}; run the same command again to follow it")

@@ -81,6 +81,22 @@ class ManagedNode:
         self.proc.send_signal(signal.SIGINT)
         return self.proc.wait(timeout=60)
 
+    def lose_last_blocks(self, count: int) -> list[str]:
+        """Edit the saved state as anvil's dump race does: the last ``count`` blocks, their transactions
+        and receipts are gone while the accounts (balances, nonces) keep their effects. Returns the
+        hashes of the transactions lost. Only while the node is stopped."""
+        assert self.proc is None or self.proc.poll() is not None
+        state = json.loads(self.state.read_text())
+        best = int(state["best_block_number"]) if not isinstance(state["best_block_number"], str) else int(state["best_block_number"], 16)
+        keep = best - count
+        state["blocks"] = [b for b in state["blocks"] if int(b["header"]["number"], 16) <= keep]
+        lost = [t for t in state["transactions"] if int(t["block_number"]) > keep]
+        state["transactions"] = [t for t in state["transactions"] if int(t["block_number"]) <= keep]
+        state["best_block_number"] = keep if not isinstance(state["best_block_number"], str) else hex(keep)
+        state["block"]["number"] = keep if not isinstance(state["block"]["number"], str) else hex(keep)
+        self.state.write_text(json.dumps(state))
+        return [str(t["info"]["transaction_hash"]) for t in lost]
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.interrupt()

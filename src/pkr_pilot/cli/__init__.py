@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import signal
 import sys
 import warnings
 from typing import Any
@@ -171,6 +172,19 @@ def _leaf_command(args: list[str]) -> tuple[click.Command | None, int | None]:
     return (command, found) if found is not None else (None, None)
 
 
+def _sigterm_interrupts() -> None:
+    """SIGTERM (a service manager, ``kill``) stops a command the way Ctrl-C does: a transaction already
+    sent is reported (``sent, not yet confirmed: …``), nothing is left half-written."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (an embedding application): leave its signals alone
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the CLI and turn PilotError into a clean exit.
 
@@ -181,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args
     if not debug:
         warnings.showwarning = _show_warning
+    _sigterm_interrupts()
     as_json = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
     try:
         # Without standalone mode click returns the code of ctx.exit(n) instead of exiting.

@@ -27,7 +27,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ChainError, TransactionFailed, TransactionTimeout, UserInputError
+from ..errors import (
+    ChainError,
+    SentNotConfirmed,
+    TransactionFailed,
+    TransactionTimeout,
+    UserInputError,
+)
 from ..progress import eta_text
 from ..tx import Sender, Sent, TransactionDropped
 from .journal import Journal, OperationState, tx_fields, tx_from_fields
@@ -375,8 +381,13 @@ class Operator:
             journalled = Sender(self.sender.w3, signer, decoder=self.sender.decoder, policy=self.sender.policy)
             # A refused submission leaves its "sending" line: whether the node kept it or not is
             # settled on the next run (receipt, mempool, nonce), never guessed here.
-            sent = journalled.send(plan.call.tx(), gas=gas, nonce=nonce)
-            self.journal.append("sent", op, tx=_journal_tx(sent), tx_hash=sent.tx_hash, nonce=sent.nonce)
+            try:
+                sent = journalled.send(plan.call.tx(), gas=gas, nonce=nonce)
+                self.journal.append("sent", op, tx=_journal_tx(sent), tx_hash=sent.tx_hash, nonce=sent.nonce)
+            except KeyboardInterrupt:
+                if signer.signed:  # the node may have it: live until the chain says otherwise
+                    raise SentNotConfirmed([str(t["hash"]) for t in signer.signed]) from None
+                raise
         self.progress(f"sent {sent.tx_hash} (nonce {sent.nonce})")
         if self.after_send is not None:
             self.after_send(sent)
@@ -398,6 +409,8 @@ class Operator:
     ) -> OperationResult:
         try:
             receipt = self._await(plan, sents)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the transaction is live, say so
+            raise SentNotConfirmed([s.tx_hash for s in sents]) from None
         except TransactionFailed as exc:
             self.journal.append("failed", op, tx_hash=str(exc.args_by_name.get("tx", sents[-1].tx_hash)),
                                 nonce=sents[-1].nonce, error=exc.signature_text)
