@@ -22,7 +22,11 @@ import {IPilotRupee} from "./interfaces/IPilotRupee.sol";
  *   visible before they apply.
  * - Roles: MAKER_ROLE files requests and makes direct small operations; CHECKER_ROLE approves. One
  *   account may hold both roles; four-eyes is enforced per request (the maker of a request can never
- *   approve it) and approvals are counted per distinct checker.
+ *   approve it) and approvals are counted per distinct checker. An approval counts only while its
+ *   checker holds CHECKER_ROLE: the approvers are stored per request and re-checked at execution.
+ * - Separation of duties with the token: a holder of the token's ATTESTOR_ROLE can neither be granted
+ *   MAKER_ROLE or CHECKER_ROLE here ({_grantRole}) nor act with them if it became an attestor later
+ *   ({_checkRole}, {_settle}, and its approvals stop counting). One read of the token per check.
  * - Execution is explicit ({executeMint}/{executeBurn}) by any maker or checker, never automatic on the
  *   last approval, so approving cannot fail on token-side conditions and an approved request that hits a
  *   paused token or stale reserves simply stays pending until it can run or expires.
@@ -43,6 +47,9 @@ contract MintDesk is IMintDesk, AccessControlDefaultAdminRules {
     /// @inheritdoc IMintDesk
     uint256 public constant MAX_PAGE_SIZE = 100;
 
+    /// @dev The token's ATTESTOR_ROLE (keccak256("ATTESTOR_ROLE"), as in PilotRupee).
+    bytes32 private constant _ATTESTOR_ROLE = keccak256("ATTESTOR_ROLE");
+
     /// @dev Per-maker direct use on one calendar day, packed in one slot (64 + 96 + 96 bits).
     struct DailyUse {
         uint64 day;
@@ -56,7 +63,8 @@ contract MintDesk is IMintDesk, AccessControlDefaultAdminRules {
     uint256 private _requestCount;
     uint256 private _reservedForBurns;
     mapping(uint256 id => Request) private _requests;
-    mapping(uint256 id => mapping(address checker => bool)) private _approvedBy;
+    /// @dev Approvers of request `id` in approval order; `_requests[id].approvals` of them are recorded.
+    mapping(uint256 id => mapping(uint256 index => address checker)) private _approvers;
     mapping(bytes32 ref => uint256 id) private _refHolder;
     mapping(address maker => DailyUse) private _dailyUse;
     EnumerableSet.UintSet private _pending;
@@ -120,8 +128,7 @@ contract MintDesk is IMintDesk, AccessControlDefaultAdminRules {
 
     /// @inheritdoc IMintDesk
     function cancelMint(uint256 id) external {
-        _cancel(id, RequestKind.Mint);
-        emit MintCancelled(id, msg.sender);
+        emit MintCancelled(id, msg.sender, _cancel(id, RequestKind.Mint));
     }
 
     /// @inheritdoc IMintDesk
@@ -161,8 +168,7 @@ contract MintDesk is IMintDesk, AccessControlDefaultAdminRules {
 
     /// @inheritdoc IMintDesk
     function cancelBurn(uint256 id) external {
-        _cancel(id, RequestKind.Burn);
-        emit BurnCancelled(id, msg.sender);
+        emit BurnCancelled(id, msg.sender, _cancel(id, RequestKind.Burn));
     }
 
     /// @inheritdoc IMintDesk
@@ -181,8 +187,7 @@ contract MintDesk is IMintDesk, AccessControlDefaultAdminRules {
         _checkPending(r, id);
         uint64 expiresAt = r.expiresAt;
         if (block.timestamp <= expiresAt) revert RequestNotExpired(id, expiresAt);
-        _close(r, id, RequestStatus.Expired);
-        emit ExpiredRequestClosed(id, msg.sender, expiresAt);
+        emit ExpiredRequestClosed(id, msg.sender, expiresAt, _close(r, id, RequestStatus.Expired));
     }
 
     /// @inheritdoc IMintDesk
@@ -214,10 +219,11 @@ contract MintDesk is IMintDesk, AccessControlDefaultAdminRules {
     }
 
     /// @inheritdoc IMintDesk
-    function getRequest(uint256 id) external view returns (Request memory) {
+    function getRequest(uint256 id) external view returns (Request memory request) {
         Request storage r = _requests[id];
         if (r.kind == RequestKind.None) revert RequestNotFound(id);
-        return r;
+        request = r;
+        request.approvals = _countedApprovals(id, r.approvals, address(0));
     }
 
     /// @inheritdoc IMintDesk
@@ -229,7 +235,11 @@ contract MintDesk is IMintDesk, AccessControlDefaultAdminRules {
 
     /// @inheritdoc IMintDesk
     function hasApproved(uint256 id, address checker) external view returns (bool) {
-        return _approvedBy[id][checker];
+        uint256 recorded = _requests[id].approvals;
+        for (uint256 i; i < recorded; ++i) {
+            if (_approvers[id][i] == checker) return true;
+        }
+        return false;
     }
 
     /// @inheritdoc IMintDesk
@@ -298,21 +308,58 @@ contract MintDesk is IMintDesk, AccessControlDefaultAdminRules {
         _pending.add(id);
     }
 
-    /// @dev Record the caller's approval of request `id`; returns the new count and the approvals needed.
+    /// @dev Record the caller's approval of request `id`; returns the new count of approvals that count and
+    /// the approvals needed.
     function _approve(uint256 id, RequestKind kind) private returns (uint8 approvals, uint8 needed) {
         Request storage r = _requests[id];
         _checkLive(r, id, kind);
         if (msg.sender == r.maker) revert MakerCannotApprove(id, msg.sender);
-        if (_approvedBy[id][msg.sender]) revert AlreadyApproved(id, msg.sender);
-        approvals = r.approvals;
+        uint8 recorded = r.approvals;
+        approvals = _countedApprovals(id, recorded, msg.sender);
         needed = _approvalsNeeded(r);
         if (approvals >= needed) revert ApprovalsComplete(id, approvals);
-        _approvedBy[id][msg.sender] = true;
+        _approvers[id][recorded] = msg.sender;
+        // Checked: only a 256th recorded approval (after 255 revoked checkers) could overflow, and reverts.
+        r.approvals = recorded + 1;
         // Cannot overflow: approvals < needed <= type(uint8).max.
         unchecked {
             approvals += 1;
         }
-        r.approvals = approvals;
+    }
+
+    /// @dev Approvals of request `id` (`recorded` of them stored) that count now: by accounts that still hold
+    /// CHECKER_ROLE and do not hold the token's ATTESTOR_ROLE. Reverts {AlreadyApproved} if `caller` is one of
+    /// the recorded approvers (pass address(0), never an approver, to only count).
+    function _countedApprovals(uint256 id, uint8 recorded, address caller) private view returns (uint8 counted) {
+        for (uint256 i; i < recorded; ++i) {
+            address checker = _approvers[id][i];
+            if (checker == caller) revert AlreadyApproved(id, caller);
+            // Cannot overflow: counted <= i < recorded <= type(uint8).max.
+            if (hasRole(CHECKER_ROLE, checker) && !_isAttestor(checker)) {
+                unchecked {
+                    ++counted;
+                }
+            }
+        }
+    }
+
+    /// @dev Whether `account` holds ATTESTOR_ROLE on the token (one external view call).
+    function _isAttestor(address account) private view returns (bool) {
+        return _token.hasRole(_ATTESTOR_ROLE, account);
+    }
+
+    /// @dev Separation of duties, first order: an attestor on the token is never granted MAKER_ROLE or
+    /// CHECKER_ROLE.
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if ((role == MAKER_ROLE || role == CHECKER_ROLE) && _isAttestor(account)) revert AttestorConflict(account);
+        return super._grantRole(role, account);
+    }
+
+    /// @dev Separation of duties, second order: a maker or checker that became an attestor on the token
+    /// afterwards cannot act with these roles (every `onlyRole(MAKER_ROLE | CHECKER_ROLE)` comes here).
+    function _checkRole(bytes32 role, address account) internal view override {
+        super._checkRole(role, account);
+        if ((role == MAKER_ROLE || role == CHECKER_ROLE) && _isAttestor(account)) revert AttestorConflict(account);
     }
 
     /// @dev Checks for an execution of request `id`; marks it executed and takes it off the pending list.
@@ -321,10 +368,12 @@ contract MintDesk is IMintDesk, AccessControlDefaultAdminRules {
         if (!hasRole(MAKER_ROLE, msg.sender) && !hasRole(CHECKER_ROLE, msg.sender)) {
             revert NotMakerOrChecker(msg.sender);
         }
+        if (_isAttestor(msg.sender)) revert AttestorConflict(msg.sender);
         r = _requests[id];
         _checkLive(r, id, kind);
         uint8 needed = _approvalsNeeded(r);
-        if (r.approvals < needed) revert NotEnoughApprovals(id, r.approvals, needed);
+        uint8 approvals = _countedApprovals(id, r.approvals, address(0));
+        if (approvals < needed) revert NotEnoughApprovals(id, approvals, needed);
         r.status = RequestStatus.Executed;
         // _checkLive passed, so the request is pending and in the set: remove() returns true.
         // slither-disable-next-line unused-return
@@ -337,25 +386,25 @@ contract MintDesk is IMintDesk, AccessControlDefaultAdminRules {
         }
     }
 
-    /// @dev Cancel pending request `id` of `kind` for its maker or the admin.
-    function _cancel(uint256 id, RequestKind kind) private {
+    /// @dev Cancel pending request `id` of `kind` for its maker or the admin; returns its ref.
+    function _cancel(uint256 id, RequestKind kind) private returns (bytes32) {
         Request storage r = _requests[id];
         _checkKind(r, id, kind);
         _checkPending(r, id);
         if (msg.sender != r.maker && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
             revert CancelNotAllowed(id, msg.sender);
         }
-        _close(r, id, RequestStatus.Cancelled);
+        return _close(r, id, RequestStatus.Cancelled);
     }
 
     /// @dev End a pending request without executing it: new status, off the pending list, ref freed
-    /// (unless a newer request already took it over), burn reserve released.
-    function _close(Request storage r, uint256 id, RequestStatus status) private {
+    /// (unless a newer request already took it over), burn reserve released. Returns the request's ref.
+    function _close(Request storage r, uint256 id, RequestStatus status) private returns (bytes32 ref) {
         r.status = status;
         // Only pending requests are closed, and every pending request is in the set.
         // slither-disable-next-line unused-return
         _pending.remove(id);
-        bytes32 ref = r.ref;
+        ref = r.ref;
         if (_refHolder[ref] == id) delete _refHolder[ref];
         if (r.kind == RequestKind.Burn) {
             // Cannot underflow: the amount was added to the reserve when the request was filed.

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {AccessControlDefaultAdminRulesUpgradeable} from
     "@openzeppelin/contracts-upgradeable/access/extensions/AccessControlDefaultAdminRulesUpgradeable.sol";
@@ -23,10 +24,12 @@ import {IPilotRupee} from "./interfaces/IPilotRupee.sol";
 /// control switches). A transfer therefore touches three cold slots, the same as a plain ERC-20 with
 /// a pause flag, which is what the gas budgets in contracts/README.md require. Everything around the
 /// core (EIP-712, nonces, signature checks, access control, UUPS, multicall) is OpenZeppelin 5.4.
-/// The code is plain Solidity (no assembly); `unchecked` blocks state why they cannot wrap.
+/// The code is plain Solidity except five fenced assembly blocks, each commented line by line: the ERC-7201
+/// storage pointer, the two mapping-slot helpers {_accountSlot} and {_allowanceSlot}, and {_emitTransfer}
+/// (measured savings in contracts/README.md). `unchecked` blocks state why they cannot wrap.
 ///
-/// Every balance change goes through {_update} (transfer, transferFrom, mint, burn, EIP-3009, and
-/// multicall, which only re-enters these). The single documented exception is {seize}, which uses
+/// Every balance change goes through {_update} (transfer, the payments with a reference, transferFrom, mint,
+/// burn, EIP-3009, and multicall, which only re-enters these). The single documented exception is {seize}, which uses
 /// {_seizeUpdate}: the same debit/credit helpers with the pause check and the freeze check on `from`
 /// bypassed (a court order must work on frozen funds and during an incident).
 contract PilotRupee is
@@ -238,18 +241,18 @@ contract PilotRupee is
     }
 
     /// @notice Moves `value` from the caller to `to`.
-    /// @dev Requirements: `to` not zero; not paused; caller and `to` not frozen; value <= caller's available
-    /// balance; tier/allowlist rules when on. Emits Transfer.
+    /// @dev Requirements: caller not zero (ERC20InvalidSender); `to` not zero; not paused; caller and `to`
+    /// not frozen; value <= caller's available balance; tier/allowlist rules when on. Emits Transfer.
     function transfer(address to, uint256 value) external returns (bool) {
-        if (to == address(0)) revert ERC20InvalidReceiver(address(0));
-        _update(msg.sender, to, value);
+        _transferFromCaller(to, value);
         return true;
     }
 
     /// @notice Moves `value` from `from` to `to` using the caller's allowance.
-    /// @dev Requirements: caller (spender) not frozen; allowance >= value (an infinite allowance is not
+    /// @dev Requirements: caller (spender) not zero (ERC20InvalidSpender) and not frozen; allowance >= value (an infinite allowance is not
     /// decreased); `from` and `to` not zero; plus every transfer rule. Emits Transfer (no Approval).
     function transferFrom(address from, address to, uint256 value) external returns (bool) {
+        if (msg.sender == address(0)) revert ERC20InvalidSpender(address(0));
         if (from == address(0)) revert ERC20InvalidSender(address(0));
         if (to == address(0)) revert ERC20InvalidReceiver(address(0));
         _spendAllowance(from, msg.sender, value);
@@ -258,7 +261,7 @@ contract PilotRupee is
     }
 
     /// @notice Sets the allowance of `spender` over the caller's tokens to `value`.
-    /// @dev Requirements: `spender` not zero. Allowed while paused and for frozen accounts: approving moves
+    /// @dev Requirements: caller not zero (ERC20InvalidApprover); `spender` not zero. Allowed while paused and for frozen accounts: approving moves
     /// no funds, and every spending path re-checks pause and the freeze of owner, spender and recipient.
     /// Emits Approval.
     function approve(address spender, uint256 value) external returns (bool) {
@@ -272,15 +275,13 @@ contract PilotRupee is
 
     /// @inheritdoc IPilotRupee
     function transferWithReference(address to, uint256 value, bytes32 ref) external returns (bool) {
-        if (to == address(0)) revert ERC20InvalidReceiver(address(0));
-        _update(msg.sender, to, value);
+        _transferFromCaller(to, value);
         emit PaymentReference(msg.sender, ref);
         return true;
     }
 
     /// @inheritdoc IPilotRupee
     function transferWithUniqueReference(address to, uint256 value, bytes32 ref) external returns (bool) {
-        if (to == address(0)) revert ERC20InvalidReceiver(address(0));
         // One bit per ref: word (payer, ref >> 8), bit ref & 0xff. Sequential refs share a word, so only the
         // first of each 256 pays for a new storage slot.
         Word storage slot = _getPilotRupeeStorage().usedReferences[msg.sender][uint256(ref) >> 8];
@@ -288,7 +289,7 @@ contract PilotRupee is
         uint256 bit = 1 << (uint256(ref) & 0xff);
         if (bits & bit != 0) revert ReferenceAlreadyUsed(msg.sender, ref);
         slot.value = bits | bit;
-        _update(msg.sender, to, value);
+        _transferFromCaller(to, value);
         emit PaymentReference(msg.sender, ref);
         return true;
     }
@@ -304,12 +305,13 @@ contract PilotRupee is
     // ------------------------------------------------------------------------------------------
 
     /// @notice EIP-2612: sets `spender`'s allowance over `owner`'s tokens by `owner`'s signature.
-    /// @dev Requirements: now <= deadline; a valid ECDSA or ERC-1271 signature of `owner` over the
-    /// current nonce. Allowed while paused and for frozen accounts (see {approve}). Emits Approval.
+    /// @dev Requirements: now <= deadline (ERC2612ExpiredSignature); a valid ECDSA (ERC2612InvalidSigner) or
+    /// ERC-1271 (InvalidSignature) signature of `owner` over the current nonce. Allowed while paused and for
+    /// frozen accounts (see {approve}). Emits Approval.
     function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external
     {
-        _permit(owner, spender, value, deadline, abi.encodePacked(r, s, v));
+        _permit(owner, spender, value, deadline, _packSignature(v, r, s));
     }
 
     /// @inheritdoc IPilotRupee
@@ -350,7 +352,7 @@ contract PilotRupee is
             validAfter,
             validBefore,
             nonce,
-            abi.encodePacked(r, s, v)
+            _packSignature(v, r, s)
         );
     }
 
@@ -390,7 +392,7 @@ contract PilotRupee is
             validAfter,
             validBefore,
             nonce,
-            abi.encodePacked(r, s, v)
+            _packSignature(v, r, s)
         );
     }
 
@@ -412,7 +414,7 @@ contract PilotRupee is
 
     /// @inheritdoc IPilotRupee
     function cancelAuthorization(address authorizer, bytes32 nonce, uint8 v, bytes32 r, bytes32 s) external {
-        _cancelAuthorization(authorizer, nonce, abi.encodePacked(r, s, v));
+        _cancelAuthorization(authorizer, nonce, _packSignature(v, r, s));
     }
 
     /// @inheritdoc IPilotRupee
@@ -479,6 +481,7 @@ contract PilotRupee is
 
     /// @inheritdoc IPilotRupee
     function burn(uint256 amount, bytes32 ref) external {
+        if (msg.sender == address(0)) revert ERC20InvalidSender(address(0));
         if (
             _getPilotRupeeStorage().minters[msg.sender].value & _MINTER_ENABLED == 0
                 && !hasRole(BURNER_ROLE, msg.sender)
@@ -565,6 +568,8 @@ contract PilotRupee is
         PilotRupeeStorage storage $ = _getPilotRupeeStorage();
         Word storage slot = $.accounts[account];
         uint256 w = slot.value;
+        // Checked before the addition, so an amount near 2^256 reverts here and not with a Panic.
+        if (amount > _MASK96) revert AmountTooLarge(amount, _MASK96);
         uint256 total = ((w >> _FROZEN_SHIFT) & _MASK96) + amount;
         if (total > _MASK96) revert AmountTooLarge(total, _MASK96);
         slot.value = (w & ~(_MASK96 << _FROZEN_SHIFT)) | (total << _FROZEN_SHIFT);
@@ -610,8 +615,12 @@ contract PilotRupee is
     function seize(address from, address to, uint256 amount, bytes32 ref) external onlyRole(SEIZER_ROLE) {
         if (from == address(0)) revert ERC20InvalidSender(address(0));
         if (to == address(0)) revert ERC20InvalidReceiver(address(0));
+        // A self-seizure would only lift the partial freeze (debit and credit cancel out).
+        if (from == to) revert SelfSeizure(from);
+        if (amount == 0) revert ZeroAmount();
         _seizeUpdate(from, to, amount);
-        emit Seized(from, to, amount, ref);
+        // The frozen amount after the seizure (it drops by what was taken, floored at 0), for indexers.
+        emit Seized(from, to, amount, (_getPilotRupeeStorage().accounts[from].value >> _FROZEN_SHIFT) & _MASK96, ref);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -734,6 +743,8 @@ contract PilotRupee is
     /// @inheritdoc IPilotRupee
     function rescueERC20(address token, address to, uint256 amount) external onlyRole(RESCUER_ROLE) {
         if (to == address(0)) revert ZeroAddress();
+        // PKRP held by the token contract moves only by its holder's rules, never by a rescue.
+        if (token == address(this)) revert RescueOfOwnToken();
         emit TokensRescued(token, to, amount);
         SafeERC20.safeTransfer(IERC20(token), to, amount);
     }
@@ -741,6 +752,14 @@ contract PilotRupee is
     // ------------------------------------------------------------------------------------------
     // Internal: the choke point
     // ------------------------------------------------------------------------------------------
+
+    /// @dev transfer and the payments with a reference: the caller pays `to`. The zero address can never
+    /// sign, but `_update(address(0), ...)` is a mint, so a zero caller is refused explicitly (ERC-6093).
+    function _transferFromCaller(address to, uint256 value) private {
+        if (msg.sender == address(0)) revert ERC20InvalidSender(address(0));
+        if (to == address(0)) revert ERC20InvalidReceiver(address(0));
+        _update(msg.sender, to, value);
+    }
 
     /// @dev THE choke point: every balance or supply change except {seize} comes here (transfer,
     /// transferFrom, mint, burn, EIP-3009; multicall only re-enters those). `from == 0` mints: the cap,
@@ -960,28 +979,49 @@ contract PilotRupee is
     }
 
     function _cancelAuthorization(address authorizer, bytes32 nonce, bytes memory signature) private {
-        PilotRupeeStorage storage $ = _getPilotRupeeStorage();
-        if ($.authorizationStates[authorizer][nonce]) revert AuthorizationUsedOrCanceled(authorizer, nonce);
-        bytes32 structHash = keccak256(abi.encode(CANCEL_AUTHORIZATION_TYPEHASH, authorizer, nonce));
-        _requireValidSignature(authorizer, _hashTypedDataV4(structHash), signature);
-        $.authorizationStates[authorizer][nonce] = true;
-        emit AuthorizationCanceled(authorizer, nonce);
+        _consumeAuthorization(
+            authorizer, nonce, keccak256(abi.encode(CANCEL_AUTHORIZATION_TYPEHASH, authorizer, nonce)), signature, true
+        );
     }
 
     /// @dev Marks an EIP-3009 nonce used after checking it is fresh and the signature is `authorizer`'s.
     function _useAuthorization(address authorizer, bytes32 nonce, bytes32 structHash, bytes memory signature)
         private
     {
+        _consumeAuthorization(authorizer, nonce, structHash, signature, false);
+    }
+
+    /// @dev The one nonce check of EIP-3009: fresh nonce, valid signature, then marked used (or canceled).
+    function _consumeAuthorization(
+        address authorizer,
+        bytes32 nonce,
+        bytes32 structHash,
+        bytes memory signature,
+        bool cancel
+    ) private {
         PilotRupeeStorage storage $ = _getPilotRupeeStorage();
         if ($.authorizationStates[authorizer][nonce]) revert AuthorizationUsedOrCanceled(authorizer, nonce);
         _requireValidSignature(authorizer, _hashTypedDataV4(structHash), signature);
         $.authorizationStates[authorizer][nonce] = true;
-        emit AuthorizationUsed(authorizer, nonce);
+        if (cancel) emit AuthorizationCanceled(authorizer, nonce);
+        else emit AuthorizationUsed(authorizer, nonce);
     }
 
-    /// @dev ECDSA for EOAs, ERC-1271 for contract wallets (OpenZeppelin SignatureChecker).
+    /// @dev A (v, r, s) signature as the 65 packed bytes `r || s || v` that {_requireValidSignature} takes.
+    function _packSignature(uint8 v, bytes32 r, bytes32 s) private pure returns (bytes memory) {
+        return abi.encodePacked(r, s, v);
+    }
+
+    /// @dev ECDSA for EOAs, with OpenZeppelin's errors (ERC20Permit's `ERC2612InvalidSigner(recovered, owner)`,
+    /// and ECDSA's own for a malformed signature); ERC-1271 for contract wallets (`InvalidSignature(signer)`
+    /// when the wallet does not accept it).
     function _requireValidSignature(address signer, bytes32 digest, bytes memory signature) private view {
-        if (!SignatureChecker.isValidSignatureNow(signer, digest, signature)) revert InvalidSignature(signer);
+        if (signer.code.length == 0) {
+            address recovered = ECDSA.recover(digest, signature);
+            if (recovered != signer) revert ERC2612InvalidSigner(recovered, signer);
+        } else if (!SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature)) {
+            revert InvalidSignature(signer);
+        }
     }
 
     // ------------------------------------------------------------------------------------------

@@ -30,6 +30,12 @@ pragma solidity ^0.8.28;
  * - Redemption burns: holders send tokens to the desk with a plain transfer; a maker then files
  *   `requestBurn(amount, ref)`. The desk reserves the amount against its balance so that pending burns
  *   can never promise more tokens than the desk holds.
+ * - Separation of duties: an account holding ATTESTOR_ROLE on the token is neither maker nor checker
+ *   here, whichever role came first: granting it MAKER_ROLE or CHECKER_ROLE reverts {AttestorConflict},
+ *   and if it became an attestor later, its maker and checker actions revert {AttestorConflict} and its
+ *   approvals stop counting.
+ * - An approval counts while its checker holds CHECKER_ROLE (and is not an attestor): approvals of a
+ *   checker whose role was revoked no longer count when the request executes.
  */
 interface IMintDesk {
     // ─────────────────────────────────────────────────────────── types
@@ -55,7 +61,7 @@ interface IMintDesk {
     struct Request {
         address maker; // who filed it
         uint64 expiresAt; // last second (inclusive) at which it can be approved or executed
-        uint8 approvals; // distinct checkers who approved it
+        uint8 approvals; // stored: approvals recorded; {getRequest}: those that count now (see {approveMint})
         uint8 requiredApprovals; // approvals the policy required when it was filed
         RequestKind kind;
         RequestStatus status;
@@ -84,12 +90,12 @@ interface IMintDesk {
         uint8 requiredApprovals,
         uint64 expiresAt
     );
-    /// @notice A checker approved a mint request; `approvals` is the new count.
+    /// @notice A checker approved a mint request; `approvals` is the new count of approvals that count.
     event MintApproved(uint256 indexed id, address indexed checker, uint8 approvals, uint8 requiredApprovals);
     /// @notice A mint request was executed: `amount` was minted to `to` under `ref`.
     event MintExecuted(uint256 indexed id, address indexed executor, address to, uint256 amount, bytes32 indexed ref);
-    /// @notice A pending mint request was cancelled by its maker or the admin.
-    event MintCancelled(uint256 indexed id, address indexed canceller);
+    /// @notice A pending mint request was cancelled by its maker or the admin; `ref` is free again.
+    event MintCancelled(uint256 indexed id, address indexed canceller, bytes32 indexed ref);
     /// @notice A maker minted a small amount without a checker; `usedToday` includes this amount.
     event MintedDirect(
         address indexed maker, address indexed to, uint256 amount, bytes32 indexed ref, uint256 day, uint256 usedToday
@@ -99,17 +105,17 @@ interface IMintDesk {
     event BurnRequested(
         uint256 indexed id, address indexed maker, uint256 amount, bytes32 indexed ref, uint8 requiredApprovals, uint64 expiresAt
     );
-    /// @notice A checker approved a burn request; `approvals` is the new count.
+    /// @notice A checker approved a burn request; `approvals` is the new count of approvals that count.
     event BurnApproved(uint256 indexed id, address indexed checker, uint8 approvals, uint8 requiredApprovals);
     /// @notice A burn request was executed: `amount` of the desk's tokens were burned under `ref`.
     event BurnExecuted(uint256 indexed id, address indexed executor, uint256 amount, bytes32 indexed ref);
-    /// @notice A pending burn request was cancelled by its maker or the admin.
-    event BurnCancelled(uint256 indexed id, address indexed canceller);
+    /// @notice A pending burn request was cancelled by its maker or the admin; `ref` is free again.
+    event BurnCancelled(uint256 indexed id, address indexed canceller, bytes32 indexed ref);
     /// @notice A maker burned a small amount of the desk's tokens without a checker.
     event BurnedDirect(address indexed maker, uint256 amount, bytes32 indexed ref, uint256 day, uint256 usedToday);
 
-    /// @notice An expired request was closed (removed from the pending list, its ref freed).
-    event ExpiredRequestClosed(uint256 indexed id, address indexed closer, uint64 expiresAt);
+    /// @notice An expired request was closed (removed from the pending list, its `ref` freed).
+    event ExpiredRequestClosed(uint256 indexed id, address indexed closer, uint64 expiresAt, bytes32 indexed ref);
     /// @notice The admin set the approval policy.
     event ApprovalPolicySet(
         uint96 threshold, uint8 approvalsRequired, uint96 dailyDirectLimit, uint32 requestTtl, bytes32 indexed ref
@@ -159,6 +165,9 @@ interface IMintDesk {
     error InvalidRequestTtl(uint32 requestTtl);
     /// @notice The token address given to the constructor is not a contract.
     error InvalidToken(address token);
+    /// @notice Separation of duties: `account` holds ATTESTOR_ROLE on the token, so it can be neither a maker
+    /// nor a checker here (it could otherwise raise the reserves and mint against them).
+    error AttestorConflict(address account);
 
     // ─────────────────────────────────────────────────────────── minting
 
@@ -167,7 +176,7 @@ interface IMintDesk {
      * @return id The new request's id (ids start at 1 and are shared with burn requests).
      *
      * Requirements:
-     * - the caller holds MAKER_ROLE;
+     * - the caller holds MAKER_ROLE and is not an attestor on the token;
      * - `to` is not the zero address, `amount` is not zero and fits in 96 bits;
      * - `ref` was never executed by the desk and is not held by another live pending request.
      *
@@ -179,9 +188,10 @@ interface IMintDesk {
      * @notice Approve mint request `id`.
      *
      * Requirements:
-     * - the caller holds CHECKER_ROLE and is not the request's maker;
+     * - the caller holds CHECKER_ROLE, is not an attestor on the token and is not the request's maker;
      * - the request is a pending mint request that has not expired;
-     * - the caller has not approved it already and it still needs approvals.
+     * - the caller has not approved it already and it still needs approvals (counting only the approvals
+     *   of accounts that still hold CHECKER_ROLE and are not attestors).
      *
      * Emits {MintApproved}.
      */
@@ -191,9 +201,10 @@ interface IMintDesk {
      * @notice Execute mint request `id`: the desk mints `amount` to `to` on the token, passing `ref`.
      *
      * Requirements:
-     * - the caller holds MAKER_ROLE or CHECKER_ROLE;
+     * - the caller holds MAKER_ROLE or CHECKER_ROLE and is not an attestor on the token;
      * - the request is a pending mint request that has not expired;
-     * - it has at least the approvals required (see the contract notes);
+     * - it has at least the approvals required (see the contract notes), counting only approvals by
+     *   accounts that hold CHECKER_ROLE now and are not attestors ({NotEnoughApprovals} otherwise);
      * - the token accepts the mint (desk's minter allowance, pause, freeze, cap and reserves); if it
      *   does not, the whole call reverts with the token's error and the request stays pending.
      *
@@ -216,7 +227,7 @@ interface IMintDesk {
      * @notice Mint a small amount at once, without a checker.
      *
      * Requirements:
-     * - the caller holds MAKER_ROLE;
+     * - the caller holds MAKER_ROLE and is not an attestor on the token;
      * - `to` is not the zero address, `amount` is not zero and at most `threshold`;
      * - the caller's direct mints today plus `amount` stay within `dailyDirectLimit`;
      * - `ref` is free (as for {requestMint}); it is consumed;
@@ -233,7 +244,7 @@ interface IMintDesk {
      * @return id The new request's id.
      *
      * Requirements:
-     * - the caller holds MAKER_ROLE;
+     * - the caller holds MAKER_ROLE and is not an attestor on the token;
      * - `amount` is not zero, fits in 96 bits and is at most the desk's balance minus the amounts
      *   reserved by other pending burn requests; it is reserved until executed, cancelled or closed;
      * - `ref` is free (shared reference space with mints).
@@ -273,7 +284,7 @@ interface IMintDesk {
      * @notice Burn a small amount of the desk's tokens at once, without a checker.
      *
      * Requirements:
-     * - the caller holds MAKER_ROLE;
+     * - the caller holds MAKER_ROLE and is not an attestor on the token;
      * - `amount` is not zero, at most `threshold` and at most the desk's unreserved balance;
      * - the caller's direct burns today plus `amount` stay within `dailyDirectLimit`;
      * - `ref` is free; it is consumed;
@@ -342,13 +353,14 @@ interface IMintDesk {
     /// @notice Number of requests ever filed (the highest id; ids start at 1).
     function requestCount() external view returns (uint256);
 
-    /// @notice Request `id` as stored. Reverts with {RequestNotFound} for an unknown id.
+    /// @notice Request `id` as stored, except `approvals`: the approvals that count now (by accounts that still
+    /// hold CHECKER_ROLE and are not attestors). Reverts with {RequestNotFound} for an unknown id.
     function getRequest(uint256 id) external view returns (Request memory);
 
     /// @notice Approvals request `id` needs now: max(required when filed, required by today's policy).
     function approvalsNeeded(uint256 id) external view returns (uint8);
 
-    /// @notice Whether `checker` approved request `id`.
+    /// @notice Whether `checker` approved request `id` (recorded, whether or not it still counts).
     function hasApproved(uint256 id, address checker) external view returns (bool);
 
     /// @notice Number of requests in the pending list (including expired ones not yet closed).

@@ -12,8 +12,10 @@ import {IAccessControlDefaultAdminRules} from
 /// @notice External interface of the PilotRupee (PKRP) pilot stablecoin: ERC-20 with EIP-2612 permit
 /// and EIP-3009 authorizations, reserve-backed minting by configured minters, redemption burns,
 /// full and partial freeze, seize, pause, wallet tiers with limits, allowlist mode and rescue.
-/// @dev Every privileged state change takes a trailing `bytes32 ref` (bank transfer id, case number,
-/// report hash) and emits it. Amounts are base units (paisa with the default 2 decimals).
+/// @dev Every privileged change of balances, freezes, minters, reserves, limits or tiers takes a trailing
+/// `bytes32 ref` (bank transfer id, case number, report hash) and emits it as an indexed topic. Pause and
+/// unpause (OpenZeppelin's `Paused(account)`), role changes (`RoleGranted`/`RoleRevoked`) and
+/// `rescueERC20` (`TokensRescued` plus the rescued token's own `Transfer`) carry none. Amounts are base units (paisa with the default 2 decimals).
 ///
 /// Besides what is declared here the token exposes, from OpenZeppelin bases:
 /// - `multicall(bytes[] data) returns (bytes[] results)` (MulticallUpgradeable): batches calls with
@@ -34,8 +36,10 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
     /// @notice `amount` was burned from the balance of `burner` (with `Transfer(burner, 0, amount)`).
     event Burned(address indexed burner, uint256 amount, bytes32 indexed ref);
 
-    /// @notice `amount` was seized from `from` and credited to `to` (with `Transfer(from, to, amount)`).
-    event Seized(address indexed from, address indexed to, uint256 amount, bytes32 indexed ref);
+    /// @notice `amount` was seized from `from` and credited to `to` (with `Transfer(from, to, amount)`);
+    /// `totalFrozen` is the frozen amount of `from` afterwards (a seizure takes frozen funds first, so it
+    /// may lower it: indexers that follow `AmountFrozen`/`AmountUnfrozen` totals take it from here).
+    event Seized(address indexed from, address indexed to, uint256 amount, uint256 totalFrozen, bytes32 indexed ref);
 
     /// @notice `account` was fully frozen: it can neither send nor receive.
     event Frozen(address indexed account, bytes32 indexed ref);
@@ -157,6 +161,15 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
     /// @notice Only `seizable` of `account` may be seized (the frozen part, or all of a fully frozen balance).
     error SeizeExceedsFrozen(address account, uint256 seizable, uint256 requested);
 
+    /// @notice A seizure from `account` to itself (it would only lift the partial freeze).
+    error SelfSeizure(address account);
+
+    /// @notice The amount must not be zero.
+    error ZeroAmount();
+
+    /// @notice `rescueERC20` cannot move the token's own PKRP.
+    error RescueOfOwnToken();
+
     /// @notice `amount` does not fit the packed storage field whose maximum is `max`.
     error AmountTooLarge(uint256 amount, uint256 max);
 
@@ -175,7 +188,11 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
     /// @notice EIP-2612: the permit's `deadline` has passed.
     error ERC2612ExpiredSignature(uint256 deadline);
 
-    /// @notice The signature is not a valid signature of `signer` (EOA or ERC-1271 wallet) for the digest.
+    /// @notice An EOA signature (permit or EIP-3009) recovers to `signer`, not to `owner` (OpenZeppelin
+    /// ERC20Permit's error, also used for EIP-3009 authorizations).
+    error ERC2612InvalidSigner(address signer, address owner);
+
+    /// @notice The ERC-1271 wallet `signer` did not accept the signature for the digest.
     error InvalidSignature(address signer);
 
     /// @notice EIP-3009: the authorization is valid only after `validAfter`.
@@ -252,7 +269,7 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
 
     /// @notice Moves `value` from the caller to `to`, like `transfer`, and records the payment reference
     /// `ref` (an invoice, payroll row or bank transfer id) on chain so it can be found by `ref`.
-    /// @dev Requirements: exactly those of `transfer` (`to` not zero; not paused; caller and `to` not
+    /// @dev Requirements: exactly those of `transfer` (caller and `to` not zero; not paused; caller and `to` not
     /// frozen; value <= the caller's available balance; tier/allowlist rules when on). The same ref may be
     /// used again (see {transferWithUniqueReference} for the strict mode). Works inside `multicall`.
     /// Emits Transfer(caller, to, value), then PaymentReference(caller, ref).
@@ -276,8 +293,8 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
     // ------------------------------------------------------------------------------------------
 
     /// @notice Moves `value` from `from` to `to` with `from`'s signed authorization; anyone may submit it.
-    /// @dev Requirements: validAfter < now < validBefore; nonce unused; valid signature of `from`
-    /// (ECDSA or ERC-1271); and every transfer rule (not paused, neither party frozen, available balance,
+    /// @dev Requirements: validAfter < now < validBefore; nonce unused; valid signature of `from` (ECDSA:
+    /// ERC2612InvalidSigner / OpenZeppelin's ECDSA errors; ERC-1271: InvalidSignature); and every transfer rule (not paused, neither party frozen, available balance,
     /// tiers/limits). Emits AuthorizationUsed and Transfer.
     function transferWithAuthorization(
         address from,
@@ -340,7 +357,8 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
     function authorizationState(address authorizer, bytes32 nonce) external view returns (bool);
 
     /// @notice EIP-2612 permit with a packed or ERC-1271 `signature` (the (v, r, s) form is in IERC20Permit).
-    /// @dev Requirements: now <= deadline; valid signature of `owner` over the current nonce.
+    /// @dev Requirements: now <= deadline (ERC2612ExpiredSignature); valid signature of `owner` over the
+    /// current nonce (ECDSA: ERC2612InvalidSigner / OpenZeppelin's ECDSA errors; ERC-1271: InvalidSignature).
     /// Works while paused and for frozen accounts (moves no funds; spending re-checks). Emits Approval.
     function permit(address owner, address spender, uint256 value, uint256 deadline, bytes calldata signature)
         external;
@@ -372,7 +390,7 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
     function mint(address to, uint256 amount, bytes32 ref) external;
 
     /// @notice Burns `amount` from the caller's own available balance (redemption).
-    /// @dev Requirements: caller is a configured minter or holds BURNER_ROLE (NotBurner); not paused;
+    /// @dev Requirements: caller not zero; caller is a configured minter or holds BURNER_ROLE (NotBurner); not paused;
     /// caller not frozen; amount <= available balance. Emits Transfer(caller, 0, amount) and Burned.
     function burn(uint256 amount, bytes32 ref) external;
 
@@ -412,7 +430,8 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
     function unfreeze(address account, bytes32 ref) external;
 
     /// @notice Freezes `amount` more of `account`'s balance; may exceed the balance (pre-emptive).
-    /// @dev Requirements: caller has FREEZER_ROLE; total frozen < 2^96. Emits AmountFrozen.
+    /// @dev Requirements: caller has FREEZER_ROLE; `account` not zero; `amount` and the new total frozen
+    /// < 2^96 (AmountTooLarge). Emits AmountFrozen.
     function freezeAmount(address account, uint256 amount, bytes32 ref) external;
 
     /// @notice Releases `amount` of `account`'s frozen amount.
@@ -430,10 +449,11 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
     function availableBalanceOf(address account) external view returns (uint256);
 
     /// @notice Moves `amount` of frozen funds from `from` to `to` (court order).
-    /// @dev Requirements: caller has SEIZER_ROLE; `from` fully frozen (up to its balance) or `amount` <=
-    /// min(frozen amount, balance) (SeizeExceedsFrozen); `to` not zero, not frozen, and passes allowlist and
-    /// balance limit when on. Works while paused. The seized amount is taken out of the frozen amount first.
-    /// Emits Transfer(from, to, amount) and Seized.
+    /// @dev Requirements: caller has SEIZER_ROLE; `from` and `to` not zero and different (SelfSeizure);
+    /// `amount` > 0 (ZeroAmount); `from` fully frozen (up to its balance) or `amount` <= min(frozen amount,
+    /// balance) (SeizeExceedsFrozen); `to` not frozen, and passes allowlist and balance limit when on. Works
+    /// while paused. The seized amount is taken out of the frozen amount first.
+    /// Emits Transfer(from, to, amount) and Seized (with the frozen amount left).
     function seize(address from, address to, uint256 amount, bytes32 ref) external;
 
     // ------------------------------------------------------------------------------------------
@@ -504,6 +524,7 @@ interface IPilotRupee is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, I
     // ------------------------------------------------------------------------------------------
 
     /// @notice Sends `amount` of another `token` held by this contract to `to`.
-    /// @dev Requirements: caller has RESCUER_ROLE; `to` not zero. Uses SafeERC20. Emits TokensRescued.
+    /// @dev Requirements: caller has RESCUER_ROLE; `to` not zero; `token` is not this token
+    /// (RescueOfOwnToken). Uses SafeERC20. Emits TokensRescued (no ref: the token transfer is its record).
     function rescueERC20(address token, address to, uint256 amount) external;
 }

@@ -52,6 +52,18 @@ def _freeze_amount_alice(s: PilotStack) -> None:
     s.token.as_(s.actors.freezer).freezeAmount(s.actors.alice, 10, REF).send()
 
 
+#: The other ERC-20 that ``rescueERC20`` is called on (the token refuses to rescue itself), per chain.
+_OTHER_TOKEN: dict[int, str] = {}
+
+
+def _deploy_other_token(s: PilotStack) -> None:
+    _OTHER_TOKEN[id(s.chain)] = s.deploy("MockERC20", "Other", "OTH").address
+
+
+def _rescue(s: PilotStack, caller: Actor) -> PreparedCall:
+    return s.token.as_(caller).rescueERC20(_OTHER_TOKEN[id(s.chain)], s.actors.bob, 0)
+
+
 def _upgrade(s: PilotStack, caller: Actor) -> PreparedCall:
     # Re-pointing the proxy at its current implementation is a complete UUPS upgrade (proxiableUUID
     # checked, Upgraded emitted) without deploying a new one for every caller.
@@ -79,7 +91,7 @@ FUNCTIONS = (
         "seize", lambda s, c: s.token.as_(c).seize(s.actors.alice, s.actors.bob, 10, REF), ("seizer",), "SEIZER_ROLE",
         setup=_freeze_alice,
     ),
-    Privileged("rescueERC20", lambda s, c: s.token.as_(c).rescueERC20(s.token.address, s.actors.bob, 0), ("rescuer",), "RESCUER_ROLE"),
+    Privileged("rescueERC20", _rescue, ("rescuer",), "RESCUER_ROLE", setup=_deploy_other_token),
     Privileged("upgradeToAndCall", _upgrade, ("upgrader",), "UPGRADER_ROLE"),
     Privileged("setTier", lambda s, c: s.token.as_(c).setTier(s.actors.alice, 1, REF), ("kyc",), "KYC_ROLE"),
     Privileged("setTierLimits", lambda s, c: s.token.as_(c).setTierLimits(1, 5, 5, REF), ("admin",), "DEFAULT_ADMIN_ROLE"),

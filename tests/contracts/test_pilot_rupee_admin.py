@@ -63,6 +63,13 @@ def test_rescue_to_zero_address_reverts(stack: PilotStack) -> None:
     expect_revert(stack.token.as_(a.rescuer).rescueERC20(other.address, ZERO_ADDRESS, 1), "ZeroAddress")
 
 
+def test_rescue_of_the_token_itself_is_refused(stack: PilotStack) -> None:
+    a = stack.actors
+    stack.token.as_(a.alice).transfer(stack.token.address, 1_000).send()
+    expect_revert(stack.token.as_(a.rescuer).rescueERC20(stack.token.address, a.alice, 1_000), "RescueOfOwnToken")
+    assert stack.balance(stack.token.address) == 1_000
+
+
 def test_rescue_more_than_held_bubbles_the_tokens_error(stack: PilotStack) -> None:
     a = stack.actors
     other = stack.deploy("MockERC20", "Other", "OTH")

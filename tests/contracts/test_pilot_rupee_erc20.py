@@ -184,3 +184,56 @@ def test_a_reverting_transaction_is_mined_with_status_zero_and_decodes_to_the_sa
     assert stack.w3.eth.block_number == block_before + 1
     assert mined.data == simulated.data
     assert stack.balance(a.alice) == HOLDER_FUNDING
+
+
+# ------------------------------------------------- the zero address as caller (review finding)
+# Nobody can sign as address(0), but `_update(address(0), to, v)` is a mint, so a transfer "from" the zero
+# address would create supply without a minter. Every path refuses a zero caller with ERC-6093's errors.
+# eth_call from the zero address shows it (before the fix, transfer returned true here).
+
+
+def _call_from_zero(stack: PilotStack, function: str, *args: object) -> None:
+    from helpers import revert_data
+
+    params = {"from": ZERO_ADDRESS, "to": stack.token.address, "data": stack.token.encode(function, *args),
+              "gas": 1_000_000}
+    try:
+        stack.w3.eth.call(params)  # type: ignore[arg-type]
+    except Exception as exc:
+        data = revert_data(exc)
+        if data is None:
+            raise
+        raise stack.transactor.decoder.decode(data) from None
+
+
+@pytest.mark.parametrize("function", ["transfer", "transferWithReference", "transferWithUniqueReference"])
+def test_a_payment_from_the_zero_address_is_refused_as_an_invalid_sender(stack: PilotStack, function: str) -> None:
+    a = stack.actors
+    args: tuple[object, ...] = (a.bob, 1) if function == "transfer" else (a.bob, 1, REF)
+    expect_revert(lambda: _call_from_zero(stack, function, *args), "ERC20InvalidSender", sender=ZERO_ADDRESS)
+
+
+def test_a_payment_from_the_zero_address_inside_multicall_is_refused(stack: PilotStack) -> None:
+    a = stack.actors
+    calls = [stack.token.encode("transfer", a.bob, 1)]
+    expect_revert(lambda: _call_from_zero(stack, "multicall", calls), "ERC20InvalidSender", sender=ZERO_ADDRESS)
+
+
+def test_transfer_from_by_the_zero_address_is_refused_as_an_invalid_spender(stack: PilotStack) -> None:
+    a = stack.actors
+    expect_revert(
+        lambda: _call_from_zero(stack, "transferFrom", a.alice, a.bob, 0), "ERC20InvalidSpender", spender=ZERO_ADDRESS
+    )
+
+
+def test_approve_by_the_zero_address_is_refused_as_an_invalid_approver(stack: PilotStack) -> None:
+    a = stack.actors
+    expect_revert(lambda: _call_from_zero(stack, "approve", a.bob, 1), "ERC20InvalidApprover", approver=ZERO_ADDRESS)
+
+
+def test_burn_by_the_zero_address_is_refused_even_with_burner_role(stack: PilotStack) -> None:
+    from helpers import role
+
+    a = stack.actors
+    stack.token.as_(a.admin).grantRole(role("BURNER_ROLE"), ZERO_ADDRESS).send()
+    expect_revert(lambda: _call_from_zero(stack, "burn", 0, REF), "ERC20InvalidSender", sender=ZERO_ADDRESS)

@@ -177,3 +177,15 @@ def test_freeze_and_unfreeze_work_while_paused(stack: PilotStack) -> None:
     stack.token.as_(a.freezer).freezeAmount(a.alice, 5, REF).send()
     stack.token.as_(a.freezer).unfreezeAmount(a.alice, 5, REF).send()
     assert stack.token.view("frozenBalanceOf", a.alice) == 0
+
+
+def test_freeze_amount_beyond_96_bits_reverts_with_the_tokens_error_not_a_panic(stack: PilotStack) -> None:
+    a = stack.actors
+    stack.token.as_(a.freezer).freezeAmount(a.alice, 5, REF).send()
+    huge = 2**256 - 1  # frozen + huge would wrap: a Panic(0x11) before the fix
+    expect_revert(stack.token.as_(a.freezer).freezeAmount(a.alice, huge, REF), "AmountTooLarge", amount=huge, max=MAX_UINT96)
+    expect_revert(
+        stack.token.as_(a.freezer).freezeAmount(a.alice, MAX_UINT96 + 1, REF), "AmountTooLarge", amount=MAX_UINT96 + 1,
+        max=MAX_UINT96,
+    )
+    assert stack.token.view("frozenBalanceOf", a.alice) == 5

@@ -16,7 +16,9 @@ def test_seize_from_fully_frozen_account_moves_funds_and_emits_seized(stack: Pil
     supply = stack.token.view("totalSupply")
     receipt = stack.token.as_(a.seizer).seize(a.alice, a.carol, 4_000, ref("court-order-9")).send()
     receipt.expect_event("Transfer", **{"from": a.alice, "to": a.carol, "value": 4_000})
-    receipt.expect_event("Seized", **{"from": a.alice, "to": a.carol, "amount": 4_000, "ref": ref("court-order-9")})
+    receipt.expect_event(
+        "Seized", **{"from": a.alice, "to": a.carol, "amount": 4_000, "totalFrozen": 0, "ref": ref("court-order-9")}
+    )
     assert stack.balance(a.alice) == HOLDER_FUNDING - 4_000
     assert stack.balance(a.carol) == HOLDER_FUNDING + 4_000
     assert stack.token.view("totalSupply") == supply
@@ -118,3 +120,33 @@ def test_seize_does_not_count_as_the_holders_daily_outflow(stack: PilotStack) ->
     stack.token.as_(a.freezer).freeze(a.alice, REF).send()
     stack.token.as_(a.seizer).seize(a.alice, a.carol, 1_000, REF).send()
     assert stack.token.view("outflowToday", a.alice) == 0
+
+
+# ------------------------------------------------------------------ review findings
+
+
+def test_seize_from_an_account_to_itself_is_refused(stack: PilotStack) -> None:
+    # Before the fix the debit and the credit cancelled out and only the partial freeze was lifted,
+    # logged as a Seized instead of an unfreeze.
+    a = stack.actors
+    stack.token.as_(a.freezer).freezeAmount(a.alice, 300, REF).send()
+    expect_revert(stack.token.as_(a.seizer).seize(a.alice, a.alice, 300, REF), "SelfSeizure", account=a.alice)
+    assert stack.token.view("frozenBalanceOf", a.alice) == 300
+
+
+def test_seize_of_zero_is_refused(stack: PilotStack) -> None:
+    a = stack.actors
+    stack.token.as_(a.freezer).freeze(a.alice, REF).send()
+    expect_revert(stack.token.as_(a.seizer).seize(a.alice, a.carol, 0, REF), "ZeroAmount")
+
+
+def test_seize_that_lowers_the_frozen_amount_says_the_new_total(stack: PilotStack) -> None:
+    a = stack.actors
+    stack.token.as_(a.freezer).freezeAmount(a.alice, 500, REF).send()
+    receipt = stack.token.as_(a.seizer).seize(a.alice, a.carol, 200, ref("order-1")).send()
+    receipt.expect_event("Seized", **{"from": a.alice, "to": a.carol, "amount": 200, "totalFrozen": 300, "ref": ref("order-1")})
+    assert stack.token.view("frozenBalanceOf", a.alice) == 300
+    # A fully frozen account with a partial freeze: the seizure takes the frozen part first.
+    stack.token.as_(a.freezer).freeze(a.alice, REF).send()
+    receipt = stack.token.as_(a.seizer).seize(a.alice, a.carol, 1_000, ref("order-2")).send()
+    receipt.expect_event("Seized", **{"from": a.alice, "to": a.carol, "amount": 1_000, "totalFrozen": 0, "ref": ref("order-2")})

@@ -13,9 +13,26 @@ from dataclasses import replace
 import pytest
 
 from _stack import CANCEL_BYTES, HOLDER_FUNDING, PilotStack
-from helpers import ZERO_ADDRESS, expect_revert, random_nonce
+from helpers import ZERO_ADDRESS, Actor, PreparedCall, expect_revert, random_nonce
+from pkr_pilot.errors import ContractRevert
 
 pytestmark = pytest.mark.both_backends
+
+
+def expect_invalid_signer(call: PreparedCall, owner: Actor, signer: Actor | None = None) -> None:
+    """An EOA signature that recovers to someone else: OpenZeppelin's ERC2612InvalidSigner(signer, owner).
+
+    A signature checked against another digest (other domain, nonce, value or owner) recovers to an
+    arbitrary address, so ``signer`` is checked only when given; it is never the owner.
+    """
+    with pytest.raises(ContractRevert) as caught:
+        call.call(block="pending")
+    err = caught.value
+    assert err.name == "ERC2612InvalidSigner", err
+    assert err.args_by_name["owner"] == owner.address
+    assert err.args_by_name["signer"] != owner.address
+    if signer is not None:
+        assert err.args_by_name["signer"] == signer.address
 
 
 def other_dev_chain_id(stack: PilotStack) -> int:
@@ -71,7 +88,7 @@ def test_permit_may_be_submitted_by_anyone(stack: PilotStack) -> None:
 def test_permit_for_wrong_chain_id_is_refused(stack: PilotStack) -> None:
     a = stack.actors
     wrong = stack.domain(chain_id=other_dev_chain_id(stack))
-    expect_revert(stack.permit(a.alice, a.spender, 1, domain=wrong), "InvalidSignature", signer=a.alice)
+    expect_invalid_signer(stack.permit(a.alice, a.spender, 1, domain=wrong), a.alice)
 
 
 @pytest.mark.parametrize(
@@ -81,7 +98,7 @@ def test_permit_for_wrong_chain_id_is_refused(stack: PilotStack) -> None:
 )
 def test_permit_for_wrong_domain_is_refused(stack: PilotStack, override: dict[str, str]) -> None:
     a = stack.actors
-    expect_revert(stack.permit(a.alice, a.spender, 1, domain=stack.domain(**override)), "InvalidSignature", signer=a.alice)
+    expect_invalid_signer(stack.permit(a.alice, a.spender, 1, domain=stack.domain(**override)), a.alice)
 
 
 def test_permit_exactly_at_deadline_passes_and_after_it_is_refused(stack: PilotStack) -> None:
@@ -97,26 +114,26 @@ def test_replayed_permit_is_refused(stack: PilotStack) -> None:
     a = stack.actors
     call = stack.permit(a.alice, a.spender, 10)
     call.send()
-    expect_revert(call, "InvalidSignature", signer=a.alice)
+    expect_invalid_signer(call, a.alice)
 
 
 def test_permit_signed_with_a_future_nonce_is_refused(stack: PilotStack) -> None:
     a = stack.actors
-    expect_revert(stack.permit(a.alice, a.spender, 10, nonce=1), "InvalidSignature", signer=a.alice)
+    expect_invalid_signer(stack.permit(a.alice, a.spender, 10, nonce=1), a.alice)
 
 
 def test_permit_signed_by_someone_else_is_refused(stack: PilotStack) -> None:
     a = stack.actors
     forged = stack.permit(a.bob, a.spender, 10)  # bob signs, then claims to be alice
     call = replace(forged, args=(a.alice, *forged.args[1:]))
-    expect_revert(call, "InvalidSignature", signer=a.alice)
+    expect_invalid_signer(call, a.alice)
 
 
 def test_permit_with_changed_value_is_refused(stack: PilotStack) -> None:
     a = stack.actors
     call = stack.permit(a.alice, a.spender, 10)
     tampered = replace(call, args=(call.args[0], call.args[1], 11, *call.args[3:]))
-    expect_revert(tampered, "InvalidSignature", signer=a.alice)
+    expect_invalid_signer(tampered, a.alice)
 
 
 def test_permit_to_zero_spender_is_refused_and_uses_no_nonce(stack: PilotStack) -> None:
@@ -165,19 +182,19 @@ def test_transfer_signature_cannot_be_used_as_receive_and_vice_versa(stack: Pilo
     as_transfer = stack.authorization(a.alice, a.bob, 7, nonce=nonce)
     as_receive = stack.authorization(a.alice, a.bob, 7, receive=True, nonce=nonce)
     swapped = replace(as_receive, args=as_receive.args[:6] + as_transfer.args[6:])
-    expect_revert(swapped, "InvalidSignature", signer=a.alice)
+    expect_invalid_signer(swapped, a.alice)
 
 
 def test_authorization_for_wrong_chain_id_is_refused(stack: PilotStack) -> None:
     a = stack.actors
     wrong = stack.domain(chain_id=other_dev_chain_id(stack))
-    expect_revert(stack.authorization(a.alice, a.bob, 1, domain=wrong), "InvalidSignature", signer=a.alice)
+    expect_invalid_signer(stack.authorization(a.alice, a.bob, 1, domain=wrong), a.alice)
 
 
 def test_authorization_for_wrong_verifying_contract_is_refused(stack: PilotStack) -> None:
     a = stack.actors
     wrong = stack.domain(verifying_contract="0x" + "22" * 20)
-    expect_revert(stack.authorization(a.alice, a.bob, 1, domain=wrong), "InvalidSignature", signer=a.alice)
+    expect_invalid_signer(stack.authorization(a.alice, a.bob, 1, domain=wrong), a.alice)
 
 
 def test_replayed_authorization_is_refused(stack: PilotStack) -> None:
@@ -245,7 +262,7 @@ def test_cancel_signed_by_someone_else_is_refused(stack: PilotStack) -> None:
     nonce = random_nonce()
     forged = stack.cancel_authorization(a.bob, nonce)
     call = replace(forged, args=(a.alice, *forged.args[1:]))
-    expect_revert(call, "InvalidSignature", signer=a.alice)
+    expect_invalid_signer(call, a.alice)
     assert stack.token.view("authorizationState", a.alice, nonce) is False
 
 
@@ -263,3 +280,78 @@ def test_authorization_above_available_balance_is_refused_and_nonce_stays_unused
         "ERC20InsufficientBalance", sender=a.alice, balance=HOLDER_FUNDING, needed=HOLDER_FUNDING + 1,
     )
     assert stack.token.view("authorizationState", a.alice, nonce) is False
+
+
+# ----------------------------------------------------- OpenZeppelin's errors, and ERC-1271 wallets
+
+
+def test_authorization_signed_by_someone_else_is_refused_as_an_invalid_signer(stack: PilotStack) -> None:
+    a = stack.actors
+    forged = stack.authorization(a.bob, a.carol, 5)  # bob signs a transfer out of alice's balance
+    call = replace(forged, args=(a.alice, *forged.args[1:]))
+    expect_invalid_signer(call, a.alice)
+
+
+def test_malformed_eoa_signature_reverts_with_openzeppelins_ecdsa_error(stack: PilotStack) -> None:
+    a = stack.actors
+    call = stack.permit(a.alice, a.spender, 1, packed=True)
+    short = replace(call, args=(*call.args[:4], call.args[4][:64]))
+    expect_revert(short, "ECDSAInvalidSignatureLength", length=64)
+    auth = stack.authorization(a.alice, a.bob, 1, packed=True)
+    expect_revert(replace(auth, args=(*auth.args[:6], b"\x01" * 66)), "ECDSAInvalidSignatureLength", length=66)
+
+
+def _wallet_permit(stack: PilotStack, wallet: str, key: Actor, value: int) -> PreparedCall:
+    from _stack import PERMIT_BYTES
+    from helpers import _PERMIT_TYPES, _sign
+
+    a = stack.actors
+    deadline = stack.now() + 3_600
+    nonce = int(stack.token.view("nonces", wallet))
+    sig = _sign(key, stack.domain(), _PERMIT_TYPES, {
+        "owner": wallet, "spender": a.spender.address, "value": value, "nonce": nonce, "deadline": deadline,
+    })
+    return stack.token.as_(a.spender).fn(PERMIT_BYTES)(wallet, a.spender, value, deadline, sig.packed)
+
+
+def test_erc1271_wallet_permit_still_works_and_a_refusal_is_invalid_signature(stack: PilotStack) -> None:
+    a = stack.actors
+    wallet = stack.deploy("MockERC1271Wallet", a.alice).address
+    _wallet_permit(stack, wallet, a.alice, 77).send()
+    assert stack.token.view("allowance", wallet, a.spender) == 77
+    expect_revert(_wallet_permit(stack, wallet, a.bob, 78), "InvalidSignature", signer=wallet)
+
+
+def test_erc1271_wallet_transfer_with_authorization_still_works(stack: PilotStack) -> None:
+    from _stack import AUTH_ARGS
+    from helpers import _AUTH_FIELDS, _sign
+
+    a = stack.actors
+    wallet = stack.deploy("MockERC1271Wallet", a.alice).address
+    stack.token.as_(a.alice).transfer(wallet, 500).send()
+
+    def authorization(key: Actor, nonce: bytes) -> PreparedCall:
+        valid_before = stack.now() + 3_600
+        sig = _sign(key, stack.domain(), {"TransferWithAuthorization": _AUTH_FIELDS}, {
+            "from": wallet, "to": a.bob.address, "value": 200, "validAfter": 0, "validBefore": valid_before,
+            "nonce": nonce,
+        })
+        fn = stack.token.as_(a.stranger).fn(f"transferWithAuthorization{AUTH_ARGS[:-1]},bytes)")
+        return fn(wallet, a.bob, 200, 0, valid_before, nonce, sig.packed)
+
+    authorization(a.alice, random_nonce()).send()
+    assert stack.balance(wallet) == 300
+    expect_revert(authorization(a.bob, random_nonce()), "InvalidSignature", signer=wallet)
+
+
+def test_permit_of_alices_account_signed_with_bobs_key_names_bob_as_the_signer(stack: PilotStack) -> None:
+    from _stack import PERMIT_VRS
+    from helpers import _PERMIT_TYPES, _sign
+
+    a = stack.actors
+    deadline = stack.now() + 3_600
+    sig = _sign(a.bob, stack.domain(), _PERMIT_TYPES, {
+        "owner": a.alice.address, "spender": a.spender.address, "value": 5, "nonce": 0, "deadline": deadline,
+    })
+    call = stack.token.as_(a.spender).fn(PERMIT_VRS)(a.alice, a.spender, 5, deadline, sig.v, sig.r, sig.s)
+    expect_invalid_signer(call, a.alice, signer=a.bob)

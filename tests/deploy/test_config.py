@@ -94,6 +94,13 @@ def test_a_minter_cannot_be_the_attestor() -> None:
         parse_deploy_config(data)
 
 
+@pytest.mark.parametrize("group", ["makers", "checkers"])
+def test_a_desk_maker_or_checker_cannot_be_the_attestor(group: str) -> None:
+    data = {"roles": {"attestor": ["dev:3"]}, "mint_desk": {"enabled": True, group: ["dev:3"]}}
+    with pytest.raises(ConfigError, match="dev:3 is both a desk maker or checker and an attestor"):
+        parse_deploy_config(data)
+
+
 def test_timelock_takes_upgrader_unpauser_and_admin() -> None:
     config = parse_deploy_config({"timelock": {"enabled": True, "proposers": ["dev:1"], "executors": ["anyone"]}})
     assert config.role_holders("upgrader") == ("timelock",)

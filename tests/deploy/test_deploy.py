@@ -204,6 +204,18 @@ def test_verify_lists_every_mismatch(deployed: Any, project: Any, compiled: Any)
     assert subjects[f"minterAllowance({dev(8).address})"].actual == 5
 
 
+def test_verify_reports_a_desk_checker_who_became_an_attestor(deployed: Any, project: Any, compiled: Any) -> None:
+    node, folder, result = deployed
+    token = Token(node.w3, result.deployment.token.address, result.deployment.token.abi)
+    checker = dev(7).address  # a desk checker in the dev default
+    Sender(node.w3, dev(0), policy=POLICY).transact(token.grant_role("ATTESTOR_ROLE", checker).tx())
+    report = verify_stack(chain_for(node, project), project, dev_default_config(), deployments_dir=folder, compiled=compiled)
+    subjects = {c.subject: c for c in report.mismatches}
+    assert set(subjects) == {"token ATTESTOR_ROLE", "desk makers and checkers holding the token's ATTESTOR_ROLE"}
+    conflict = subjects["desk makers and checkers holding the token's ATTESTOR_ROLE"]
+    assert conflict.expected == [] and conflict.actual == [checker]
+
+
 def test_verify_flags_code_that_differs_from_the_local_build(deployed: Any, project: Any, compiled: Any) -> None:
     node, folder, result = deployed
     desk = result.deployment.mint_desk

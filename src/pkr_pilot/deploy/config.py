@@ -494,6 +494,13 @@ def _check_consistency(config: DeployConfig, where: str) -> None:
             f"{where}: {', '.join(sorted(clash))} is both a minter and an attestor",
             hint="separation of duties: the token refuses it (MinterAttestorConflict)",
         )
+    if config.mint_desk.enabled:
+        desk_clash = (set(config.mint_desk.makers) | set(config.mint_desk.checkers)) & set(config.role_holders("attestor"))
+        if desk_clash:
+            raise ConfigError(
+                f"{where}: {', '.join(sorted(desk_clash))} is both a desk maker or checker and an attestor",
+                hint="separation of duties: the desk refuses it (AttestorConflict)",
+            )
 
 
 def _all_refs(config: DeployConfig) -> Iterable[str]:

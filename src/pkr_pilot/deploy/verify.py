@@ -35,11 +35,12 @@ from **operational state**, listed but not failing:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from ..errors import ChainError, ChainIdMismatch, ContractRevert, DeploymentError
 from ..human import jsonable
@@ -376,6 +377,7 @@ class _Verifier:
         for group, constant in DESK_ROLES.items():
             expected = sorted({self.account(r) for r in getattr(cfg, group)})
             self.add("roles", f"desk {constant}", expected, sorted(on_chain.get(constant, [])))
+        self._desk_attestors(on_chain)
         admin = str(handle.view("defaultAdmin"))
         self.add("roles", "desk DEFAULT_ADMIN_ROLE (defaultAdmin)", self.account(cfg.admin), admin)
         policy = handle.policy()
@@ -385,6 +387,23 @@ class _Verifier:
             (policy.threshold, policy.approvals_required, policy.daily_direct_limit, policy.request_ttl),
         )
         self.add("settings", "desk token", self.addresses[TOKEN], str(handle.view("token")))
+
+    def _desk_attestors(self, desk_roles: Mapping[str, Sequence[str]]) -> None:
+        """Separation of duties: no desk maker or checker holds ATTESTOR_ROLE on the token (the desk
+        refuses to act for one, but the token cannot refuse the grant, so the state is reported)."""
+        from ..contracts import Token
+
+        token = self.store.read(TOKEN)
+        if token is None:
+            return
+        handle = Token(self.w3, token.address, token.abi)
+        attestor = bytes(keccak(text="ATTESTOR_ROLE"))
+        people = sorted({a for constant in DESK_ROLES.values() for a in desk_roles.get(constant, [])})
+        both = [a for a in people if handle.has_role(attestor, a)]
+        self.add(
+            "roles", "desk makers and checkers holding the token's ATTESTOR_ROLE", [], both,
+            note="separation of duties: revoke one of the roles (the desk refuses their actions)" if both else None,
+        )
 
     def _timelock(self, timelock: ContractRecord | None) -> None:
         from ..contracts import Timelock
