@@ -92,6 +92,20 @@ def test_a_deleted_freeze_row_is_caught_by_the_freeze_checks(book: Token, tmp_pa
     assert {"frozen_accounts_match_events", "export_matches_chain"} <= _failed(report)
 
 
+def test_a_seizure_whose_stated_frozen_total_disagrees_with_the_replay_is_caught(book: Token, tmp_path: Path) -> None:
+    def edit_seized_total(text: str) -> str:
+        lines = text.splitlines()
+        hits = [i for i, line in enumerate(lines) if ",Seized," in line and '""totalFrozen"":""15000""' in line]
+        assert len(hits) == 1, "the book seizes 100.00 of bob's 250.00 frozen once"
+        lines[hits[0]] = lines[hits[0]].replace('""totalFrozen"":""15000""', '""totalFrozen"":""15001""')
+        return "\n".join(lines) + "\n"
+
+    report = _tampered(book, tmp_path, edit_seized_total)
+    assert {"frozen_amounts_match_events", "export_matches_chain"} == _failed(report)
+    assert any("Seized of" in d and "says totalFrozen 15001, the events before it give 15000" in d
+               for d in report.check("frozen_amounts_match_events").details)
+
+
 def test_a_balance_changed_behind_the_events_is_caught(book: Token, stack: Any) -> None:
     alice = stack.actors.alice.address
     _poke_account_word(book, stack.chain, alice, lambda w: w + 1)
