@@ -47,3 +47,13 @@ def test_each_way_sent_what_it_says(report: dict[str, object]) -> None:
     assert report["eth_keys_backend"] == "CoinCurveECCBackend"
     blocks = report["blocks"]
     assert isinstance(blocks, dict) and blocks["naive"] >= 12  # one block per naive transaction
+
+
+def test_the_long_naive_phase_shows_its_progress_and_json_stays_quiet() -> None:
+    runner = CliRunner(mix_stderr=False)
+    with runner.isolation(env={"PKR_PILOT_ROOT": str(ROOT)}) as (out, err):
+        code = main(["bench", "bulk", "--count", "6", "--batch-size", "3", "--window", "6"])
+        shown = err.getvalue().decode()
+    assert code == 0, shown
+    assert "naive: transfers 6/6 (100 %)" in shown and "done in" in shown
+    assert shown.index("... naive:") < shown.index("naive: transfers 6/6") < shown.index("... bulk:")

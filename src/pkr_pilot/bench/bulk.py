@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import PilotError
+from ..progress import Progress
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -128,8 +129,13 @@ def run_bulk_bench(
     progress: Callable[[str], None] | None = None,
     batch_size: int = 250,
     window: int = 500,
+    counter: Callable[[Progress], None] | None = None,
 ) -> BulkBench:
-    """Start anvil, deploy, and time the three ways (see the module docstring)."""
+    """Start anvil, deploy, and time the three ways (see the module docstring).
+
+    ``progress`` receives one line per phase; ``counter`` the transfers done in the naive phase
+    (the long one: one round trip per transfer).
+    """
     from ..accounts import dev_account, eth_keys_backend
     from ..chain import AnvilNode, AnvilOptions, Chain
     from ..config import NetworkConfig
@@ -167,7 +173,8 @@ def run_bulk_bench(
             chain.rpc("evm_mine")
 
         say(f"naive: {count} x transferWithReference(...).transact() + wait_for_transaction_receipt")
-        naive_seconds = _naive(w3, token.address, token.abi, payers["naive"].address, recipients["naive"])
+        naive_seconds = _naive(w3, token.address, token.abi, payers["naive"].address, recipients["naive"],
+                               tick=None if counter is None else lambda done: counter(Progress(done, count, "naive")))
         landed &= _all_received(w3, token.address, recipients["naive"])
         blocks["naive"] = int(w3.eth.block_number) - start_block
         chain.revert_to(snapshot)
@@ -246,15 +253,20 @@ def _web3(url: str) -> Web3:
     return Web3(HTTPProvider(url, request_kwargs={"timeout": 120}))
 
 
-def _naive(w3: Web3, token: str, abi: Sequence[Mapping[str, Any]], payer: str, recipients: Sequence[str]) -> float:
-    """The plain web3.py loop, exactly as the module docstring says."""
+def _naive(
+    w3: Web3, token: str, abi: Sequence[Mapping[str, Any]], payer: str, recipients: Sequence[str],
+    *, tick: Callable[[int], None] | None = None,
+) -> float:
+    """The plain web3.py loop, exactly as the module docstring says (``tick`` after each receipt)."""
     contract = w3.eth.contract(address=token, abi=abi)  # type: ignore[call-overload]
     started = time.perf_counter()
-    for to in recipients:
+    for done, to in enumerate(recipients, start=1):
         tx_hash = contract.functions.transferWithReference(to, AMOUNT, _ref(to)).transact({"from": payer})  # type: ignore[arg-type]
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
         if receipt["status"] != 1:
             raise PilotError(f"naive transfer to {to} failed (tx {tx_hash.hex()})")
+        if tick is not None:
+            tick(done)
     return time.perf_counter() - started
 
 

@@ -37,15 +37,23 @@ def bench_bulk_command(cli: CliContext, count: int, batch_size: int, window: int
     multicall_vs_naive against the goals (15 and 50).
     """
     from ..bench.bulk import GOALS, run_bulk_bench
+    from ..progress import Progress, ProgressLine
+
+    line = ProgressLine("naive: transfers", count, quiet=as_json)
 
     def say(message: str) -> None:
-        if not as_json:
-            click.echo(f"... {message}", err=True)
+        if message.startswith("bulk:"):
+            line.close()  # the naive phase is over
+        line.note(f"... {message}")
+
+    def counted(event: Progress) -> None:
+        line.update(event.done)
 
     # A plain SIGTERM would skip the clean-up that stops the benchmark's anvil.
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        bench = run_bulk_bench(cli.project(), count=count, progress=say, batch_size=batch_size, window=window)
+        bench = run_bulk_bench(cli.project(), count=count, progress=say, batch_size=batch_size, window=window,
+                               counter=counted)
     finally:
         signal.signal(signal.SIGTERM, previous)
     if as_json:
