@@ -51,7 +51,7 @@ def test_each_way_sent_what_it_says(report: dict[str, object]) -> None:
 
 def test_the_long_naive_phase_shows_its_progress_and_json_stays_quiet() -> None:
     runner = CliRunner(mix_stderr=False)
-    with runner.isolation(env={"PKR_PILOT_ROOT": str(ROOT)}) as (out, err):
+    with runner.isolation(env={"PKR_PILOT_ROOT": str(ROOT)}) as (_out, err):
         code = main(["bench", "bulk", "--count", "6", "--batch-size", "3", "--window", "6"])
         shown = err.getvalue().decode()
     assert code == 0, shown
