@@ -79,6 +79,8 @@ def ops_root(tmp_path_factory: pytest.TempPathFactory, node: Node, real_project:
     (root / "pkr-pilot.toml").write_text(NETWORK_TOML.format(url=node.url, runs=runs))
     (root / "contracts").symlink_to(ROOT / "contracts")
     (root / "node_modules").symlink_to(ROOT / "node_modules")
+    for name in ("bin", "tools", "package.json"):  # the Node-backed solc, for commands that compile (verify)
+        (root / name).symlink_to(ROOT / name)
     return root
 
 
