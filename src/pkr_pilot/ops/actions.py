@@ -130,39 +130,19 @@ def mint(op: Operator, to: str, amount: AmountInput, *, ref: str, options: RunOp
 
 def burn(op: Operator, amount: AmountInput, *, ref: str, options: RunOptions | None = None) -> OperationResult:
     """Burn ``amount`` from the signer's own balance (a redemption), as a minter or ``BURNER_ROLE``."""
-    token = op.stack.token
-    units = _amount(amount, token, what="amount")
-    ref_bytes, ref_text = _ref(ref)
-    who = op.address
-
-    def evidence() -> Evidence | None:
-        return _event_evidence(token, "Burned", ref_bytes, {"burner": who, "amount": units})
-
-    return op.run(
-        _plan(
-            "burn", call=token.burn(units, ref_bytes), scope="burn", ref=(ref_bytes, ref_text),
-            display={"amount": _fmt(units, token), "ref": ref_text},
-            args={"amount": str(units)}, evidence=evidence,
-        ),
-        options,
-    )
+    units = _amount(amount, op.stack.token, what="amount")
+    return _token_action(op, "burn", ref, options, lambda t, r: t.burn(units, r),
+                         display={"amount": _fmt(units, op.stack.token)}, args={"amount": str(units)},
+                         event="Burned", match={"burner": op.address, "amount": units})
 
 
 def transfer(op: Operator, to: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None) -> OperationResult:
     """Transfer ``amount`` from the signer to ``to`` (ERC-20 ``transfer``; the ref is journal-only)."""
-    token = op.stack.token
     to_addr = _address(to, "recipient")
-    units = _amount(amount, token, what="amount")
-    ref_bytes, ref_text = _ref(ref)
-    return op.run(
-        _plan(
-            "transfer", token.transfer(to_addr, units), scope="transfer", ref=(ref_bytes, ref_text),
-            display={"to": to_addr, "amount": _fmt(units, token), "ref": ref_text},
-            args={"to": to_addr, "amount": str(units)},
-            warnings=_system_recipient(op.stack, to_addr),
-        ),
-        options,
-    )
+    units = _amount(amount, op.stack.token, what="amount")
+    return _token_action(op, "transfer", ref, options, lambda t, _r: t.transfer(to_addr, units),
+                         display={"to": to_addr, "amount": _fmt(units, op.stack.token)},
+                         args={"to": to_addr, "amount": str(units)}, warnings=_system_recipient(op.stack, to_addr))
 
 
 def _system_recipient(stack: Any, to: str) -> tuple[str, ...]:
@@ -176,151 +156,86 @@ def _system_recipient(stack: Any, to: str) -> tuple[str, ...]:
 
 def freeze(op: Operator, account: str, *, ref: str, options: RunOptions | None = None) -> OperationResult:
     """Fully freeze ``account`` (compliance alert): it can neither send nor receive."""
-    token = op.stack.token
     addr = _address(account, "account")
-    ref_bytes, ref_text = _ref(ref)
-    return op.run(
-        _plan(
-            "freeze", token.freeze(addr, ref_bytes), scope="freeze", ref=(ref_bytes, ref_text),
-            display={"account": addr, "ref": ref_text}, args={"account": addr},
-            evidence=lambda: _event_evidence(token, "Frozen", ref_bytes, {"account": addr}),
-        ),
-        options,
-    )
+    return _token_action(op, "freeze", ref, options, lambda t, r: t.freeze(addr, r),
+                         display={"account": addr}, args={"account": addr}, event="Frozen", match={"account": addr})
 
 
 def unfreeze(op: Operator, account: str, *, ref: str, options: RunOptions | None = None) -> OperationResult:
     """Lift the full freeze of ``account`` (a partial freeze stays)."""
-    token = op.stack.token
     addr = _address(account, "account")
-    ref_bytes, ref_text = _ref(ref)
-    return op.run(
-        _plan(
-            "unfreeze", token.unfreeze(addr, ref_bytes), scope="unfreeze", ref=(ref_bytes, ref_text),
-            display={"account": addr, "ref": ref_text}, args={"account": addr},
-            evidence=lambda: _event_evidence(token, "Unfrozen", ref_bytes, {"account": addr}),
-        ),
-        options,
-    )
+    return _token_action(op, "unfreeze", ref, options, lambda t, r: t.unfreeze(addr, r),
+                         display={"account": addr}, args={"account": addr}, event="Unfrozen", match={"account": addr})
 
 
 def freeze_amount(
     op: Operator, account: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None
 ) -> OperationResult:
     """Freeze ``amount`` more of ``account``'s balance (may exceed the balance: pre-emptive)."""
-    token = op.stack.token
-    addr = _address(account, "account")
-    units = _amount(amount, token, what="amount")
-    ref_bytes, ref_text = _ref(ref)
-    return op.run(
-        _plan(
-            "freeze-amount", token.freeze_amount(addr, units, ref_bytes), scope="freeze-amount",
-            ref=(ref_bytes, ref_text),
-            display={"account": addr, "amount": _fmt(units, token), "ref": ref_text},
-            args={"account": addr, "amount": str(units)},
-            evidence=lambda: _event_evidence(token, "AmountFrozen", ref_bytes, {"account": addr, "amount": units}),
-        ),
-        options,
-    )
+    return _partial_freeze(op, "freeze-amount", "AmountFrozen", account, amount, ref, options)
 
 
 def unfreeze_amount(
     op: Operator, account: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None
 ) -> OperationResult:
     """Release ``amount`` of ``account``'s frozen amount."""
-    token = op.stack.token
+    return _partial_freeze(op, "unfreeze-amount", "AmountUnfrozen", account, amount, ref, options)
+
+
+def _partial_freeze(
+    op: Operator, action: str, event: str, account: str, amount: AmountInput, ref: str, options: RunOptions | None
+) -> OperationResult:
     addr = _address(account, "account")
-    units = _amount(amount, token, what="amount")
-    ref_bytes, ref_text = _ref(ref)
-    return op.run(
-        _plan(
-            "unfreeze-amount", token.unfreeze_amount(addr, units, ref_bytes), scope="unfreeze-amount",
-            ref=(ref_bytes, ref_text),
-            display={"account": addr, "amount": _fmt(units, token), "ref": ref_text},
-            args={"account": addr, "amount": str(units)},
-            evidence=lambda: _event_evidence(token, "AmountUnfrozen", ref_bytes, {"account": addr, "amount": units}),
-        ),
-        options,
-    )
+    units = _amount(amount, op.stack.token, what="amount")
+    return _token_action(op, action, ref, options,
+                         lambda t, r: (t.freeze_amount if event == "AmountFrozen" else t.unfreeze_amount)(addr, units, r),
+                         display={"account": addr, "amount": _fmt(units, op.stack.token)},
+                         args={"account": addr, "amount": str(units)},
+                         event=event, match={"account": addr, "amount": units})
 
 
 def seize(
     op: Operator, source: str, to: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None
 ) -> OperationResult:
     """Move ``amount`` of frozen funds from ``source`` to ``to`` (court order ``ref``)."""
-    token = op.stack.token
     src = _address(source, "source account")
     dst = _address(to, "recipient")
     if src == dst:
         raise UserInputError("seize: the source and the recipient are the same account")
-    units = _amount(amount, token, what="amount")
-    ref_bytes, ref_text = _ref(ref)
-    return op.run(
-        _plan(
-            "seize", token.seize(src, dst, units, ref_bytes), scope="seize", ref=(ref_bytes, ref_text),
-            display={"from": src, "to": dst, "amount": _fmt(units, token), "ref": ref_text},
-            args={"from": src, "to": dst, "amount": str(units)},
-            evidence=lambda: _event_evidence(token, "Seized", ref_bytes, {"from": src, "to": dst, "amount": units}),
-        ),
-        options,
-    )
+    units = _amount(amount, op.stack.token, what="amount")
+    return _token_action(op, "seize", ref, options, lambda t, r: t.seize(src, dst, units, r),
+                         display={"from": src, "to": dst, "amount": _fmt(units, op.stack.token)},
+                         args={"from": src, "to": dst, "amount": str(units)},
+                         event="Seized", match={"from": src, "to": dst, "amount": units})
 
 
 def pause(op: Operator, *, ref: str, options: RunOptions | None = None) -> OperationResult:
     """Pause transfers, mints and burns (freeze and seize still work). The ref is journal-only."""
-    token = op.stack.token
-    ref_bytes, ref_text = _ref(ref)
-    return op.run(
-        _plan("pause", token.pause(), scope="pause", ref=(ref_bytes, ref_text),
-              display={"ref": ref_text}, args={}),
-        options,
-    )
+    return _token_action(op, "pause", ref, options, lambda t, _r: t.pause(), display={}, args={})
 
 
 def unpause(op: Operator, *, ref: str, options: RunOptions | None = None) -> OperationResult:
     """Resume normal operation (``UNPAUSER_ROLE``; behind a timelock use :func:`timelock_schedule`)."""
-    token = op.stack.token
-    ref_bytes, ref_text = _ref(ref)
-    return op.run(
-        _plan("unpause", token.unpause(), scope="unpause", ref=(ref_bytes, ref_text),
-              display={"ref": ref_text}, args={}),
-        options,
-    )
+    return _token_action(op, "unpause", ref, options, lambda t, _r: t.unpause(), display={}, args={})
 
 
 def configure_minter(
     op: Operator, minter: str, allowance: AmountInput, *, ref: str, options: RunOptions | None = None
 ) -> OperationResult:
     """Configure ``minter`` with a minting ``allowance`` (replaces the previous allowance)."""
-    token = op.stack.token
     addr = _address(minter, "minter")
-    units = _amount(allowance, token, what="allowance", allow_zero=True)
-    ref_bytes, ref_text = _ref(ref)
-    return op.run(
-        _plan(
-            "minter-configure", token.configure_minter(addr, units, ref_bytes), scope="minter-configure",
-            ref=(ref_bytes, ref_text),
-            display={"minter": addr, "allowance": _fmt(units, token), "ref": ref_text},
-            args={"minter": addr, "allowance": str(units)},
-            evidence=lambda: _event_evidence(token, "MinterConfigured", ref_bytes, {"minter": addr, "allowance": units}),
-        ),
-        options,
-    )
+    units = _amount(allowance, op.stack.token, what="allowance", allow_zero=True)
+    return _token_action(op, "minter-configure", ref, options, lambda t, r: t.configure_minter(addr, units, r),
+                         display={"minter": addr, "allowance": _fmt(units, op.stack.token)},
+                         args={"minter": addr, "allowance": str(units)},
+                         event="MinterConfigured", match={"minter": addr, "allowance": units})
 
 
 def remove_minter(op: Operator, minter: str, *, ref: str, options: RunOptions | None = None) -> OperationResult:
     """Remove ``minter``: it can no longer mint or burn as a minter."""
-    token = op.stack.token
     addr = _address(minter, "minter")
-    ref_bytes, ref_text = _ref(ref)
-    return op.run(
-        _plan(
-            "minter-remove", token.remove_minter(addr, ref_bytes), scope="minter-remove",
-            ref=(ref_bytes, ref_text), display={"minter": addr, "ref": ref_text}, args={"minter": addr},
-            evidence=lambda: _event_evidence(token, "MinterRemoved", ref_bytes, {"minter": addr}),
-        ),
-        options,
-    )
+    return _token_action(op, "minter-remove", ref, options, lambda t, r: t.remove_minter(addr, r),
+                         display={"minter": addr}, args={"minter": addr}, event="MinterRemoved", match={"minter": addr})
 
 
 def grant_role(
@@ -524,19 +439,11 @@ def set_tier(
     op: Operator, account: str, tier: int | str, *, ref: str, options: RunOptions | None = None
 ) -> OperationResult:
     """Put ``account`` in wallet ``tier`` (0 = unverified), as ``KYC_ROLE``."""
-    token = op.stack.token
     addr = _address(account, "account")
     level = _tier(tier)
-    ref_bytes, ref_text = _ref(ref)
-    return op.run(
-        _plan(
-            "tier-set", token.set_tier(addr, level, ref_bytes), scope="tier-set", ref=(ref_bytes, ref_text),
-            display={"account": addr, "tier": str(level), "ref": ref_text},
-            args={"account": addr, "tier": str(level)},
-            evidence=lambda: _event_evidence(token, "TierSet", ref_bytes, {"account": addr, "tier": level}),
-        ),
-        options,
-    )
+    return _token_action(op, "tier-set", ref, options, lambda t, r: t.set_tier(addr, level, r),
+                         display={"account": addr, "tier": str(level)}, args={"account": addr, "tier": str(level)},
+                         event="TierSet", match={"account": addr, "tier": level})
 
 
 def set_tier_limits(
@@ -548,20 +455,13 @@ def set_tier_limits(
     level = _tier(tier)
     balance = _limit(max_balance, token, "max balance")
     outflow = _limit(max_daily_outflow, token, "max daily outflow")
-    ref_bytes, ref_text = _ref(ref)
-    return op.run(
-        _plan(
-            "tier-limits", token.set_tier_limits(level, balance, outflow, ref_bytes), scope="tier-limits",
-            ref=(ref_bytes, ref_text),
-            display={"tier": str(level), "max_balance": _fmt_limit(balance, token),
-                     "max_daily_outflow": _fmt_limit(outflow, token), "ref": ref_text},
-            args={"tier": str(level), "max_balance": str(balance), "max_daily_outflow": str(outflow)},
-            evidence=lambda: _event_evidence(
-                token, "TierLimitsSet", ref_bytes,
-                {"tier": level, "maxBalance": min(balance, UNLIMITED), "maxDailyOutflow": min(outflow, UNLIMITED)},
-            ),
-        ),
-        options,
+    return _token_action(
+        op, "tier-limits", ref, options, lambda t, r: t.set_tier_limits(level, balance, outflow, r),
+        display={"tier": str(level), "max_balance": _fmt_limit(balance, token),
+                 "max_daily_outflow": _fmt_limit(outflow, token)},
+        args={"tier": str(level), "max_balance": str(balance), "max_daily_outflow": str(outflow)},
+        event="TierLimitsSet",
+        match={"tier": level, "maxBalance": min(balance, UNLIMITED), "maxDailyOutflow": min(outflow, UNLIMITED)},
     )
 
 
@@ -569,47 +469,53 @@ def set_exempt(
     op: Operator, account: str, exempt: bool, *, ref: str, options: RunOptions | None = None
 ) -> OperationResult:
     """Exempt ``account`` (a desk, the redemption address) from tier limits and allowlist mode, or not."""
-    token = op.stack.token
     addr = _address(account, "account")
-    ref_bytes, ref_text = _ref(ref)
-    return op.run(
-        _plan(
-            "tier-exempt", token.set_exempt(addr, exempt, ref_bytes), scope="tier-exempt",
-            ref=(ref_bytes, ref_text),
-            display={"account": addr, "exempt": "yes" if exempt else "no", "ref": ref_text},
-            args={"account": addr, "exempt": str(exempt).lower()},
-            evidence=lambda: _event_evidence(token, "ExemptionSet", ref_bytes, {"account": addr, "exempt": exempt}),
-        ),
-        options,
-    )
+    return _token_action(op, "tier-exempt", ref, options, lambda t, r: t.set_exempt(addr, exempt, r),
+                         display={"account": addr, "exempt": "yes" if exempt else "no"},
+                         args={"account": addr, "exempt": str(exempt).lower()},
+                         event="ExemptionSet", match={"account": addr, "exempt": exempt})
 
 
 def allowlist(op: Operator, enabled: bool, *, ref: str, options: RunOptions | None = None) -> OperationResult:
     """Switch allowlist mode on (only tier > 0 or exempt accounts may receive) or off."""
-    token = op.stack.token
-    ref_bytes, ref_text = _ref(ref)
-    return op.run(
-        _plan(
-            "allowlist", token.set_allowlist_mode(enabled, ref_bytes), scope="allowlist",
-            ref=(ref_bytes, ref_text),
-            display={"mode": "on" if enabled else "off", "ref": ref_text},
-            args={"enabled": str(enabled).lower()},
-            evidence=lambda: _event_evidence(token, "AllowlistModeSet", ref_bytes, {"enabled": enabled}),
-        ),
-        options,
-    )
+    return _token_action(op, "allowlist", ref, options, lambda t, r: t.set_allowlist_mode(enabled, r),
+                         display={"mode": "on" if enabled else "off"}, args={"enabled": str(enabled).lower()},
+                         event="AllowlistModeSet", match={"enabled": enabled})
 
 
 def limits(op: Operator, enabled: bool, *, ref: str, options: RunOptions | None = None) -> OperationResult:
     """Switch tier limit enforcement on or off."""
+    return _token_action(op, "limits", ref, options, lambda t, r: t.set_limits_mode(enabled, r),
+                         display={"mode": "on" if enabled else "off"}, args={"enabled": str(enabled).lower()},
+                         event="LimitsModeSet", match={"enabled": enabled})
+
+
+def _token_action(
+    op: Operator,
+    action: str,
+    ref: str,
+    options: RunOptions | None,
+    build: Callable[[Token, bytes], Call],
+    *,
+    display: Mapping[str, str],
+    args: Mapping[str, str],
+    event: str | None = None,
+    match: Mapping[str, Any] | None = None,
+    warnings: Sequence[str] = (),
+) -> OperationResult:
+    """The shape of a token action: the call built with the ref, shown and journalled, and (with
+    ``event``) the chain asked first for an ``event`` carrying the ref whose arguments equal ``match``."""
     token = op.stack.token
     ref_bytes, ref_text = _ref(ref)
+
+    def evidence() -> Evidence | None:
+        return _event_evidence(token, event, ref_bytes, match or {}) if event is not None else None
+
     return op.run(
         _plan(
-            "limits", token.set_limits_mode(enabled, ref_bytes), scope="limits", ref=(ref_bytes, ref_text),
-            display={"mode": "on" if enabled else "off", "ref": ref_text},
-            args={"enabled": str(enabled).lower()},
-            evidence=lambda: _event_evidence(token, "LimitsModeSet", ref_bytes, {"enabled": enabled}),
+            action, build(token, ref_bytes), scope=action, ref=(ref_bytes, ref_text),
+            display={**display, "ref": ref_text}, args=args,
+            evidence=evidence if event is not None else None, warnings=warnings,
         ),
         options,
     )
