@@ -47,23 +47,32 @@ def export_command(
 ) -> None:
     """Export every token event with block times, tx hashes, log indices, arguments and refs."""
     from ..chain import connect
-    from ..reports.events import events_csv_text, events_json, export_events, write_events
+    from ..reports.events import (
+        events_csv_text,
+        events_json,
+        export_events,
+        stream_events,
+        write_events,
+    )
 
     project = cli.project()
+    exported_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     with connect(project, network_name) as chain:
         stack = load_stack(project, chain, network_name, deployment_dir)
+        if out_file is not None:  # streamed to the file: any number of events in constant memory
+            stream = stream_events(
+                stack.token, from_block=from_block, to_block=to_block, include_transfers=transfers, page=page
+            )
+            counts = write_events(stream, out_file, fmt, exported_at=exported_at)
+            click.echo(
+                f"exported {sum(counts.values())} events of {stream.symbol} {stream.token} "
+                f"(blocks {stream.from_block}..{stream.to_block}) to {out_file}",
+                err=True,
+            )
+            return
         export = export_events(
             stack.token, from_block=from_block, to_block=to_block, include_transfers=transfers, page=page
         )
-    exported_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    if out_file is not None:
-        write_events(export, out_file, fmt, exported_at=exported_at)
-        click.echo(
-            f"exported {len(export.rows)} events of {export.symbol} {export.token} "
-            f"(blocks {export.from_block}..{export.to_block}) to {out_file}",
-            err=True,
-        )
-        return
     if fmt == "csv":
         sys.stdout.write(events_csv_text(export))
     else:

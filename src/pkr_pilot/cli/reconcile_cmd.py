@@ -30,7 +30,7 @@ def reconcile_command(
     """Check supply = minted - burned, supply <= reserves, freezes and balances; non-zero exit on a mismatch."""
     from ..chain import connect
     from ..errors import UserInputError
-    from ..reports.events import read_events
+    from ..reports.events import open_events
     from ..reports.reconcile import reconcile
     from .events_cmd import load_stack
 
@@ -39,7 +39,7 @@ def reconcile_command(
     project = cli.project()
     with connect(project, network_name) as chain:
         stack = load_stack(project, chain, network_name, deployment_dir)
-        events = read_events(events_file, stack.token.abi) if events_file is not None else None
+        events = open_events(events_file, stack.token.abi) if events_file is not None else None
         report = reconcile(
             stack.token, events=events, block=block, source=str(events_file) if events_file else None
         )

@@ -38,14 +38,15 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import functools
 import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from .._files import atomic_write_text
 from ..contracts import DEFAULT_LOG_PAGE, DecodedEvent
 from ..errors import ChainError, UserInputError
 
@@ -62,9 +63,13 @@ __all__ = [
     "BlockTimes",
     "EventExport",
     "EventRow",
+    "EventSource",
+    "EventStream",
     "export_events",
+    "open_events",
     "read_events",
     "render_ref",
+    "stream_events",
     "write_events",
     "write_events_csv",
     "write_events_json",
@@ -180,6 +185,43 @@ class EventExport:
         wanted = set(names)
         return [r for r in self.rows if r.event in wanted]
 
+    def __iter__(self) -> Iterator[EventRow]:
+        return iter(self.rows)
+
+
+@dataclass(frozen=True)
+class EventStream:
+    """The same metadata as :class:`EventExport`, but the rows are produced as they are consumed.
+
+    Iterating it reads the rows again (from the node in chunks of blocks, or from a file line by
+    line), so a million events never sit in memory at once. :func:`stream_events` and
+    :func:`open_events` make one; :func:`write_events` and
+    :func:`~pkr_pilot.reports.reconcile.reconcile` take it wherever they take an export.
+    """
+
+    chain_id: int
+    token: str
+    symbol: str
+    decimals: int
+    from_block: int
+    to_block: int
+    include_transfers: bool
+    produce: Callable[[], Iterator[EventRow]] = field(repr=False, compare=False)
+
+    def __iter__(self) -> Iterator[EventRow]:
+        return self.produce()
+
+    def metadata(self, count: int) -> dict[str, Any]:
+        return {
+            "chain_id": self.chain_id, "token": self.token, "symbol": self.symbol, "decimals": self.decimals,
+            "from_block": self.from_block, "to_block": self.to_block, "include_transfers": self.include_transfers,
+            "count": count,
+        }
+
+
+#: Anything with an export's metadata whose iteration gives its rows in chain order.
+EventSource = EventExport | EventStream
+
 
 def render_ref(ref: bytes) -> str:
     """A ``bytes32`` reference as people typed it when it is printable UTF-8 text, else ``0x`` hex.
@@ -274,12 +316,44 @@ def export_events(
     page: int = DEFAULT_LOG_PAGE,
     block_times: BlockTimes | None = None,
 ) -> EventExport:
-    """Every event of ``token`` in ``[from_block, to_block]``, decoded, with block timestamps.
+    """Every event of ``token`` in ``[from_block, to_block]``, decoded, with block timestamps, in memory.
 
     ``from_block`` defaults to the token's deployment block, ``to_block`` to the latest block when the
     export starts (fixed, so the export is one consistent picture). ``page`` is the number of blocks
-    per ``eth_getLogs`` request (halved automatically when the node refuses a range).
+    per ``eth_getLogs`` request (halved automatically when the node refuses a range). For more
+    events than fit in memory use :func:`stream_events`.
     """
+    stream = stream_events(token, from_block=from_block, to_block=to_block, include_transfers=include_transfers,
+                           page=page, block_times=block_times)
+    return EventExport(
+        chain_id=stream.chain_id,
+        token=stream.token,
+        symbol=stream.symbol,
+        decimals=stream.decimals,
+        from_block=stream.from_block,
+        to_block=stream.to_block,
+        include_transfers=include_transfers,
+        rows=tuple(stream),
+    )
+
+
+#: Logs a streamed export aims to hold per chunk of blocks (the chunk adapts to the chain's density).
+CHUNK_LOGS = 20_000
+
+
+def stream_events(
+    token: Token,
+    *,
+    from_block: int | None = None,
+    to_block: int | None = None,
+    include_transfers: bool = False,
+    page: int = DEFAULT_LOG_PAGE,
+    block_times: BlockTimes | None = None,
+    chunk_logs: int = CHUNK_LOGS,
+) -> EventStream:
+    """:func:`export_events` as an :class:`EventStream`: the range is fixed now, the rows are read
+    when iterated, in chunks of blocks sized to hold about ``chunk_logs`` logs (halved after a
+    denser chunk, doubled after a sparser one), with block times fetched per chunk."""
     w3 = token.w3
     head = int(w3.eth.block_number)
     start = token.from_block if from_block is None else from_block
@@ -291,18 +365,27 @@ def export_events(
     if start > end:
         raise UserInputError(f"--from-block {start} is after --to-block {end}")
     names = [n for n in event_names(token.abi) if include_transfers or n not in MOVEMENT_EVENTS]
-    decoded = token.events(names, from_block=start, to_block=end, page=page) if names else []
-    times = (block_times or BlockTimes(w3)).fetch(e.block_number for e in decoded)
-    rows = tuple(_row(e, times[e.block_number]) for e in decoded)
-    return EventExport(
-        chain_id=int(w3.eth.chain_id),
-        token=token.address,
-        symbol=token.symbol,
-        decimals=token.decimals,
-        from_block=start,
-        to_block=end,
-        include_transfers=include_transfers,
-        rows=rows,
+
+    def produce() -> Iterator[EventRow]:
+        if not names:
+            return
+        size = max(1, min(page, 200))
+        first = start
+        while first <= end:
+            last = min(end, first + size - 1)
+            decoded = token.events(names, from_block=first, to_block=last, page=page)
+            times = (block_times or BlockTimes(w3)).fetch(e.block_number for e in decoded)
+            for e in decoded:
+                yield _row(e, times[e.block_number])
+            if len(decoded) > chunk_logs and size > 1:
+                size //= 2
+            elif len(decoded) < chunk_logs // 4:
+                size = min(size * 2, page)
+            first = last + 1
+
+    return EventStream(
+        chain_id=int(w3.eth.chain_id), token=token.address, symbol=token.symbol, decimals=token.decimals,
+        from_block=start, to_block=end, include_transfers=include_transfers, produce=produce,
     )
 
 
@@ -329,23 +412,37 @@ def _row(event: DecodedEvent, timestamp: int) -> EventRow:
 # --------------------------------------------------------------------------- writers
 
 
-def write_events(export: EventExport, path: Path, fmt: str, *, exported_at: str | None = None) -> None:
-    """Write ``export`` to ``path`` as ``csv`` or ``json`` (atomically)."""
+def write_events(export: EventSource, path: Path, fmt: str, *, exported_at: str | None = None,
+                 observe: Callable[[EventRow], None] | None = None) -> dict[str, int]:
+    """Write ``export`` to ``path`` as ``csv`` or ``json`` (atomically), row by row; returns the
+    rows per event name. ``observe`` sees every row as it is written (one pass for other work)."""
     if fmt == "csv":
-        write_events_csv(export, path)
-    elif fmt == "json":
-        write_events_json(export, path, exported_at=exported_at)
-    else:
-        raise UserInputError(f"unknown format {fmt!r}", hint="use csv or json")
+        return write_events_csv(export, path, observe=observe)
+    if fmt == "json":
+        return write_events_json(export, path, exported_at=exported_at, observe=observe)
+    raise UserInputError(f"unknown format {fmt!r}", hint="use csv or json")
 
 
 def events_csv_text(export: EventExport) -> str:
     """The CSV form of ``export`` (see the module docstring)."""
     buffer = io.StringIO()
-    buffer.write(_CSV_MAGIC + json.dumps(export.metadata(), sort_keys=True, separators=(",", ":")) + "\n")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in export.rows:
+    buffer.write(_csv_head(export.metadata()))
+    _csv_rows(buffer, export.rows, {}, None)
+    return buffer.getvalue()
+
+
+def _csv_head(metadata: Mapping[str, Any]) -> str:
+    return (_CSV_MAGIC + json.dumps(metadata, sort_keys=True, separators=(",", ":")) + "\n"
+            + ",".join(CSV_COLUMNS) + "\n")
+
+
+def _csv_rows(out: IO[str], rows: Iterable[EventRow], counts: dict[str, int],
+              observe: Callable[[EventRow], None] | None) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        if observe is not None:
+            observe(row)
+        counts[row.event] = counts.get(row.event, 0) + 1
         ref = row.ref
         writer.writerow(
             (
@@ -360,11 +457,18 @@ def events_csv_text(export: EventExport) -> str:
                 json.dumps({k: _jsonable(v) for k, v in row.args.items()}, separators=(",", ":")),
             )
         )
-    return buffer.getvalue()
 
 
-def write_events_csv(export: EventExport, path: Path) -> None:
-    atomic_write_text(path, events_csv_text(export))
+def write_events_csv(export: EventSource, path: Path, *, observe: Callable[[EventRow], None] | None = None) -> dict[str, int]:
+    """The CSV form, streamed: rows go to a scratch file beside ``path``, then the head (whose
+    metadata holds the row count) and the rows are joined into ``path`` atomically."""
+    counts: dict[str, int] = {}
+    with _Scratch(path) as body:
+        with body.open("w", encoding="utf-8", newline="") as out:
+            _csv_rows(out, export, counts, observe)
+        meta = export.metadata() if isinstance(export, EventExport) else export.metadata(sum(counts.values()))
+        _assemble(path, _csv_head(meta), body, "")
+    return dict(sorted(counts.items()))
 
 
 def events_json(export: EventExport, *, exported_at: str | None = None) -> dict[str, Any]:
@@ -376,8 +480,69 @@ def events_json(export: EventExport, *, exported_at: str | None = None) -> dict[
     return body
 
 
-def write_events_json(export: EventExport, path: Path, *, exported_at: str | None = None) -> None:
-    atomic_write_text(path, json.dumps(events_json(export, exported_at=exported_at), indent=1) + "\n")
+def write_events_json(export: EventSource, path: Path, *, exported_at: str | None = None,
+                      observe: Callable[[EventRow], None] | None = None) -> dict[str, int]:
+    """The JSON form, streamed like :func:`write_events_csv` (the metadata and counts follow the
+    rows in the object, as they are known only then; readers do not depend on key order)."""
+    counts: dict[str, int] = {}
+    with _Scratch(path) as body:
+        with body.open("w", encoding="utf-8") as out:
+            for n, row in enumerate(export):
+                if observe is not None:
+                    observe(row)
+                counts[row.event] = counts.get(row.event, 0) + 1
+                out.write(("\n " if n == 0 else ",\n ") + json.dumps(row.to_json(), separators=(",", ":")))
+        meta = export.metadata() if isinstance(export, EventExport) else export.metadata(sum(counts.values()))
+        head: dict[str, Any] = {"schema": EVENTS_SCHEMA, "version": EVENTS_SCHEMA_VERSION, **meta}
+        if exported_at is not None:
+            head["exported_at"] = exported_at
+        head["counts"] = dict(sorted(counts.items()))
+        opening = json.dumps(head, indent=1)[:-2] + ',\n "rows": ['
+        _assemble(path, opening, body, ("\n" if counts else "") + "]\n}\n")
+    return dict(sorted(counts.items()))
+
+
+class _Scratch:
+    """A scratch file beside ``path`` (same file system, so the final rename is atomic), removed on exit."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> Path:
+        import tempfile
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".rows", dir=self.path.parent)
+        os.close(handle)
+        self.scratch = Path(name)
+        return self.scratch
+
+    def __exit__(self, *exc: object) -> None:
+        self.scratch.unlink(missing_ok=True)
+
+
+def _assemble(path: Path, head: str, body: Path, tail: str) -> None:
+    """``head`` + the bytes of ``body`` + ``tail`` into ``path``: temporary file, fsync, rename."""
+    import shutil
+    import tempfile
+
+    from .._files import fsync_dir
+
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(head.encode("utf-8"))
+            with body.open("rb") as rows:
+                shutil.copyfileobj(rows, out, 1 << 20)
+            out.write(tail.encode("utf-8"))
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(name, 0o644)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
 
 
 # --------------------------------------------------------------------------- reader
@@ -404,6 +569,47 @@ def read_events(path: Path, abi: Sequence[Mapping[str, Any]]) -> EventExport:
     return _read_csv(path, text, types)
 
 
+def open_events(path: Path, abi: Sequence[Mapping[str, Any]]) -> EventStream:
+    """An export file as an :class:`EventStream`: a CSV file is read line by line on each iteration
+    (a million rows in constant memory), with the checks of :func:`read_events` made row by row
+    (a bad row raises when the iteration reaches it); a JSON file is read whole."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            first = handle.readline()
+    except FileNotFoundError:
+        raise UserInputError(f"events file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserInputError(f"events file {path} cannot be read: {exc}") from None
+    if first.lstrip().startswith("{"):
+        export = read_events(path, abi)
+        return EventStream(export.chain_id, export.token, export.symbol, export.decimals, export.from_block,
+                           export.to_block, export.include_transfers, produce=lambda: iter(export.rows))
+    meta = _csv_meta(path, first.rstrip("\n"))
+    shell = _export_from(path, meta, [])
+    types = _event_types(abi)
+
+    def produce() -> Iterator[EventRow]:
+        with path.open(encoding="utf-8", newline="") as handle:
+            handle.readline()
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None or tuple(header) != CSV_COLUMNS:
+                raise UserInputError(f"{path}:2: unexpected header", hint=f"expected {','.join(CSV_COLUMNS)}")
+            previous: tuple[int, int] | None = None
+            for values in reader:
+                if not values:
+                    continue
+                row = _csv_row(path, reader.line_num + 1, values, types)
+                if previous is not None and row.key() <= previous:
+                    raise UserInputError(f"{path}: rows are not in chain order or repeat a (block, log index)")
+                _check_in_range(path, shell, row)
+                previous = row.key()
+                yield row
+
+    return EventStream(shell.chain_id, shell.token, shell.symbol, shell.decimals, shell.from_block, shell.to_block,
+                       shell.include_transfers, produce=produce)
+
+
 def _read_json(path: Path, text: str, types: Mapping[str, Mapping[str, str]]) -> EventExport:
     try:
         body = json.loads(text)
@@ -426,9 +632,19 @@ def _read_json(path: Path, text: str, types: Mapping[str, Mapping[str, str]]) ->
 
 def _read_csv(path: Path, text: str, types: Mapping[str, Mapping[str, str]]) -> EventExport:
     lines = text.splitlines()
-    if not lines or not lines[0].startswith(f"#{EVENTS_SCHEMA}/v"):
+    meta = _csv_meta(path, lines[0] if lines else "")
+    reader = csv.reader(lines[1:])
+    header = next(reader, None)
+    if header is None or tuple(header) != CSV_COLUMNS:
+        raise UserInputError(f"{path}:2: unexpected header", hint=f"expected {','.join(CSV_COLUMNS)}")
+    rows = [_csv_row(path, reader.line_num + 1, values, types) for values in reader if values]
+    return _export_from(path, meta, rows)
+
+
+def _csv_meta(path: Path, first: str) -> dict[str, Any]:
+    if not first.startswith(f"#{EVENTS_SCHEMA}/v"):
         raise UserInputError(f"{path} is not a pkr-pilot events export (no '#{EVENTS_SCHEMA}/vN' first line)")
-    head, _, meta_text = lines[0].partition(" ")
+    head, _, meta_text = first.partition(" ")
     try:
         version = int(head.rsplit("/v", 1)[1])
     except ValueError:
@@ -440,26 +656,19 @@ def _read_csv(path: Path, text: str, types: Mapping[str, Mapping[str, str]]) -> 
         raise UserInputError(f"{path}:1: the metadata is not valid JSON") from None
     if not isinstance(meta, dict):
         raise UserInputError(f"{path}:1: the metadata is not a JSON object")
-    reader = csv.reader(lines[1:])
-    header = next(reader, None)
-    if header is None or tuple(header) != CSV_COLUMNS:
-        raise UserInputError(f"{path}:2: unexpected header", hint=f"expected {','.join(CSV_COLUMNS)}")
-    rows = []
-    for offset, values in enumerate(reader):
-        line = reader.line_num + 1
-        where = f"{path}:{line}"
-        if not values:
-            continue
-        if len(values) != len(CSV_COLUMNS):
-            raise UserInputError(f"{where}: expected {len(CSV_COLUMNS)} columns, found {len(values)}")
-        raw: dict[str, Any] = dict(zip(CSV_COLUMNS, values, strict=True))
-        try:
-            raw["args"] = json.loads(raw["args"])
-        except json.JSONDecodeError:
-            raise UserInputError(f"{where}: the args column is not valid JSON") from None
-        del offset
-        rows.append(_parse_row(where, raw, types))
-    return _export_from(path, meta, rows)
+    return meta
+
+
+def _csv_row(path: Path, line: int, values: Sequence[str], types: Mapping[str, Mapping[str, str]]) -> EventRow:
+    where = f"{path}:{line}"
+    if len(values) != len(CSV_COLUMNS):
+        raise UserInputError(f"{where}: expected {len(CSV_COLUMNS)} columns, found {len(values)}")
+    raw: dict[str, Any] = dict(zip(CSV_COLUMNS, values, strict=True))
+    try:
+        raw["args"] = json.loads(raw["args"])
+    except json.JSONDecodeError:
+        raise UserInputError(f"{where}: the args column is not valid JSON") from None
+    return _parse_row(where, raw, types)
 
 
 def _parse_row(where: str, raw: Mapping[str, Any], types: Mapping[str, Mapping[str, str]]) -> EventRow:
@@ -515,12 +724,16 @@ def _export_from(path: Path, meta: Mapping[str, Any], rows: list[EventRow]) -> E
     if order != sorted(order) or len(set(order)) != len(order):
         raise UserInputError(f"{path}: rows are not in chain order or repeat a (block, log index)")
     for row in rows:
-        if not export.from_block <= row.block_number <= export.to_block:
-            raise UserInputError(
-                f"{path}: a {row.event} row in block {row.block_number} lies outside the declared range "
-                f"{export.from_block}..{export.to_block}"
-            )
+        _check_in_range(path, export, row)
     return export
+
+
+def _check_in_range(path: Path, export: EventExport, row: EventRow) -> None:
+    if not export.from_block <= row.block_number <= export.to_block:
+        raise UserInputError(
+            f"{path}: a {row.event} row in block {row.block_number} lies outside the declared range "
+            f"{export.from_block}..{export.to_block}"
+        )
 
 
 def _check_version(path: Path, version: Any) -> None:
@@ -594,11 +807,17 @@ def _from_json(where: str, name: str, value: Any, typ: str) -> Any:
 
 
 def _checksum(where: str, name: str, value: Any) -> str:
-    from eth_utils.address import is_checksum_address
-
-    if not isinstance(value, str) or not is_checksum_address(value):
+    if not isinstance(value, str) or not _is_checksummed(value):
         raise UserInputError(f"{where}: {name} {value!r} is not a checksummed address")
     return value
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _is_checksummed(value: str) -> bool:
+    """Cached: an export names far fewer wallets than it has rows (keccak per row was most of a read)."""
+    from eth_utils.address import is_checksum_address
+
+    return bool(is_checksum_address(value))
 
 
 def _field_int(where: str, raw: Mapping[str, Any], key: str) -> int:

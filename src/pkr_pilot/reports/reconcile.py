@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from ..amounts import format_amount
 from ..contracts import DEFAULT_LOG_PAGE
 from ..errors import ChainError, ReconcileError, UserInputError
-from .events import BlockTimes, EventExport, EventRow, export_events
+from .events import BlockTimes, EventRow, EventSource, stream_events
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -52,8 +52,10 @@ __all__ = [
     "CHECKS",
     "RECONCILE_SCHEMA",
     "RECONCILE_SCHEMA_VERSION",
+    "Books",
     "Check",
     "ReconcileReport",
+    "books_for",
     "reconcile",
 ]
 
@@ -194,27 +196,118 @@ class ReconcileReport:
 # --------------------------------------------------------------------------- entry point
 
 
+class Books:
+    """What reconciling needs from a run of events, gathered one row at a time (:meth:`add`).
+
+    Memory grows with the accounts involved (holders, frozen accounts), never with the number of
+    events: a million transfers between 100,000 wallets keep 100,000 running balances.
+    """
+
+    def __init__(self, reader: _Reader, opening_block: int | None) -> None:
+        self.reader = reader
+        self.opening_block = opening_block
+        self.minted = 0
+        self.burned = 0
+        self.seized = 0
+        self.last_attestation: EventRow | None = None
+        self.counts: dict[str, int] = {}
+        #: Transfer replay: address -> balance change.
+        self.replay: dict[str, int] = {}
+        self.full: dict[str, bool] = {}
+        self.amount: dict[str, int] = {}
+        self.frozen_at: dict[str, int] = {}
+        self.seized_since: dict[str, int] = {}
+        self.inconsistent: list[str] = []
+
+    def add(self, r: EventRow) -> None:
+        name = r.event
+        self.counts[name] = self.counts.get(name, 0) + 1
+        args = r.args
+        if name == "Transfer":
+            value = int(args["value"])
+            src, dst = str(args["from"]), str(args["to"])
+            if src != _ZERO:
+                self.replay[src] = self.replay.get(src, 0) - value
+            if dst != _ZERO:
+                self.replay[dst] = self.replay.get(dst, 0) + value
+        elif name == "Minted":
+            self.minted += int(args["amount"])
+        elif name == "Burned":
+            self.burned += int(args["amount"])
+        elif name == "ReservesAttested":
+            self.last_attestation = r
+        elif name in ("Frozen", "Unfrozen", "AmountFrozen", "AmountUnfrozen"):
+            account = str(args["account"])
+            self._opening(account)
+            if name == "Frozen":
+                self.full[account] = True
+                self.frozen_at[account] = r.block_number
+                self.seized_since[account] = 0
+            elif name == "Unfrozen":
+                self.full[account] = False
+                self.frozen_at.pop(account, None)
+            elif name == "AmountFrozen":
+                self.amount[account] += int(args["amount"])
+                self._note_total(r, account)
+            else:
+                self.amount[account] -= int(args["amount"])
+                self._note_total(r, account)
+        elif name == "Seized":
+            account = str(args["from"])
+            self._opening(account)
+            value = int(args["amount"])
+            self.seized += value
+            self.amount[account] -= min(value, max(self.amount[account], 0))
+            if "totalFrozen" in args:  # Seized says the frozen amount left since issue 11
+                self._note_total(r, account)
+            # The balance read at the freeze block already reflects that block's seizures.
+            if account in self.frozen_at and r.block_number > self.frozen_at[account]:
+                self.seized_since[account] = self.seized_since.get(account, 0) + value
+
+    def _opening(self, account: str) -> None:
+        if account in self.full:
+            return
+        if self.opening_block is None:
+            self.full[account], self.amount[account] = False, 0
+        else:
+            self.full[account] = self.reader.is_frozen(account, block=self.opening_block)
+            self.amount[account] = self.reader.frozen_balance_of(account, block=self.opening_block)
+
+    def _note_total(self, row: EventRow, account: str) -> None:
+        if len(self.inconsistent) < 1_000:
+            _note_total(self.inconsistent, row, account, self.amount[account])
+
+
+_ZERO = "0x" + "00" * 20
+
+
 def reconcile(
     token: Token,
     *,
-    events: EventExport | None = None,
+    events: EventSource | None = None,
     source: str | None = None,
     block: int | None = None,
     page: int = DEFAULT_LOG_PAGE,
-    chain_events: EventExport | None = None,
+    chain_events: EventSource | None = None,
+    books: Books | None = None,
 ) -> ReconcileReport:
     """Run every check (see the module docstring) and return the report; never raises on a mismatch.
 
-    ``events``: an export to reconcile (read with :func:`~pkr_pilot.reports.events.read_events`); the
-    chain is then read at its ``to_block``. Without it, the events come from the chain and ``block``
-    (default: the head) is where everything is read. ``source`` names the file in the report.
-    ``chain_events``: an export this process has just read from the chain (from the token's deployment
-    block), used instead of reading the events again; its ``to_block`` is where the chain is read.
+    ``events``: an export to reconcile (:func:`~pkr_pilot.reports.events.read_events`, or streamed
+    with :func:`~pkr_pilot.reports.events.open_events`); the chain is then read at its ``to_block``.
+    Without it, the events come from the chain and ``block`` (default: the head) is where everything
+    is read. ``source`` names the file in the report. ``chain_events``: the token's events from its
+    deployment block that this process has just read from the chain, used instead of reading them
+    again; its ``to_block`` is where the chain is read. ``books``: those events already gathered
+    (:func:`books_for`, fed while they were written elsewhere), so nothing is read twice.
+
+    Every source is consumed as a stream (constant memory in the number of events).
     """
     w3 = token.w3
     chain_id = int(w3.eth.chain_id)
     head = int(w3.eth.block_number)
     times = BlockTimes(w3)
+    chain_book: EventSource | None = None
     if events is not None:
         if events.chain_id != chain_id:
             raise UserInputError(
@@ -229,8 +322,8 @@ def reconcile(
         if events.to_block > head:
             raise UserInputError(f"the events file ends at block {events.to_block}, beyond the chain head {head}")
         at = events.to_block
-        book = events
-        chain_book = export_events(
+        book: EventSource = events
+        chain_book = stream_events(
             token, from_block=events.from_block, to_block=at, include_transfers=events.include_transfers,
             page=page, block_times=times,
         )
@@ -239,32 +332,35 @@ def reconcile(
             raise UserInputError("chain_events must be this token's export from its deployment block")
         at = chain_events.to_block
         book = chain_events
-        chain_book = None
     else:
         at = head if block is None else block
         if at > head:
             raise UserInputError(f"block {at} is beyond the chain head {head}")
-        book = export_events(token, to_block=at, page=page, block_times=times)
-        chain_book = None
+        book = stream_events(token, to_block=at, page=page, block_times=times)
 
-    reader = _Reader(token, at)
-    opening_block = book.from_block - 1 if book.from_block > token.from_block else None
-    rows = [r for r in book.rows if r.event not in ("Transfer", "Approval")]
+    if books is None:
+        books = books_for(token, book)
+        for row in book:
+            books.add(row)
+    reader = books.reader
+    if not (book.include_transfers and book.from_block <= token.from_block and book.to_block == at):
+        # The book does not hold every Transfer since deployment: replay them from the chain.
+        books.replay.clear()
+        books.counts["Transfer"] = 0
+        for e in token.events(("Transfer",), to_block=at, page=page):
+            books.add(EventRow(e.block_number, 0, e.tx_hash, e.log_index, e.name, dict(e.args)))
 
     checks: list[Check] = []
     supply = reader.total_supply()
-    checks.append(_supply_check(reader, rows, supply, opening_block))
-    checks.extend(_reserve_checks(reader, rows, supply))
-    checks.extend(_freeze_checks(reader, rows, opening_block))
-    transfers = _transfers(token, book, at, page)
-    checks.extend(_holder_checks(reader, transfers, supply))
+    checks.append(_supply_check(reader, books, supply))
+    checks.extend(_reserve_checks(reader, books.last_attestation, supply))
+    checks.extend(_freeze_checks(reader, books))
+    checks.extend(_holder_checks(reader, books.replay, supply))
     if chain_book is not None:
         checks.append(_export_check(book, chain_book))
 
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r.event] = counts.get(r.event, 0) + 1
-    counts["Transfer"] = len(transfers)
+    counts = {k: v for k, v in books.counts.items() if k != "Approval"}
+    counts["Transfer"] = books.counts.get("Transfer", 0)
     return ReconcileReport(
         chain_id=chain_id,
         token=token.address,
@@ -277,13 +373,20 @@ def reconcile(
     )
 
 
+def books_for(token: Token, book: EventSource) -> Books:
+    """Empty :class:`Books` for reconciling ``book`` (fed with :meth:`Books.add`, then passed to
+    :func:`reconcile` with the same ``chain_events``)."""
+    opening_block = book.from_block - 1 if book.from_block > token.from_block else None
+    return Books(_Reader(token, book.to_block), opening_block)
+
+
 # --------------------------------------------------------------------------- checks
 
 
-def _supply_check(reader: _Reader, rows: Sequence[EventRow], supply: int, opening_block: int | None) -> Check:
+def _supply_check(reader: _Reader, books: Books, supply: int) -> Check:
+    opening_block = books.opening_block
     opening = reader.total_supply(block=opening_block) if opening_block is not None else 0
-    minted = sum(int(r.args["amount"]) for r in rows if r.event == "Minted")
-    burned = sum(int(r.args["amount"]) for r in rows if r.event == "Burned")
+    minted, burned = books.minted, books.burned
     expected = opening + minted - burned
     details = (
         ()
@@ -303,8 +406,7 @@ def _supply_check(reader: _Reader, rows: Sequence[EventRow], supply: int, openin
     )
 
 
-def _reserve_checks(reader: _Reader, rows: Sequence[EventRow], supply: int) -> list[Check]:
-    last = next((r for r in reversed(rows) if r.event == "ReservesAttested"), None)
+def _reserve_checks(reader: _Reader, last: EventRow | None, supply: int) -> list[Check]:
     onchain = reader.reserves()
     if last is None:
         attested = onchain[0]
@@ -360,60 +462,17 @@ def _reserve_checks(reader: _Reader, rows: Sequence[EventRow], supply: int) -> l
     return [within, match]
 
 
-def _freeze_checks(reader: _Reader, rows: Sequence[EventRow], opening_block: int | None) -> list[Check]:
-    full: dict[str, bool] = {}
-    amount: dict[str, int] = {}
-    frozen_at: dict[str, int] = {}
-    seized_since: dict[str, int] = {}
-    inconsistent: list[str] = []
-
-    def opening(account: str) -> None:
-        if account in full:
-            return
-        if opening_block is None:
-            full[account], amount[account] = False, 0
-        else:
-            full[account] = reader.is_frozen(account, block=opening_block)
-            amount[account] = reader.frozen_balance_of(account, block=opening_block)
-
-    for r in rows:
-        if r.event in ("Frozen", "Unfrozen", "AmountFrozen", "AmountUnfrozen"):
-            account = str(r.args["account"])
-            opening(account)
-            if r.event == "Frozen":
-                full[account] = True
-                frozen_at[account] = r.block_number
-                seized_since[account] = 0
-            elif r.event == "Unfrozen":
-                full[account] = False
-                frozen_at.pop(account, None)
-            elif r.event == "AmountFrozen":
-                amount[account] += int(r.args["amount"])
-                _note_total(inconsistent, r, account, amount[account])
-            else:
-                amount[account] -= int(r.args["amount"])
-                _note_total(inconsistent, r, account, amount[account])
-        elif r.event == "Seized":
-            account = str(r.args["from"])
-            opening(account)
-            value = int(r.args["amount"])
-            amount[account] -= min(value, max(amount[account], 0))
-            if "totalFrozen" in r.args:  # Seized says the frozen amount left since issue 11
-                _note_total(inconsistent, r, account, amount[account])
-            # The balance read at the freeze block already reflects that block's seizures.
-            if account in frozen_at and r.block_number > frozen_at[account]:
-                seized_since[account] = seized_since.get(account, 0) + value
-
-    accounts = sorted(full)
+def _freeze_checks(reader: _Reader, books: Books) -> list[Check]:
+    accounts = sorted(books.full)
     on_full = reader.many("isFrozen", accounts)
     on_amount = reader.many("frozenBalanceOf", accounts)
 
-    expected_full = [a for a in accounts if full[a]]
+    expected_full = [a for a in accounts if books.full[a]]
     actual_full = [a for a in accounts if on_full[a]]
     full_diff = [
-        f"{a}: events say {'frozen' if full[a] else 'not frozen'}, isFrozen is {bool(on_full[a])}"
+        f"{a}: events say {'frozen' if books.full[a] else 'not frozen'}, isFrozen is {bool(on_full[a])}"
         for a in accounts
-        if full[a] != bool(on_full[a])
+        if books.full[a] != bool(on_full[a])
     ]
     checks = [
         Check(
@@ -428,22 +487,22 @@ def _freeze_checks(reader: _Reader, rows: Sequence[EventRow], opening_block: int
     ]
 
     amount_diff = [
-        f"{a}: events leave {amount[a]} frozen, frozenBalanceOf is {on_amount[a]}"
+        f"{a}: events leave {books.amount[a]} frozen, frozenBalanceOf is {on_amount[a]}"
         for a in accounts
-        if amount[a] != on_amount[a]
+        if books.amount[a] != on_amount[a]
     ]
-    problems = inconsistent + amount_diff
+    problems = books.inconsistent + amount_diff
     checks.append(
         Check(
             "frozen_amounts_match_events",
             "frozen amounts on chain are what the partial-freeze events and seizures leave",
-            str(sum(amount[a] for a in accounts)),
+            str(sum(books.amount[a] for a in accounts)),
             str(sum(int(on_amount[a]) for a in accounts)),
             not problems,
             details=tuple(problems[:MAX_DETAILS]),
         )
     )
-    checks.append(_frozen_balance_check(reader, expected_full, frozen_at, seized_since))
+    checks.append(_frozen_balance_check(reader, expected_full, books.frozen_at, books.seized_since))
     return checks
 
 
@@ -494,26 +553,7 @@ def _frozen_balance_check(
     )
 
 
-def _transfers(token: Token, book: EventExport, at: int, page: int) -> list[EventRow]:
-    """Every Transfer from the token's deployment to ``at`` (from the book when it holds them all)."""
-    if book.include_transfers and book.from_block <= token.from_block and book.to_block == at:
-        return book.of("Transfer")
-    return [
-        EventRow(e.block_number, 0, e.tx_hash, e.log_index, e.name, dict(e.args))
-        for e in token.events(("Transfer",), to_block=at, page=page)
-    ]
-
-
-def _holder_checks(reader: _Reader, transfers: Sequence[EventRow], supply: int) -> list[Check]:
-    zero = "0x" + "00" * 20
-    replay: dict[str, int] = {}
-    for t in transfers:
-        value = int(t.args["value"])
-        src, dst = str(t.args["from"]), str(t.args["to"])
-        if src != zero:
-            replay[src] = replay.get(src, 0) - value
-        if dst != zero:
-            replay[dst] = replay.get(dst, 0) + value
+def _holder_checks(reader: _Reader, replay: Mapping[str, int], supply: int) -> list[Check]:
     holders = sorted(replay)
     balances = reader.many("balanceOf", holders)
     total = sum(int(b) for b in balances.values())
@@ -538,29 +578,50 @@ def _holder_checks(reader: _Reader, transfers: Sequence[EventRow], supply: int) 
     return [sum_check, replay_check]
 
 
-def _export_check(book: EventExport, chain: EventExport) -> Check:
-    ours = {r.key(): r for r in book.rows}
-    theirs = {r.key(): r for r in chain.rows}
+def _export_check(book: EventSource, chain: EventSource) -> Check:
+    """Walk the file's rows and the chain's side by side (both in chain order): constant memory."""
     diffs: list[str] = []
-    for key in sorted(set(ours) | set(theirs)):
-        a, b = ours.get(key), theirs.get(key)
-        where = f"block {key[0]} log {key[1]}"
-        if a is None and b is not None:
-            diffs.append(f"missing from the file: {b.event} at {where} ({_args_text(b.args)})")
-        elif b is None and a is not None:
-            diffs.append(f"not on chain: {a.event} at {where} ({_args_text(a.args)})")
-        elif a is not None and b is not None and a != b:
-            changed = _row_changes(a, b)
-            diffs.append(f"changed: {b.event} at {where}: {changed}")
+    count = 0
+    ours_total = 0
+    theirs_total = 0
+    ours_iter, theirs_iter = iter(book), iter(chain)
+    a, b = next(ours_iter, None), next(theirs_iter, None)
+    while a is not None or b is not None:
+        if b is not None and (a is None or b.key() < a.key()):
+            if len(diffs) <= MAX_DETAILS:
+                diffs.append(f"missing from the file: {b.event} at {_where(b)} ({_args_text(b.args)})")
+            count += 1
+            theirs_total += 1
+            b = next(theirs_iter, None)
+        elif a is not None and (b is None or a.key() < b.key()):
+            if len(diffs) <= MAX_DETAILS:
+                diffs.append(f"not on chain: {a.event} at {_where(a)} ({_args_text(a.args)})")
+            count += 1
+            ours_total += 1
+            a = next(ours_iter, None)
+        else:
+            assert a is not None and b is not None
+            if a != b:
+                if len(diffs) <= MAX_DETAILS:
+                    diffs.append(f"changed: {b.event} at {_where(b)}: {_row_changes(a, b)}")
+                count += 1
+            ours_total += 1
+            theirs_total += 1
+            a, b = next(ours_iter, None), next(theirs_iter, None)
+    shown = tuple(diffs[:MAX_DETAILS])
     return Check(
         "export_matches_chain",
         "every row of the events file is the chain's event at that position",
-        f"{len(chain.rows)} events on chain",
-        f"{len(book.rows)} rows in file",
-        not diffs,
+        f"{theirs_total} events on chain",
+        f"{ours_total} rows in file",
+        not count,
         kind="text",
-        details=tuple(diffs[:MAX_DETAILS]) + ((f"... {len(diffs) - MAX_DETAILS} more",) if len(diffs) > MAX_DETAILS else ()),
+        details=shown + ((f"... {count - MAX_DETAILS} more",) if count > MAX_DETAILS else ()),
     )
+
+
+def _where(row: EventRow) -> str:
+    return f"block {row.block_number} log {row.log_index}"
 
 
 def _row_changes(ours: EventRow, chain: EventRow) -> str:

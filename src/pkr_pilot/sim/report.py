@@ -29,9 +29,9 @@ from ..reports.charts import (
     supply_reserves_chart,
     transactions_per_day_chart,
 )
-from ..reports.events import EventExport, export_events, write_events_csv
+from ..reports.events import EventRow, stream_events, write_events_csv
 from ..reports.html import Chart, Section, render_page
-from ..reports.reconcile import ReconcileReport, reconcile
+from ..reports.reconcile import Books, ReconcileReport, books_for, reconcile
 from ..transport import transport_for
 from .sending import Calldata, call_all
 
@@ -90,9 +90,19 @@ def write_report(
     w3 = token.w3
     out_dir.mkdir(parents=True, exist_ok=True)
     last = outcome.last_block
-    export = export_events(token, to_block=last, include_transfers=True)
-    write_events_csv(export, out_dir / "events.csv")
-    report = reconcile(token, chain_events=export)
+    # One streamed pass over the run's events: events.csv, the reconcile books and the daily series
+    # are built row by row, so memory does not grow with the number of events.
+    stream = stream_events(token, to_block=last, include_transfers=True)
+    books = books_for(token, stream)
+    series = RunSeries(outcome.start_time, books)
+
+    def observe(row: EventRow) -> None:
+        books.add(row)
+        series.add(row)
+
+    write_events_csv(stream, out_dir / "events.csv", observe=observe)
+    series.close()
+    report = reconcile(token, chain_events=stream, books=books)
     atomic_write_text(out_dir / "reconcile.json", json.dumps(report.to_json(), indent=2) + "\n")
 
     people = outcome.participants.everyone()
@@ -108,9 +118,9 @@ def write_report(
     _write_participants(out_dir / "participants.csv", people, balances, frozen_amounts, fully, scenario.decimals)
 
     drift = _model_drift(outcome, balances, frozen_amounts, token.total_supply(block=last))
-    summary = _summary(outcome, scenario, seed, export, report, balances, frozen_amounts, fully, drift, txs,
+    summary = _summary(outcome, scenario, seed, books, report, balances, frozen_amounts, fully, drift, txs,
                        network=network, chain_id=chain_id, state_in_sha256=state_in_sha256)
-    charts = _charts(outcome, scenario, export, balances, txs, out_dir, token.symbol)
+    charts = _charts(outcome, scenario, series, balances, txs, out_dir, token.symbol)
     summary["files"] = {
         "events": "events.csv",
         "participants": "participants.csv",
@@ -136,7 +146,7 @@ def write_summary_and_index(files: ReportFiles, summary: Mapping[str, Any], repo
 
 
 def _summary(
-    outcome: RunOutcome, scenario: Scenario, seed: int, export: EventExport, report: ReconcileReport,
+    outcome: RunOutcome, scenario: Scenario, seed: int, books: Books, report: ReconcileReport,
     balances: Mapping[str, int], frozen_amounts: Mapping[str, int], fully: Mapping[str, int],
     drift: Sequence[str], txs: Sequence[tuple[int, int, int]], *, network: str, chain_id: int,
     state_in_sha256: str | None,
@@ -146,10 +156,9 @@ def _summary(
     last = outcome.last_block
     supply = token.total_supply(block=last)
     reserves = token.reserves(block=last)
-    minted = sum(int(r.args["amount"]) for r in export.of("Minted"))
-    burned = sum(int(r.args["amount"]) for r in export.of("Burned"))
-    seized_rows = export.of("Seized")
-    seized = sum(int(r.args["amount"]) for r in seized_rows)
+    minted = books.minted
+    burned = books.burned
+    seized = books.seized
     frozen_accounts = [a for a, f in fully.items() if f]
     partial = {a: v for a, v in frozen_amounts.items() if v}
     expected_total = sum(outcome.expected.values())
@@ -202,8 +211,8 @@ def _summary(
             "collateralisation_percent": _percent(reserves.amount, supply),
             "minted": str(minted),
             "burned": str(burned),
-            "attestations": len(export.of("ReservesAttested")),
-            "seizures": {"count": len(seized_rows), "amount": str(seized)},
+            "attestations": books.counts.get("ReservesAttested", 0),
+            "seizures": {"count": books.counts.get("Seized", 0), "amount": str(seized)},
             "frozen": {
                 "fully_frozen_accounts": len(frozen_accounts),
                 "balance_in_frozen_accounts": str(sum(balances[a] for a in frozen_accounts)),
@@ -295,12 +304,12 @@ def _write_participants(
 
 
 def _charts(
-    outcome: RunOutcome, scenario: Scenario, export: EventExport, balances: Mapping[str, int],
+    outcome: RunOutcome, scenario: Scenario, series: RunSeries, balances: Mapping[str, int],
     txs: Sequence[tuple[int, int, int]], out_dir: Path, symbol: str,
 ) -> list[Path]:
     start = outcome.start_time
-    supply, reserves, partial, full = _series(export, start)
-    markers = [(_day(row.block_timestamp, start), _MARKERS[row.event]) for row in export.rows if row.event in _MARKERS]
+    supply, reserves, partial, full = series.supply, series.reserves, series.partial, series.full
+    markers = series.markers
     per_day: dict[int, int] = {}
     for _, timestamp, count in txs:
         day = math.floor(_day(timestamp, start))
@@ -333,6 +342,8 @@ _MARKERS = {
     "Seized": "seizure",
     "ReservesAttested": "attestation",
 }
+#: Simulated seconds per chart point: a 30-day run has at most 720 points per series.
+_BUCKET = 3_600
 
 
 def _day(timestamp: int, start: int) -> float:
@@ -340,60 +351,61 @@ def _day(timestamp: int, start: int) -> float:
     return (timestamp - start) / 86_400
 
 
-def _series(export: EventExport, start: int) -> tuple[list[tuple[float, int]], ...]:
-    """Supply, reserves, partially frozen total and frozen wallets' balances, as (day, value) steps."""
-    zero = "0x" + "00" * 20
-    rows = export.rows
-    first = _day(rows[0].block_timestamp, start) if rows else 0.0
-    supply_points: list[tuple[float, int]] = [(first, 0)]
-    reserve_points: list[tuple[float, int]] = [(first, 0)]
-    partial_points: list[tuple[float, int]] = [(first, 0)]
-    full_points: list[tuple[float, int]] = [(first, 0)]
-    supply = 0
-    balances: dict[str, int] = {}
-    frozen: dict[str, int] = {}
-    full: set[str] = set()
-    for index, row in enumerate(rows):
-        args = row.args
-        day = _day(row.block_timestamp, start)
-        if row.event == "Minted":
-            supply += int(args["amount"])
-        elif row.event == "Burned":
-            supply -= int(args["amount"])
-        elif row.event == "ReservesAttested":
-            reserve_points.append((day, int(args["amount"])))
-        elif row.event == "Transfer":
-            value = int(args["value"])
-            if args["from"] != zero:
-                balances[args["from"]] = balances.get(args["from"], 0) - value
-            if args["to"] != zero:
-                balances[args["to"]] = balances.get(args["to"], 0) + value
-        elif row.event == "AmountFrozen":
-            frozen[args["account"]] = int(args["totalFrozen"])
-        elif row.event == "AmountUnfrozen":
-            frozen[args["account"]] = int(args["totalFrozen"])
-        elif row.event == "Seized":
-            account = args["from"]
-            frozen[account] = frozen.get(account, 0) - min(int(args["amount"]), frozen.get(account, 0))
-        elif row.event == "Frozen":
-            full.add(args["account"])
-        elif row.event == "Unfrozen":
-            full.discard(args["account"])
-        last_in_block = index + 1 == len(rows) or rows[index + 1].block_number != row.block_number
-        if last_in_block:
-            _point(supply_points, day, supply)
-            _point(partial_points, day, sum(frozen.values()))
-            _point(full_points, day, sum(balances.get(a, 0) for a in full))
-    end = _day(rows[-1].block_timestamp, start) if rows else first
-    for series in (supply_points, reserve_points, partial_points, full_points):
-        if series[-1][0] < end:
-            series.append((end, series[-1][1]))
-    return supply_points, reserve_points, partial_points, full_points
+class RunSeries:
+    """Supply, attested reserves, partially frozen total and fully frozen wallets' balances as
+    (simulated day, value) steps, one point per simulated hour in which a value changed, and the
+    events drawn as markers; fed row by row after the reconcile
+    :class:`~pkr_pilot.reports.reconcile.Books` have taken the same row.
 
+    It reads the books' running figures, so an hour costs one sum over the frozen accounts,
+    whatever the number of events or blocks.
+    """
 
-def _point(series: list[tuple[float, int]], day: float, value: int) -> None:
-    if series[-1][1] != value:
-        series.append((day, value))
+    def __init__(self, start: int, books: Books) -> None:
+        self.start = start
+        self.books = books
+        self.supply: list[tuple[float, int]] = []
+        self.reserves: list[tuple[float, int]] = []
+        self.partial: list[tuple[float, int]] = []
+        self.full: list[tuple[float, int]] = []
+        self.markers: list[tuple[float, str]] = []
+        self._bucket: int | None = None
+        self._last = 0.0
+
+    def add(self, row: EventRow) -> None:
+        bucket = row.block_timestamp // _BUCKET
+        if self._bucket is not None and bucket != self._bucket:
+            self._point()
+        if self._bucket is None:
+            first = _day(row.block_timestamp, self.start)
+            for series in (self.supply, self.reserves, self.partial, self.full):
+                series.append((first, 0))
+        self._bucket = bucket
+        self._last = _day(row.block_timestamp, self.start)
+        kind = _MARKERS.get(row.event)
+        if kind is not None:
+            self.markers.append((self._last, kind))
+
+    def close(self) -> None:
+        if self._bucket is not None:
+            self._point()
+            for series in (self.supply, self.reserves, self.partial, self.full):
+                if series[-1][0] < self._last:
+                    series.append((self._last, series[-1][1]))
+            self._bucket = None
+
+    def _point(self) -> None:
+        books = self.books
+        last = books.last_attestation
+        frozen_wallets = [a for a, frozen in books.full.items() if frozen]
+        for series, value in (
+            (self.supply, books.minted - books.burned),
+            (self.reserves, int(last.args["amount"]) if last is not None else 0),
+            (self.partial, sum(books.amount.values())),
+            (self.full, sum(books.replay.get(a, 0) for a in frozen_wallets)),
+        ):
+            if series[-1][1] != value:
+                series.append((self._last, value))
 
 
 def _page(summary: Mapping[str, Any], report: ReconcileReport) -> str:
