@@ -8,7 +8,8 @@ stop with a one-line error naming what is undecided; it must never pay twice.
 Three faults that lose the chain's memory of a mined transaction are the ones that broke
 exactly-once before (issue 10): receipts that answer null, a node restarted from its state file that
 lost the receipts of its last blocks, and a chain reverted to before the transactions. Every cell is
-in ``make drills`` (marked ``slow``); they run the engines as they are on main.
+in ``make drills`` (marked ``slow``); they run the engines as they are on main. Cells that fail on
+main's engines are listed in ``KNOWN_FAILURES`` with what happens, as strict xfails.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pkr_pilot.tx import TxPolicy
 pytestmark = pytest.mark.slow
 
 ROWS = 12
-PAYER = 10
+PAYER = 9  # a funded dev account (anvil funds dev:0..9) with no role that matters here
 
 
 def _payee(i: int) -> str:
@@ -72,8 +73,8 @@ def _transfer(rig: Rig) -> subprocess.CompletedProcess[str]:
                    "--network", rig.network, "--account", f"dev:{PAYER}", "--yes")
 
 
-def _disburse(rig: Rig, csv: Path) -> subprocess.CompletedProcess[str]:
-    return rig.pkr("disburse", str(csv), "--network", rig.network, "--account", f"dev:{PAYER}", "--yes")
+def _disburse(rig: Rig, csv: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return rig.pkr("disburse", str(csv), "--network", rig.network, "--account", f"dev:{PAYER}", "--yes", *extra)
 
 
 def _payments(tmp: Path) -> Path:
@@ -86,6 +87,7 @@ ENGINES: dict[str, Callable[[Rig, Path], subprocess.CompletedProcess[str]]] = {
     "mint": lambda rig, tmp: _mint(rig, dev(12).address, "1,000.00", "DEP-1"),
     "transfer": lambda rig, tmp: _transfer(rig),
     "disburse": lambda rig, tmp: _disburse(rig, _payments(tmp)),
+    "disburse-strict-refs": lambda rig, tmp: _disburse(rig, _payments(tmp), "--strict-refs"),
 }
 
 
@@ -108,6 +110,31 @@ FAULTS: dict[str, Callable[[], tuple[Fault, ...]]] = {
 }
 
 
+#: Cells that fail on main's engines (measured 2026-12-04, see the report of the deploy-drills helper);
+#: strict: the day an engine is fixed the cell passes, the xfail fails, and this line must go.
+KNOWN_FAILURES = {
+    ("transfer", "null-receipts-and-transactions"):
+        "ops transfer pays twice: with receipts and the transaction answering null, the re-run takes the "
+        "operation for dropped and sends it again (dev:11 holds 500.00 for 250.00 owed)",
+    ("mint", "reverted-chain"):
+        "ops mint trusts the journal: after the chain is reverted to before the mint, the re-run exits 0 "
+        "as already done and the mint is lost (balance 0, 1,000.00 expected)",
+    ("transfer", "reverted-chain"):
+        "ops transfer trusts the journal: after the chain is reverted to before the transfer, the re-run "
+        "exits 0 as already done and the payment is lost (balance 0, 250.00 expected)",
+}
+
+
+def _cells(faults: list[str]) -> list[Any]:
+    out = []
+    for engine in ENGINES:
+        for fault in faults:
+            reason = KNOWN_FAILURES.get((engine, fault))
+            marks = (pytest.mark.xfail(strict=True, reason=reason),) if reason else ()
+            out.append(pytest.param(engine, fault, marks=marks, id=f"{engine}-{fault}"))
+    return out
+
+
 def _prepare(rig: Rig) -> None:
     _ok(_mint(rig, dev(PAYER).address, "10,000.00", "FUND-PAYER"))
 
@@ -126,8 +153,7 @@ def _finish(rig: Rig, engine: str, tmp: Path, first: subprocess.CompletedProcess
     _expect(rig, engine)
 
 
-@pytest.mark.parametrize("fault", list(FAULTS))
-@pytest.mark.parametrize("engine", list(ENGINES))
+@pytest.mark.parametrize(("engine", "fault"), _cells(list(FAULTS)))
 def test_money_through_a_fault_is_paid_exactly_once(stacked: Rig, tmp_path: Path, engine: str, fault: str) -> None:
     _prepare(stacked)
     stacked.proxy.add(*FAULTS[fault]())
@@ -149,8 +175,8 @@ def test_node_restart_that_loses_receipts_does_not_pay_again(stacked: Rig, tmp_p
     _finish(stacked, engine, tmp_path, ENGINES[engine](stacked, tmp_path))
 
 
-@pytest.mark.parametrize("engine", list(ENGINES))
-def test_chain_reverted_to_before_the_payments_pays_them_once(stacked: Rig, tmp_path: Path, engine: str) -> None:
+@pytest.mark.parametrize(("engine", "fault"), _cells(["reverted-chain"]))
+def test_chain_reverted_to_before_the_payments_pays_them_once(stacked: Rig, tmp_path: Path, engine: str, fault: str) -> None:
     _prepare(stacked)
     snapshot = stacked.node.rpc("evm_snapshot")
     _ok(ENGINES[engine](stacked, tmp_path))
