@@ -209,3 +209,68 @@ def test_torn_last_journal_line_is_reported_and_not_glued_to_the_next(env: Stack
     assert ops.Journal(path).state("mint", "0x" + b"BANK-T2".ljust(32, b"\0").hex()).status == "confirmed"
     aside = json.loads((tmp_path / "operations.torn").read_text())
     assert aside["offset"] == offset and aside["bytes"] == '{"schema": "pkr-pilot.operations", "v": 1, "sta'
+
+
+# --------------------------------------------------------------------------- the chain decides, not operations.jsonl
+
+
+def _fund_alice(env: StackEnv, operator_for) -> None:
+    ops.mint(operator_for(MINTER), addr(ALICE), "50", ref="BANK-FUND-A", options=YES)
+    (env.journal_path("opsnet").parent).mkdir(parents=True, exist_ok=True)
+
+
+@pytest.mark.parametrize("damage", ["deleted", "old copy restored"])
+def test_a_transfer_is_not_sent_again_when_operations_jsonl_is_deleted_or_restored(
+    env: StackEnv, operator_for, tmp_path, damage: str
+):
+    _fund_alice(env, operator_for)
+    journal = tmp_path / "operations.jsonl"
+    old_copy = journal.read_bytes()  # before the transfer
+    first = ops.transfer(operator_for(ALICE), addr(BOB), "7", ref="PAY-77", options=YES)
+    assert first.status == "confirmed"
+    if damage == "deleted":
+        journal.unlink()
+    else:
+        journal.write_bytes(old_copy)
+    before = env.nonce(ALICE)
+
+    again = ops.transfer(operator_for(ALICE), addr(BOB), "7", ref="PAY-77", options=YES)
+
+    assert again.status == "already-done" and "already done on chain" in (again.note or "")
+    assert again.tx_hash == first.tx_hash
+    assert env.nonce(ALICE) == before and env.token.balance_of(addr(BOB)) == 700
+
+
+def test_a_transfer_ref_used_for_another_payment_is_refused_without_the_journal(env: StackEnv, operator_for, tmp_path):
+    _fund_alice(env, operator_for)
+    ops.transfer(operator_for(ALICE), addr(BOB), "7", ref="PAY-78", options=YES)
+    (tmp_path / "operations.jsonl").unlink()
+
+    with sends_nothing(lambda: env.nonce(ALICE), tmp_path / "operations.jsonl"):
+        with pytest.raises(UserInputError, match=r"ref 'PAY-78' was already used by .*7\.00 PKRP paid to"):
+            ops.transfer(operator_for(ALICE), addr(BOB), "8", ref="PAY-78", options=YES)
+
+
+def test_pause_and_role_grants_are_decided_from_chain_state_without_the_journal(env: StackEnv, operator_for, tmp_path):
+    from ops_env import PAUSER
+
+    ops.pause(operator_for(PAUSER), ref="INC-9", options=YES)
+    ops.grant_role(operator_for(0), "freezer", addr(BOB), ref="GRANT-9", options=YES)
+    (tmp_path / "operations.jsonl").unlink()
+
+    with sends_nothing(lambda: env.nonce(PAUSER) + env.nonce(0), tmp_path / "operations.jsonl"):
+        assert ops.pause(operator_for(PAUSER), ref="INC-9", options=YES).status == "already-done"
+        assert ops.grant_role(operator_for(0), "freezer", addr(BOB), ref="GRANT-9", options=YES).status == "already-done"
+    ops.unpause(operator_for(2), ref="INC-9-END", options=YES)
+
+
+def test_a_journal_confirmed_operation_the_chain_does_not_show_is_not_taken_as_done(env: StackEnv, operator_for, tmp_path):
+    _fund_alice(env, operator_for)
+    snap = env.node.rpc("evm_snapshot")
+    ops.transfer(operator_for(ALICE), addr(BOB), "3", ref="PAY-79", options=YES)
+    env.node.rpc("evm_revert", snap)  # the chain forgot the transfer; the journal still says confirmed
+
+    again = ops.transfer(operator_for(ALICE), addr(BOB), "3", ref="PAY-79", options=YES)
+
+    assert again.status == "confirmed"
+    assert env.token.balance_of(addr(BOB)) == 300

@@ -137,12 +137,52 @@ def burn(op: Operator, amount: AmountInput, *, ref: str, options: RunOptions | N
 
 
 def transfer(op: Operator, to: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None) -> OperationResult:
-    """Transfer ``amount`` from the signer to ``to`` (ERC-20 ``transfer``; the ref is journal-only)."""
+    """Transfer ``amount`` from the signer to ``to`` with its ref on chain (``transferWithReference``).
+
+    Done already when the chain shows ``PaymentReference(signer, ref)`` with the ``Transfer`` before it;
+    the same ref paid to another address or amount is refused.
+    """
     to_addr = _address(to, "recipient")
     units = _amount(amount, op.stack.token, what="amount")
-    return _token_action(op, "transfer", ref, options, lambda t, _r: t.transfer(to_addr, units),
+    who = op.address
+    return _token_action(op, "transfer", ref, options,
+                         lambda t, r: t.build("transferWithReference", to_addr, units, r),
                          display={"to": to_addr, "amount": _fmt(units, op.stack.token)},
-                         args={"to": to_addr, "amount": str(units)}, warnings=_system_recipient(op.stack, to_addr))
+                         args={"to": to_addr, "amount": str(units)}, warnings=_system_recipient(op.stack, to_addr),
+                         evidence_of=lambda t, r: _payment_evidence(t, who, r, to_addr, units))
+
+
+def _payment_evidence(token: Token, payer: str, ref: bytes, to: str, amount: int) -> Evidence | None:
+    """``PaymentReference(payer, ref)`` and the ``Transfer`` before it: the same payment, or a conflict."""
+    from ..evidence import payments_in_logs
+
+    for ev in token.find_events("PaymentReference", {"from": payer, "ref": ref}):
+        receipt = token.w3.eth.get_transaction_receipt(ev.tx_hash)  # type: ignore[arg-type]
+        logs = [_log_json(log) for log in receipt["logs"]]
+        for paid in payments_in_logs(logs, token.address, payer):
+            if paid.ref != ref:
+                continue
+            detail = (f"{format_amount(paid.value, decimals=token.decimals)} {token.symbol} paid to {paid.to} "
+                      f"with ref {_ref_text(ref)!r} in {ev.tx_hash} (block {ev.block_number})")
+            if paid.to.lower() != to.lower() or paid.value != amount:
+                raise UserInputError(f"ref {_ref_text(ref)!r} was already used by {payer}: {detail}",
+                                     hint="a payment ref is used once; check the ref, the recipient and the amount")
+            return Evidence(detail, tx_hash=ev.tx_hash, block=ev.block_number)
+    return None
+
+
+def _log_json(log: Mapping[str, Any]) -> dict[str, Any]:
+    """A web3 log as the JSON-RPC answer has it (hex strings)."""
+    def hexed(value: Any) -> Any:
+        return "0x" + bytes(value).hex() if isinstance(value, bytes | bytearray) else value
+    return {
+        "address": log["address"],
+        "topics": [hexed(t) for t in log["topics"]],
+        "data": hexed(log["data"]),
+        "transactionHash": hexed(log["transactionHash"]),
+        "logIndex": int(log["logIndex"]),
+        "blockNumber": int(log["blockNumber"]),
+    }
 
 
 def _system_recipient(stack: Any, to: str) -> tuple[str, ...]:
@@ -210,13 +250,22 @@ def seize(
 
 
 def pause(op: Operator, *, ref: str, options: RunOptions | None = None) -> OperationResult:
-    """Pause transfers, mints and burns (freeze and seize still work). The ref is journal-only."""
-    return _token_action(op, "pause", ref, options, lambda t, _r: t.pause(), display={}, args={})
+    """Pause transfers, mints and burns (freeze and seize still work); already paused counts as done."""
+    return _token_action(op, "pause", ref, options, lambda t, _r: t.pause(), display={}, args={},
+                         evidence_of=lambda t, _r: _pause_state(t, paused=True))
 
 
 def unpause(op: Operator, *, ref: str, options: RunOptions | None = None) -> OperationResult:
     """Resume normal operation (``UNPAUSER_ROLE``; behind a timelock use :func:`timelock_schedule`)."""
-    return _token_action(op, "unpause", ref, options, lambda t, _r: t.unpause(), display={}, args={})
+    return _token_action(op, "unpause", ref, options, lambda t, _r: t.unpause(), display={}, args={},
+                         evidence_of=lambda t, _r: _pause_state(t, paused=False))
+
+
+def _pause_state(token: Token, *, paused: bool) -> Evidence | None:
+    """The chain's state already is what pause (or unpause) leads to: nothing to send."""
+    if token.paused() == paused:
+        return Evidence(f"the token is already {'paused' if paused else 'not paused'}")
+    return None
 
 
 def configure_minter(
@@ -502,20 +551,24 @@ def _token_action(
     event: str | None = None,
     match: Mapping[str, Any] | None = None,
     warnings: Sequence[str] = (),
+    evidence_of: Callable[[Token, bytes], Evidence | None] | None = None,
 ) -> OperationResult:
     """The shape of a token action: the call built with the ref, shown and journalled, and (with
-    ``event``) the chain asked first for an ``event`` carrying the ref whose arguments equal ``match``."""
+    ``event``) the chain asked first for an ``event`` carrying the ref whose arguments equal ``match``
+    (or, with ``evidence_of``, for whatever that finds: a payment by its ref, a state already reached)."""
     token = op.stack.token
     ref_bytes, ref_text = _ref(ref)
 
     def evidence() -> Evidence | None:
+        if evidence_of is not None:
+            return evidence_of(token, ref_bytes)
         return _event_evidence(token, event, ref_bytes, match or {}) if event is not None else None
 
     return op.run(
         _plan(
             action, build(token, ref_bytes), scope=action, ref=(ref_bytes, ref_text),
             display={**display, "ref": ref_text}, args=args,
-            evidence=evidence if event is not None else None, warnings=warnings,
+            evidence=evidence if event is not None or evidence_of is not None else None, warnings=warnings,
         ),
         options,
     )

@@ -253,10 +253,18 @@ class Operator:
 
         state = self.journal.state(plan.scope, plan.key)
         self._check_fingerprint(plan, state, fingerprint)
+        stale: str | None = None
         if state.status == "confirmed":
             if opts.replace:
                 raise UserInputError(f"nothing to replace: {plan.action} {plan.key!r} is already confirmed")
-            return self._from_journal(plan, state, "already done (journal)")
+            confirmed = self._confirmed_on_chain(plan, state, opts)
+            if confirmed is not None:
+                return confirmed
+            # The chain shows neither the journaled transaction nor the operation's effect (a chain
+            # reset or reverted under an old journal): the journal line is no evidence; go on as new.
+            self.progress("the journal says done but the chain does not show it: checking it as a new operation")
+            stale = (state.confirmed or {}).get("tx_hash")
+            state = OperationState(plan.scope, plan.key)
         resend_nonce: int | None = None
         if state.status == "inflight":
             settled = self._settle_inflight(plan, op, state, opts)
@@ -283,7 +291,7 @@ class Operator:
             self.progress(preview.text())  # what will be sent, even when nobody is asked
         self._ask(preview, opts)
 
-        sents = self._send(plan, op, preview, resend_nonce)
+        sents = self._send(plan, op, preview, resend_nonce, stale=stale)
         return replace(self._finish(plan, op, sents), gas_estimate=preview.gas_estimate)
 
     # ------------------------------------------------------------------ steps
@@ -334,17 +342,26 @@ class Operator:
         mined = int(w3.eth.get_transaction_count(self.address, "latest"))  # type: ignore[arg-type]
         if any(self._receipt(str(tx["hash"])) is not None for tx in txs):  # mined meanwhile
             return self._settle_inflight(plan, op, self.journal.state(plan.scope, plan.key), opts)
+        if mined > nonce:
+            # No receipt while the nonce is used: mined on blocks this node lost, or behind an index
+            # that lags, or replaced by another transaction. Only the operation's evidence can tell.
+            found = plan.evidence() if plan.evidence is not None else None
+            if found is not None:
+                return self._already_on_chain(plan, op, found)
+            raise ChainError(
+                f"{plan.action} {plan.key!r}: {txs[-1]['hash']} (nonce {nonce}) has no receipt and the chain shows "
+                f"no evidence of the operation, but nonce {nonce} is used: it may have been done on blocks this "
+                "node does not serve; nothing was sent",
+                hint=f"wait for the node to catch up and run again, or look {txs[-1]['hash']} up on another node; "
+                "to do it again deliberately pass --idempotency-key",
+            )
         if opts.dry_run:
             return None
-        note = (
-            "dropped: the node forgot it and its nonce is unused"
-            if mined <= nonce
-            else f"dropped: nonce {nonce} was used by another transaction"
-        )
+        note = "dropped: the node forgot it and its nonce is unused"
         self.journal.append("dropped", op, tx_hash=str(txs[-1]["hash"]), nonce=nonce, note=note)
         self.progress(f"{txs[-1]['hash']} of an earlier run was {note}; sending again")
         # Resending with the same nonce keeps the two transactions mutually exclusive.
-        return nonce if mined <= nonce else None
+        return nonce
 
     def _simulate(self, plan: Plan) -> Preview:
         action = plan.action
@@ -366,13 +383,17 @@ class Operator:
         if not self.confirm(preview):
             raise UserInputError(f"{preview.plan.action} not confirmed: nothing was sent")
 
-    def _send(self, plan: Plan, op: Mapping[str, Any], preview: Preview, nonce: int | None) -> list[Sent]:
+    def _send(
+        self, plan: Plan, op: Mapping[str, Any], preview: Preview, nonce: int | None, *, stale: str | None = None
+    ) -> list[Sent]:
         gas = preview.gas_estimate or 0
         gas = gas * (100 + self.sender.policy.gas_margin_percent) // 100
         with self.journal.locked():
             # Another process may have sent this operation since we looked.
             state = self.journal.state(plan.scope, plan.key)
-            if state.status in ("inflight", "confirmed"):
+            if state.status == "inflight" or (
+                state.status == "confirmed" and (state.confirmed or {}).get("tx_hash") != stale
+            ):
                 raise ChainError(
                     f"{plan.action} {plan.key!r} was sent meanwhile by another pkr-pilot process",
                     hint="re-run the same command to follow that transaction",
@@ -497,6 +518,30 @@ class Operator:
             ref_text=plan.ref_text,
             **fields,
         )
+
+    def _confirmed_on_chain(self, plan: Plan, state: OperationState, opts: RunOptions) -> OperationResult | None:
+        """A journal-confirmed operation, checked on chain: its evidence, or its transaction's receipt.
+
+        Returns None when the chain shows neither and the journaled nonce is free (the chain was reset or
+        reverted): not done. Raises when the nonce is used but the chain shows nothing (undecided).
+        """
+        if plan.evidence is not None and (opts.idempotency_key is None or plan.strict_ref):
+            found = plan.evidence()
+            if found is not None:  # the journal's line is the cache of what it returned
+                return self._from_journal(plan, state, f"already done on chain: {found.detail}")
+        line = state.confirmed or {}
+        tx_hash = line.get("tx_hash")
+        receipt = self._receipt(str(tx_hash)) if tx_hash else None
+        if receipt is not None and int(receipt["status"]) == 1:
+            return self._from_journal(plan, state, f"already done on chain: {tx_hash} is mined")
+        nonce = line.get("nonce")
+        if isinstance(nonce, int) and int(self.sender.w3.eth.get_transaction_count(self.address, "latest")) > nonce:  # type: ignore[arg-type]
+            raise ChainError(
+                f"{plan.action} {plan.key!r} is journaled as confirmed in {tx_hash}, but this node shows neither "
+                f"its receipt nor the operation's effect, and nonce {nonce} is used; nothing was sent",
+                hint=f"check the --network, wait for the node to catch up, or look {tx_hash} up on another node",
+            )
+        return None
 
     def _from_journal(self, plan: Plan, state: OperationState, note: str) -> OperationResult:
         line = state.confirmed or {}
