@@ -92,3 +92,13 @@ def _tiny_with(**participants: str) -> dict[str, Any]:
     data = tomllib.loads(TINY)
     data["participants"].update(participants)
     return data
+
+
+def test_a_run_on_a_history_pruning_node_still_reconciles(project: Any, compiled: Any, tmp_path: Path) -> None:
+    """``--prune-history``: anvil keeps few states; the books still balance (old-block reads are skipped)."""
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY)
+    result = simulate(project, load_scenario(path), out_dir=tmp_path / "out", compiled=compiled,
+                      node_args=("--prune-history", "8"))
+    assert result.ok, (result.summary["figures"]["failures"], result.summary["reconcile"])
+    assert result.summary["wall_clock"]["node_peak_rss_mib"] > 0

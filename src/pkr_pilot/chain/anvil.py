@@ -160,8 +160,9 @@ class AnvilOptions:
             "--accounts", str(self.accounts),
             "--balance", str(DEV_BALANCE_WEI // 10**18),
             "--color", "never",
-            "--max-persisted-states", str(self.max_persisted_states),
         ]  # fmt: skip
+        if "--prune-history" not in self.extra_args:  # anvil refuses both (pruning keeps no disk states)
+            args += ["--max-persisted-states", str(self.max_persisted_states)]
         if self.state_file is not None:
             args += ["--state", str(self.state_file)]
         if self.state_interval is not None:

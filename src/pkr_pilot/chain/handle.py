@@ -219,11 +219,13 @@ def connect(
     state_file: Path | None = None,
     request_timeout: float = REQUEST_TIMEOUT,
     log: bool = True,
+    node_args: tuple[str, ...] = (),
 ) -> Iterator[Chain]:
     """Connect to ``network`` (a name from ``pkr-pilot.toml``, a URL, or a config) for a block.
 
     * ``anvil``: start a managed anvil on a free port (its EVM version from the compiler
-      settings; ``state_file`` to load and dump state), stop it afterwards;
+      settings; ``state_file`` to load and dump state; ``node_args`` appended to its command line,
+      e.g. ``("--prune-history", "256")``), stop it afterwards;
     * ``memory``: a fresh in-process py-evm chain;
     * ``rpc``: HTTP(S) or WS(S) JSON-RPC to ``network.url``.
 
@@ -253,6 +255,7 @@ def connect(
             block_time=net.block_time,
             no_mining=net.no_mining,
             state_file=state_file,
+            extra_args=tuple(node_args),
         )
         with AnvilNode.for_project(project, options, log=log) as node:
             w3 = _web3_for_url(node.url, request_timeout)

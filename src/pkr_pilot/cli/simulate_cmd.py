@@ -24,6 +24,7 @@ __all__ = ["simulate_command"]
 @click.option("--state-in", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Start the throw-away anvil from this saved chain state.")
 @click.option("--state-out", type=click.Path(dir_okay=False, path_type=Path), help="Save the chain state after the run (anvil's --state format).")
 @click.option("--funder", "funder_spec", help="Account paying participants' gas: keystore NAME (default: dev:0 on a dev chain).")
+@click.option("--prune-history", type=click.IntRange(min=1), help="Throw-away anvil keeps only the last N states in memory (bounded memory on long runs; the reconcile check at old blocks is then skipped).")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout (and no progress on stderr).")
 @pass_cli
 def simulate_command(
@@ -35,6 +36,7 @@ def simulate_command(
     state_in: Path | None,
     state_out: Path | None,
     funder_spec: str | None,
+    prune_history: int | None,
     as_json: bool,
 ) -> None:
     """Run SCENARIO_FILE (a scenario TOML) end to end and write its report folder."""
@@ -50,6 +52,7 @@ def simulate_command(
         result = simulate(
             project, scenario, network=network_name, seed=seed, out_dir=out_dir, state_in=state_in,
             state_out=state_out, funder=funder, progress=show,
+            node_args=("--prune-history", str(prune_history)) if prune_history is not None else (),
         )
     finally:
         show.close()

@@ -99,13 +99,16 @@ def simulate(
     funder: Callable[[int], TxSigner] | None = None,
     progress: Callable[[Progress], None] | None = None,
     compiled: Any = None,
+    node_args: tuple[str, ...] = (),
 ) -> SimResult:
     """Run ``scenario`` and write its report folder (see the module docstring).
 
     ``network``: ``local`` (a managed, throw-away anvil) or any configured name or URL. ``state_in``
     starts the managed anvil from a state saved by ``state_out`` (or ``pkr-pilot node --state``); the
     file itself is not modified. ``funder(chain_id)`` gives the account that pays participants' gas
-    (default: ``dev:0`` on a dev chain).
+    (default: ``dev:0`` on a dev chain). ``node_args`` go to the managed anvil's command line:
+    ``("--prune-history", "256")`` keeps its memory bounded on long runs (the reconcile check that
+    reads balances at old blocks then reports *skipped*).
     """
     from ..chain import connect
     from ..reports.charts import require_charts, use_config_dir
@@ -138,7 +141,9 @@ def simulate(
             state_sha = hashlib.sha256(data).hexdigest()
             state_file = Path(scratch) / "state.json"  # anvil dumps into it on exit: keep the input intact
             shutil.copyfile(state_in, state_file)
-        with connect(project, net, state_file=state_file, log=False) as chain:
+        if node_args and net.backend != "anvil":
+            raise UserInputError(f"node arguments need the managed node; network {net.name!r} is {net.backend}")
+        with connect(project, net, state_file=state_file, log=False, node_args=node_args) as chain:
             signer = funder(chain.chain_id) if funder is not None else _dev_funder(chain.chain_id, chain.is_dev)
             runner = Runner(chain, project, scenario, seed=run_seed, out_dir=folder, funder=signer,
                             compiled=compiled, progress=progress)
