@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -23,6 +20,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests" / "deploy"))  # deploy_env: stack_state, dev
 
+from drill_rig import Rig  # noqa: E402
 from faultproxy import FaultProxy  # noqa: E402
 
 from pkr_pilot.chain import AnvilNode, AnvilOptions  # noqa: E402
@@ -55,38 +53,6 @@ def drill_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     project = load_project(root, env={})
     compile_project(project)
     return project
-
-
-@dataclass
-class Rig:
-    """One anvil (restartable from its state file) behind one fault proxy, and the CLI aimed at it."""
-
-    project: Project
-    node: AnvilNode
-    proxy: FaultProxy
-    networks: Path
-    network: str
-
-    @property
-    def folder(self) -> Path:
-        return self.project.paths.deployments / self.network
-
-    def pkr(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.command(*args), env=self.env(), capture_output=True, text=True, timeout=timeout, check=False)
-
-    def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "pkr_pilot", *args]
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PKR_PILOT_")}
-        env.update({"PKR_PILOT_ROOT": str(self.project.paths.root), "PKR_PILOT_NETWORKS": str(self.networks),
-                    "PYTHONPATH": str(ROOT / "src")})
-        return env
-
-    def w3(self) -> Any:
-        from web3 import Web3
-
-        return Web3(Web3.HTTPProvider(self.node.url, request_kwargs={"timeout": 30}))  # straight to the node
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from deploy_env import dev, stack_state
+from drill_rig import Rig
 from faultproxy import (
     DropResponse,
     Duplicate,
@@ -27,8 +28,6 @@ from faultproxy import (
     NullReceipts,
     Timeout,
 )
-
-from conftest import Rig
 
 DEPLOY = ("deploy", "--account", "dev:0", "--yes")
 

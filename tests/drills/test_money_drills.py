@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 from deploy_env import ChainHandle, dev
+from drill_rig import Rig
 from faultproxy import DropResponse, Fault, NullReceipts
 
-from conftest import Rig
 from pkr_pilot.contracts import Token
 from pkr_pilot.deploy import RecordStore, run_deploy
 from pkr_pilot.tx import TxPolicy
