@@ -145,6 +145,20 @@ abstract contract PilotBase {
         _symbolicGlobal(sum);
     }
 
+    /// @dev The lean state for rules over ANY call (where every symbolic bit multiplies the paths of
+    /// every external function): `a` and `b` hold arbitrary balances (the supply is their sum) with no
+    /// freeze, tier or exemption; the cap is arbitrary; pause and both switches are given by `globalFlags`.
+    function _leanState(address a, address b, uint256 accountFlagsA, uint256 globalFlags) internal {
+        uint256 balA = svm.createUint(96, "a.balance");
+        uint256 balB = svm.createUint(96, "b.balance");
+        uint256 frozenA = svm.createUint(96, "a.frozenAmount");
+        vm.assume(balA + balB <= MASK96);
+        _put(_accountSlot(a), balA | (frozenA << 96) | accountFlagsA);
+        _put(_accountSlot(b), balB);
+        uint256 cap = svm.createUint(96, "cap");
+        _put(bytes32(GLOBAL_SLOT), (balA + balB) | (cap << 96) | globalFlags);
+    }
+
     function _symbolicGlobal(uint256 supply) internal {
         uint256 cap = svm.createUint(96, "cap");
         uint256 flags = svm.createUint(3, "globalFlags"); // paused, limits on, allowlist on
