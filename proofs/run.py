@@ -52,7 +52,9 @@ class Outcome:
         return f"error (exit {self.exitcode})"
 
 
-def halmos_command(json_path: Path, args: argparse.Namespace) -> list[str]:
+def halmos_command(json_path: Path, args: argparse.Namespace, twins: bool) -> list[str]:
+    """One halmos run over the rules (every path explored) or over the twins (stop at the first
+    counterexample: one is all a twin has to show)."""
     venv_bin = Path(sys.executable).parent
     cmd = [
         "timeout", "-k", "10", str(args.timeout),  # halmos ignores SIGTERM: -k sends SIGKILL after 10 s
@@ -64,13 +66,22 @@ def halmos_command(json_path: Path, args: argparse.Namespace) -> list[str]:
         "--solver-timeout-assertion", args.solver_timeout,
         "--loop", "2",
         "--default-bytes-lengths", "65",  # signatures: the only bytes arguments the rules feed
+        "--solver-threads", "1",  # the two runs share the machine's cores
         "--no-status",
+        "--match-test", ("^check_twin_" if twins else "^check_(?!twin_)") + (f"(?=.*(?:{args.match}))" if args.match else ""),
     ]
-    if args.match:
-        cmd += ["--match-test", args.match]
+    if twins:
+        cmd.append("--early-exit")
     if args.contract:
         cmd += ["--contract", args.contract]
     return cmd
+
+
+def build(env: dict[str, str], log: Path) -> bool:
+    """forge build, once, before the two halmos runs (which then find nothing to compile)."""
+    cmd = ["forge", "build", "--ast", "--root", str(PROOFS), "--extra-output", "storageLayout", "metadata"]
+    with log.open("w") as out:
+        return subprocess.run(cmd, cwd=PROOFS, env=env, stdout=out, stderr=subprocess.STDOUT).returncode == 0
 
 
 def halmos_env() -> dict[str, str]:
@@ -141,7 +152,7 @@ def render(rows: list[tuple[str, ...]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--match", default="", help="only tests whose name matches this regex (halmos --match-test)")
+    p.add_argument("--match", default="", help="only rules (and twins) whose name contains a match of this regex")
     p.add_argument("--contract", default="", help="only this proof contract (halmos --contract)")
     p.add_argument("--timeout", type=int, default=600, help="seconds before halmos is killed (default 600)")
     p.add_argument("--solver-timeout", default="60s", help="per-assertion solver timeout (default 60s)")
@@ -149,32 +160,51 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     WORK.mkdir(parents=True, exist_ok=True)
-    json_path = WORK / "halmos.json"
-    json_path.unlink(missing_ok=True)
-    log_path = WORK / "halmos.log"
+    env = halmos_env()
     start = time.monotonic()
-    with log_path.open("w") as log:
-        proc = subprocess.run(
-            halmos_command(json_path, args), cwd=PROOFS, env=halmos_env(), stdout=log, stderr=subprocess.STDOUT
-        )
+    if not build(env, WORK / "build.log"):
+        print((WORK / "build.log").read_text()[-4000:], file=sys.stderr)
+        print(f"prove: forge build failed; its log: {WORK / 'build.log'}", file=sys.stderr)
+        return 1
+    built = time.monotonic() - start
+    runs = []
+    for kind in ("rules", "twins"):
+        json_path, log_path = WORK / f"{kind}.json", WORK / f"{kind}.log"
+        json_path.unlink(missing_ok=True)
+        with log_path.open("w") as log:
+            proc = subprocess.Popen(
+                halmos_command(json_path, args, kind == "twins"),
+                cwd=PROOFS, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        runs.append((kind, proc, json_path, log_path))
+    outcomes: list[Outcome] = []
+    failed_runs = 0
+    for kind, proc, json_path, log_path in runs:
+        code = proc.wait()
+        if args.verbose:
+            print(log_path.read_text())
+        if code in (124, 137):
+            print(f"prove: halmos ({kind}) was stopped after {args.timeout} s; its log: {log_path}", file=sys.stderr)
+            failed_runs += 1
+        elif not json_path.exists():
+            print(log_path.read_text()[-4000:], file=sys.stderr)
+            print(f"prove: halmos ({kind}) wrote no results (exit {code}); its log: {log_path}", file=sys.stderr)
+            failed_runs += 1
+        else:
+            outcomes += read_outcomes(json_path)
     wall = time.monotonic() - start
-    if args.verbose:
-        print(log_path.read_text())
-    if proc.returncode in (124, 137):
-        print(f"prove: halmos was stopped after {args.timeout} s (see {log_path})", file=sys.stderr)
+    if failed_runs:
         return 1
-    if not json_path.exists():
-        print(log_path.read_text()[-4000:], file=sys.stderr)
-        print(f"prove: halmos wrote no results (exit {proc.returncode}); its log: {log_path}", file=sys.stderr)
-        return 1
-    outcomes = read_outcomes(json_path)
     if not outcomes:
-        print(f"prove: halmos ran no check; its log: {log_path}", file=sys.stderr)
+        print(f"prove: halmos ran no check; logs in {WORK}", file=sys.stderr)
         return 1
     rows, problems = judge(outcomes)
     print(render(rows))
     rules = sum(1 for o in outcomes if not o.name.startswith(TWIN))
-    print(f"\n{rules} rules, {len(outcomes) - rules} twins, halmos {wall:.0f} s wall; counterexamples in {log_path}")
+    print(
+        f"\n{rules} rules, {len(outcomes) - rules} twins; build {built:.0f} s, total {wall:.0f} s wall;"
+        f" halmos's output (counterexamples) in {WORK}/rules.log and twins.log"
+    )
     for problem in problems:
         print(f"UNEXPECTED: {problem}", file=sys.stderr)
     print(f"prove: {len(outcomes) - len(problems)} passed, {len(problems)} failed")

@@ -197,13 +197,8 @@ contract AnyCallRules is PilotBase {
     /// ends within its tier's maximum balance, and one that sends (other than by seizure) ends within
     /// its tier's daily outflow.
     function check_tierLimits() public {
-        uint256 tier = svm.createUint(8, "tier");
-        _leanState(ALICE, BOB, tier << 200, LIMITS_FLAG);
-        _symbolicReserves();
-        uint256 maxBalance = svm.createUint(128, "maxBalance");
-        uint256 maxOutflow = svm.createUint(128, "maxOutflow");
-        _put(keccak256(abi.encode(tier, TIER_LIMITS_SLOT)), (maxOutflow << 128) | maxBalance);
-        vm.assume(token.outflowToday(ALICE) <= maxOutflow);
+        uint256 maxBalance = _tierState();
+        uint256 maxOutflow = _maxOutflow();
         uint256 a0 = _bal(ALICE);
         (bool ok, bytes4 sel) = _anyCall(_sender(), true);
         if (ok && _bal(ALICE) > a0) assert(_bal(ALICE) <= maxBalance);
@@ -212,13 +207,30 @@ contract AnyCallRules is PilotBase {
 
     /// Twin: the same claim for an EXEMPT account (false: exemption lifts the limits).
     function check_twin_tierLimits() public {
-        uint256 tier = svm.createUint(8, "tier");
-        _leanState(ALICE, BOB, (tier << 200) | EXEMPT_FLAG, LIMITS_FLAG);
-        uint256 maxBalance = svm.createUint(128, "maxBalance");
-        _put(keccak256(abi.encode(tier, TIER_LIMITS_SLOT)), maxBalance);
+        uint256 maxBalance = _tierState();
+        _put(_accountSlot(ALICE), _word(_accountSlot(ALICE)) | EXEMPT_FLAG);
         uint256 a0 = _bal(ALICE);
         (bool ok,) = _anyCall(_sender(), true);
         if (ok && _bal(ALICE) > a0) assert(_bal(ALICE) <= maxBalance);
+    }
+
+    /// @dev Limits on; ALICE in an arbitrary tier with arbitrary limits and today's outflow within its
+    /// limit; BOB exempt (so he can pay her) and fresh reserves (so a minter can).
+    function _tierState() internal returns (uint256 maxBalance) {
+        uint256 tier = svm.createUint(8, "tier");
+        _leanState(ALICE, BOB, tier << 200, LIMITS_FLAG);
+        _put(_accountSlot(BOB), _word(_accountSlot(BOB)) | EXEMPT_FLAG);
+        _symbolicReserves();
+        maxBalance = svm.createUint(128, "maxBalance");
+        uint256 maxOutflow = svm.createUint(128, "maxOutflow");
+        _put(keccak256(abi.encode(tier, TIER_LIMITS_SLOT)), (maxOutflow << 128) | maxBalance);
+        uint256 spent = svm.createUint(128, "spentToday");
+        vm.assume(spent <= maxOutflow);
+        _put(keccak256(abi.encode(ALICE, OUTFLOWS_SLOT)), (spent << 64) | (block.timestamp / 1 days));
+    }
+
+    function _maxOutflow() internal view returns (uint256 maxOutflow) {
+        (, maxOutflow) = token.tierLimits(token.tierOf(ALICE));
     }
 
     // ------------------------------------------------------------------ helpers
