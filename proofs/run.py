@@ -16,9 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,36 +54,86 @@ class Outcome:
         return f"error (exit {self.exitcode})"
 
 
-def halmos_command(json_path: Path, args: argparse.Namespace, twins: bool) -> list[str]:
-    """One halmos run over the rules (every path explored) or over the twins (stop at the first
-    counterexample: one is all a twin has to show)."""
+def halmos_command(
+    json_path: Path, args: argparse.Namespace, names: list[str], twins: bool
+) -> list[str]:
+    """One halmos run over `names`: rules explore every path; twins stop at their first counterexample
+    (one is all a twin has to show)."""
     venv_bin = Path(sys.executable).parent
     cmd = [
-        "timeout", "-k", "10", str(args.timeout),  # halmos ignores SIGTERM: -k sends SIGKILL after 10 s
+        "timeout",
+        "-k",
+        "10",
+        str(args.timeout),  # halmos ignores SIGTERM: -k sends SIGKILL after 10 s
         str(venv_bin / "halmos"),
-        "--root", str(PROOFS),
-        "--forge-build-out", str(WORK / "out"),
-        "--json-output", str(json_path),
-        "--solver", "yices",
-        "--solver-timeout-assertion", args.solver_timeout,
-        "--loop", "2",
-        "--default-bytes-lengths", "65",  # signatures: the only bytes arguments the rules feed
-        "--solver-threads", "1",  # the two runs share the machine's cores
+        "--root",
+        str(PROOFS),
+        "--forge-build-out",
+        str(WORK / "out"),
+        "--json-output",
+        str(json_path),
+        "--solver",
+        "yices",
+        "--solver-timeout-assertion",
+        args.solver_timeout,
+        "--loop",
+        "2",
+        "--default-bytes-lengths",
+        "65",  # signatures: the only bytes arguments the rules feed
+        "--solver-threads",
+        "1",  # the runs share the machine's cores
         "--no-status",
-        "--match-test", ("^check_twin_" if twins else "^check_(?!twin_)") + (f"(?=.*(?:{args.match}))" if args.match else ""),
+        "--match-test",
+        "^(" + "|".join(names) + r")\(",
     ]
     if twins:
         cmd.append("--early-exit")
-    if args.contract:
-        cmd += ["--contract", args.contract]
     return cmd
+
+
+def discover(match: str) -> list[tuple[str, int]]:
+    """Every check in proofs/src with a cost weight: a check over ANY call (arbitrary calldata)
+    explores every function of the token and weighs 6, any other check 1."""
+    found = []
+    for source in sorted((PROOFS / "src").glob("*.t.sol")):
+        text = source.read_text()
+        starts = [m for m in re.finditer(r"function (check_\w+)\(", text)]
+        for i, m in enumerate(starts):
+            body = text[m.end() : starts[i + 1].start() if i + 1 < len(starts) else len(text)]
+            heavy = "_anyCall(" in body or "_anyMulticall(" in body
+            if not match or re.search(match, m.group(1)):
+                found.append((m.group(1), 6 if heavy else 1))
+    return found
+
+
+def split(checks: list[tuple[str, int]], parts: int) -> list[list[str]]:
+    """Greedy balance of the checks over `parts` runs by weight (heaviest first)."""
+    bins: list[tuple[int, list[str]]] = [(0, []) for _ in range(parts)]
+    for name, weight in sorted(checks, key=lambda c: -c[1]):
+        i = min(range(parts), key=lambda j: bins[j][0])
+        bins[i] = (bins[i][0] + weight, [*bins[i][1], name])
+    return [names for _, names in bins if names]
 
 
 def build(env: dict[str, str], log: Path) -> bool:
     """forge build, once, before the two halmos runs (which then find nothing to compile)."""
-    cmd = ["forge", "build", "--ast", "--root", str(PROOFS), "--extra-output", "storageLayout", "metadata"]
+    cmd = [
+        "forge",
+        "build",
+        "--ast",
+        "--root",
+        str(PROOFS),
+        "--extra-output",
+        "storageLayout",
+        "metadata",
+    ]
     with log.open("w") as out:
-        return subprocess.run(cmd, cwd=PROOFS, env=env, stdout=out, stderr=subprocess.STDOUT).returncode == 0
+        return (
+            subprocess.run(
+                cmd, cwd=PROOFS, env=env, stdout=out, stderr=subprocess.STDOUT
+            ).returncode
+            == 0
+        )
 
 
 def halmos_env() -> dict[str, str]:
@@ -91,7 +143,9 @@ def halmos_env() -> dict[str, str]:
     env["HOME"] = str(home)  # forge's ~/.foundry cache and halmos's ~/.halmos stay in the repo
     forge_bins = sorted((ROOT / "node_modules" / "@foundry-rs").glob("forge-*/bin"))
     venv_bin = Path(sys.executable).parent
-    env["PATH"] = os.pathsep.join([*(str(p) for p in forge_bins), str(venv_bin), env.get("PATH", "")])
+    env["PATH"] = os.pathsep.join(
+        [*(str(p) for p in forge_bins), str(venv_bin), env.get("PATH", "")]
+    )
     env["FOUNDRY_SOLC"] = str(ROOT / "bin" / "solc")
     env.pop("FOUNDRY_PROFILE", None)
     return env
@@ -123,12 +177,16 @@ def judge(outcomes: list[Outcome]) -> tuple[list[tuple[str, str, str, str, str, 
     names = {o.name for o in outcomes}
     for o in outcomes:
         if o.name.startswith(TWIN):
-            if "check_" + o.name[len(TWIN):] not in names:
+            if "check_" + o.name[len(TWIN) :] not in names:
                 problems.append(f"{o.name}: a twin without its rule")
-        elif TWIN + o.name[len("check_"):] not in names:
-            problems.append(f"{o.name}: a rule without a twin (add {TWIN}{o.name[len('check_'):]})")
+        elif TWIN + o.name[len("check_") :] not in names:
+            problems.append(
+                f"{o.name}: a rule without a twin (add {TWIN}{o.name[len('check_') :]})"
+            )
     rows = []
-    for o in sorted(outcomes, key=lambda o: (o.name.removeprefix(TWIN).removeprefix("check_"), o.name)):
+    for o in sorted(
+        outcomes, key=lambda o: (o.name.removeprefix(TWIN).removeprefix("check_"), o.name)
+    ):
         twin = o.name.startswith(TWIN)
         expected = "counterexample" if twin else "proved"
         note = ""
@@ -139,24 +197,45 @@ def judge(outcomes: list[Outcome]) -> tuple[list[tuple[str, str, str, str, str, 
             problems.append(f"{o.name}: expected {expected}, got {o.result}")
         if o.bounded_loops and o.result == "proved":
             note = (note + "; " if note else "") + f"{o.bounded_loops} loop(s) bounded"
-        rows.append((o.name, expected, o.result, str(o.paths), f"{o.seconds:.1f}", ("ok" if ok else "UNEXPECTED") + (f" ({note})" if note else "")))
+        verdict = ("ok" if ok else "UNEXPECTED") + (f" ({note})" if note else "")
+        rows.append((o.name, expected, o.result, str(o.paths), f"{o.seconds:.1f}", verdict))
     return rows, problems
 
 
-def render(rows: list[tuple[str, ...]]) -> str:
+def render(rows: Sequence[tuple[str, ...]]) -> str:
     header = ("rule", "expected", "result", "paths", "seconds", "verdict")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
-    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+
+    def line(row: tuple[str, ...]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+
+    return "\n".join(
+        [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--match", default="", help="only rules (and twins) whose name contains a match of this regex")
-    p.add_argument("--contract", default="", help="only this proof contract (halmos --contract)")
-    p.add_argument("--timeout", type=int, default=600, help="seconds before halmos is killed (default 600)")
-    p.add_argument("--solver-timeout", default="60s", help="per-assertion solver timeout (default 60s)")
-    p.add_argument("--verbose", action="store_true", help="show halmos's own output (counterexamples)")
+    p.add_argument(
+        "--match",
+        default="",
+        help="only rules (and twins) whose name contains a match of this regex",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=4,
+        help="halmos runs for the rules (the twins get half); default 4",
+    )
+    p.add_argument(
+        "--timeout", type=int, default=600, help="seconds before halmos is killed (default 600)"
+    )
+    p.add_argument(
+        "--solver-timeout", default="60s", help="per-assertion solver timeout (default 60s)"
+    )
+    p.add_argument(
+        "--verbose", action="store_true", help="show halmos's own output (counterexamples)"
+    )
     args = p.parse_args(argv)
 
     WORK.mkdir(parents=True, exist_ok=True)
@@ -167,16 +246,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"prove: forge build failed; its log: {WORK / 'build.log'}", file=sys.stderr)
         return 1
     built = time.monotonic() - start
+    checks = discover(args.match)
     runs = []
-    for kind in ("rules", "twins"):
-        json_path, log_path = WORK / f"{kind}.json", WORK / f"{kind}.log"
-        json_path.unlink(missing_ok=True)
-        with log_path.open("w") as log:
-            proc = subprocess.Popen(
-                halmos_command(json_path, args, kind == "twins"),
-                cwd=PROOFS, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )
-        runs.append((kind, proc, json_path, log_path))
+    for kind, parts in (("rules", args.jobs), ("twins", max(1, args.jobs // 2))):
+        group = [c for c in checks if c[0].startswith(TWIN) == (kind == "twins")]
+        for n, names in enumerate(split(group, parts)):
+            json_path, log_path = WORK / f"{kind}-{n}.json", WORK / f"{kind}-{n}.log"
+            json_path.unlink(missing_ok=True)
+            with log_path.open("w") as log:
+                proc = subprocess.Popen(
+                    halmos_command(json_path, args, names, kind == "twins"),
+                    cwd=PROOFS,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            runs.append((f"{kind}-{n}", proc, json_path, log_path))
     outcomes: list[Outcome] = []
     failed_runs = 0
     for kind, proc, json_path, log_path in runs:
@@ -184,11 +269,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             print(log_path.read_text())
         if code in (124, 137):
-            print(f"prove: halmos ({kind}) was stopped after {args.timeout} s; its log: {log_path}", file=sys.stderr)
+            print(
+                f"prove: halmos ({kind}) was stopped after {args.timeout} s; its log: {log_path}",
+                file=sys.stderr,
+            )
             failed_runs += 1
         elif not json_path.exists():
             print(log_path.read_text()[-4000:], file=sys.stderr)
-            print(f"prove: halmos ({kind}) wrote no results (exit {code}); its log: {log_path}", file=sys.stderr)
+            print(
+                f"prove: halmos ({kind}) wrote no results (exit {code}); its log: {log_path}",
+                file=sys.stderr,
+            )
             failed_runs += 1
         else:
             outcomes += read_outcomes(json_path)
@@ -199,11 +290,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"prove: halmos ran no check; logs in {WORK}", file=sys.stderr)
         return 1
     rows, problems = judge(outcomes)
+    problems += [
+        f"{name}: no result from halmos"
+        for name, _ in checks
+        if name not in {o.name for o in outcomes}
+    ]
     print(render(rows))
     rules = sum(1 for o in outcomes if not o.name.startswith(TWIN))
     print(
         f"\n{rules} rules, {len(outcomes) - rules} twins; build {built:.0f} s, total {wall:.0f} s wall;"
-        f" halmos's output (counterexamples) in {WORK}/rules.log and twins.log"
+        f" halmos's output (counterexamples) in {WORK}/rules-*.log and twins-*.log"
     )
     for problem in problems:
         print(f"UNEXPECTED: {problem}", file=sys.stderr)
