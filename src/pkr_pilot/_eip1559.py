@@ -22,7 +22,7 @@ in and dropped when the function returns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -65,23 +65,11 @@ def sign_dynamic_fee_transactions(account: LocalAccount, txs: Sequence[Mapping[s
     if not txs:
         return []
     sign_hash = _hash_signer(bytes(account.key))
-    out: list[bytes] = []
-    checked = False
-    for tx in txs:
-        if not is_fast_shape(tx):
-            out.append(bytes(account.sign_transaction(dict(tx)).raw_transaction))
-            continue
-        raw = _sign_one(tx, sign_hash)
-        if not checked:
-            reference = bytes(account.sign_transaction(dict(tx)).raw_transaction)
-            if reference != raw:
-                raise RuntimeError(
-                    "fast EIP-1559 signing differs from eth-account's; refusing to sign "
-                    "(report this with your eth-account, eth-keys and coincurve versions)"
-                )
-            checked = True
-        out.append(raw)
-    return out
+
+    def reference(tx: Mapping[str, Any]) -> bytes:
+        return bytes(account.sign_transaction(dict(tx)).raw_transaction)
+
+    return _sign_checked((tx, sign_hash, reference) for tx in txs)
 
 
 def sign_with_keys(items: Sequence[tuple[bytes, Mapping[str, Any]]]) -> list[bytes]:
@@ -92,15 +80,26 @@ def sign_with_keys(items: Sequence[tuple[bytes, Mapping[str, Any]]]) -> list[byt
     """
     from eth_account import Account
 
+    def reference_for(key: bytes) -> Callable[[Mapping[str, Any]], bytes]:
+        return lambda tx: bytes(Account.from_key(key).sign_transaction(dict(tx)).raw_transaction)
+
+    return _sign_checked((tx, _hash_signer(key), reference_for(key)) for key, tx in items)
+
+
+def _sign_checked(
+    items: Iterable[tuple[Mapping[str, Any], Callable[[bytes], tuple[int, int, int]], Callable[[Mapping[str, Any]], bytes]]],
+) -> list[bytes]:
+    """Each ``(tx, fast signer, eth-account signer)`` signed on the fast path when its shape allows,
+    the first such one also by eth-account and compared (a mismatch raises before anything is used)."""
     out: list[bytes] = []
     checked = False
-    for key, tx in items:
+    for tx, sign_hash, reference in items:
         if not is_fast_shape(tx):
-            out.append(bytes(Account.from_key(key).sign_transaction(dict(tx)).raw_transaction))
+            out.append(reference(tx))
             continue
-        raw = _sign_one(tx, _hash_signer(key))
+        raw = _sign_one(tx, sign_hash)
         if not checked:
-            if bytes(Account.from_key(key).sign_transaction(dict(tx)).raw_transaction) != raw:
+            if reference(tx) != raw:
                 raise RuntimeError(
                     "fast EIP-1559 signing differs from eth-account's; refusing to sign "
                     "(report this with your eth-account, eth-keys and coincurve versions)"

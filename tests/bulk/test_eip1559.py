@@ -81,3 +81,16 @@ def test_signer_batch_signing_keeps_the_chain_id_rules() -> None:
         signer.sign_transactions([dict(tx, chainId=1)])
     with pytest.raises(AccountError):
         signer.sign_transactions([{k: v for k, v in tx.items() if k != "chainId"}])
+
+
+def test_many_keys_sign_like_eth_account_in_order() -> None:
+    keys = [bytes([n + 1]) * 32 for n in range(4)]
+    base = {"chainId": 31337, "maxPriorityFeePerGas": 1, "maxFeePerGas": 3, "gas": 21_000, "value": 5, "data": b""}
+    items = [(key, dict(base, nonce=n, to=ACCOUNT.address)) for n, key in enumerate(keys)]
+    items.append((keys[0], {**base, "nonce": 9, "gasPrice": 1, "to": ACCOUNT.address}))  # not the fast shape
+    for item in items[-1:]:
+        item[1].pop("maxFeePerGas"), item[1].pop("maxPriorityFeePerGas")
+
+    raws = _eip1559.sign_with_keys(items)
+
+    assert raws == [bytes(Account.from_key(k).sign_transaction(tx).raw_transaction) for k, tx in items]

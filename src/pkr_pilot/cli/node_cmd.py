@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,7 +57,9 @@ def node_command(
     state = (state_file or project.paths.state / "node" / "state.json").expanduser().absolute()
     if fresh and state.exists():
         previous = state.with_name(state.name + ".prev")
-        os.replace(state, previous)
+        from .._files import move_durably
+
+        move_durably(state, previous)
         click.echo(f"fresh start: the old state is kept in {_show(previous)}")
     resuming = state.exists()
     options = AnvilOptions(

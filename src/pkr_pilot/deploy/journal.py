@@ -23,7 +23,6 @@ Ephemeral networks (``path=None``) keep the same index in memory.
 from __future__ import annotations
 
 import json
-import os
 import time
 import warnings
 from collections.abc import Iterator, Mapping
@@ -32,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._files import move_durably
 from ..errors import DeploymentError, JournalError
 from ..journal import Journal as _Journal
 from ..journal import JournalWarning, utc_stamp
@@ -177,7 +177,7 @@ class Journal:
         if self.path is None or not self.path.exists():
             return None
         target = self.path.with_name(f".journal.{int(time.time() * 1000)}.{reason}.jsonl")
-        os.replace(self.path, target)
+        move_durably(self.path, target)
         return target
 
 
@@ -194,7 +194,7 @@ def _set_aside_legacy(path: Path) -> None:
         return  # damaged: the journal module names the line
     if isinstance(line, dict) and "schema" not in line and "event" in line:
         target = path.with_name(f".journal.{int(time.time() * 1000)}.legacy.jsonl")
-        os.replace(path, target)
+        move_durably(path, target)
         warnings.warn(
             JournalWarning(f"{path}: written by an older pkr-pilot; moved to {target.name} (the chain decides what was deployed)"),
             stacklevel=3,

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
 
+from .._files import move_durably
 from ..contracts import ContractHandle
 from ..decode import ErrorDecoder
 from ..errors import (
@@ -353,12 +354,12 @@ class DeployRunner:
             stale = self.store.folder / f".stale-{int(time.time() * 1000)}"
             stale.mkdir(parents=True, exist_ok=True)
             for record in self.store.names():
-                os.replace(self.store.folder / f"{record}.json", stale / f"{record}.json")
+                move_durably(self.store.folder / f"{record}.json", stale / f"{record}.json")
             if archived is not None:
-                os.replace(archived, stale / archived.name)
+                move_durably(archived, stale / archived.name)
             identity = self.store.folder / ".chain.json"
             if identity.exists():
-                os.replace(identity, stale / identity.name)
+                move_durably(identity, stale / identity.name)
         self._notice(message)
 
     # ------------------------------------------------------------------ upgrade
