@@ -15,14 +15,16 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 __all__ = [
     "append_durably",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "atomic_writer",
     "fsync_dir",
     "move_durably",
 ]
@@ -34,17 +36,31 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644, exclusive:
     ``exclusive``: never replace an existing file; :class:`FileExistsError` if ``path`` exists
     (the name is claimed with a hard link, or with ``O_EXCL`` where links are not supported).
     """
+    with atomic_writer(path, mode=mode, exclusive=exclusive, data=data) as out:
+        out.write(data)
+
+
+@contextlib.contextmanager
+def atomic_writer(
+    path: Path, *, mode: int = 0o644, exclusive: bool = False, data: bytes | None = None
+) -> Iterator[BinaryIO]:
+    """A binary file to write ``path``'s new content into; on a clean exit it replaces ``path``
+    atomically (fsync, rename, fsync of the folder), on an error ``path`` is left as it was.
+
+    ``data`` (the same bytes as written) lets an ``exclusive`` write fall back to ``O_EXCL`` on
+    file systems without hard links.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # 0600
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
             os.fchmod(fh.fileno(), mode)
             os.fsync(fh.fileno())
         if exclusive:
-            _claim(tmp, path, data, mode)
+            _claim(tmp, path, tmp.read_bytes() if data is None else data, mode)
         else:
             os.replace(tmp, path)
     finally:

@@ -522,27 +522,16 @@ class _Scratch:
 
 
 def _assemble(path: Path, head: str, body: Path, tail: str) -> None:
-    """``head`` + the bytes of ``body`` + ``tail`` into ``path``: temporary file, fsync, rename."""
+    """``head`` + the bytes of ``body`` + ``tail`` into ``path``, atomically."""
     import shutil
-    import tempfile
 
-    from .._files import fsync_dir
+    from .._files import atomic_writer
 
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(head.encode("utf-8"))
-            with body.open("rb") as rows:
-                shutil.copyfileobj(rows, out, 1 << 20)
-            out.write(tail.encode("utf-8"))
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(name, 0o644)
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
+    with atomic_writer(path) as out:
+        out.write(head.encode("utf-8"))
+        with body.open("rb") as rows:
+            shutil.copyfileobj(rows, out, 1 << 20)
+        out.write(tail.encode("utf-8"))
 
 
 # --------------------------------------------------------------------------- reader
