@@ -53,6 +53,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if under_ape(config):
+        # One node for the whole lane: the shared stack is deployed before the suites that deploy a
+        # PilotRupee of their own from dev:0 (desk, pause policy), because the deploy asks the chain
+        # what the deployer created before and would find theirs (stable sort: order kept otherwise).
+        items.sort(key=lambda item: "deployed_stack" not in getattr(item, "fixturenames", ()))
     if not config.getoption("--behaviour-anvil-in-ape-lane"):
         return
     keep, moved = [], []
