@@ -112,12 +112,7 @@ FAULTS: dict[str, Callable[[], tuple[Fault, ...]]] = {
 
 #: Cells that fail on main's engines (measured 2026-12-04, see the report of the deploy-drills helper);
 #: strict: the day an engine is fixed the cell passes, the xfail fails, and this line must go.
-KNOWN_FAILURES = {
-    ("transfer", "node-restart"):
-        "ops transfer after a node restart that lost the transaction: the evidence step "
-        "(ops/actions.py _token_action.evidence) lets web3's TransactionNotFound escape: the re-run ends "
-        "in a traceback instead of deciding from the PaymentReference event",
-}
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 def _cells(faults: list[str]) -> list[Any]:

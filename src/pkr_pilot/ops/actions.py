@@ -154,11 +154,18 @@ def transfer(op: Operator, to: str, amount: AmountInput, *, ref: str, options: R
 
 def _payment_evidence(token: Token, payer: str, ref: bytes, to: str, amount: int) -> Evidence | None:
     """``PaymentReference(payer, ref)`` and the ``Transfer`` before it: the same payment, or a conflict."""
-    from ..evidence import payments_in_logs
+    from ..evidence import PAYMENT_REFERENCE_TOPIC, TRANSFER_TOPIC, payments_in_logs
 
+    payer_topic = "0x" + (bytes(12) + bytes.fromhex(payer[2:])).hex()
     for ev in token.find_events("PaymentReference", {"from": payer, "ref": ref}):
-        receipt = token.w3.eth.get_transaction_receipt(ev.tx_hash)  # type: ignore[arg-type]
-        logs = [_log_json(log) for log in receipt["logs"]]
+        # The payer's Transfer and PaymentReference logs of that block (logs, not the receipt: a node
+        # may serve the one and not the other).
+        query: Any = {
+            "address": token.address, "fromBlock": ev.block_number, "toBlock": ev.block_number,
+            "topics": [["0x" + TRANSFER_TOPIC.hex(), "0x" + PAYMENT_REFERENCE_TOPIC.hex()], payer_topic],
+        }
+        raw = token.w3.eth.get_logs(query)
+        logs = [_log_json(log) for log in raw]
         for paid in payments_in_logs(logs, token.address, payer):
             if paid.ref != ref:
                 continue
