@@ -39,14 +39,7 @@ ZERO_CALLER = (
 PENDING_FIX: dict[str, str] = {
     "check_transfer": ZERO_CALLER,
     "check_transferFrom": "known counterexample until issue 11.4 lands: spender address(0) accepted",
-    "check_onlyMintBurnChangeSupply": ZERO_CALLER,
-    "check_mintBounded": ZERO_CALLER,
-    "check_zeroSenderMovesNothing": ZERO_CALLER,
-    "check_noRoleChangesNoControls": ZERO_CALLER,
     "check_noRoleMulticall": ZERO_CALLER,
-    "check_deskDistinctApprovals": (
-        "known counterexample until issue 11.4 lands: a revoked checker's approval still counts"
-    ),
 }
 
 

@@ -235,13 +235,6 @@ contract AnyCallRules is PilotBase {
 
     // ------------------------------------------------------------------ helpers
 
-    function _isAuthorization(bytes4 sel) internal pure returns (bool) {
-        return sel == bytes4(keccak256("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"))
-            || sel == bytes4(keccak256("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"))
-            || sel == bytes4(keccak256("receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"))
-            || sel == bytes4(keccak256("receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"));
-    }
-
     function _isPermit(bytes4 sel) internal pure returns (bool) {
         return sel == PERMIT_VRS || sel == bytes4(keccak256("permit(address,address,uint256,uint256,bytes)"));
     }

@@ -204,6 +204,14 @@ abstract contract PilotBase {
         (ok,) = address(token).call(abi.encodeCall(token.multicall, (calls)));
     }
 
+    /// @dev The EIP-3009 entry points: signed by the holder, submitted by anyone.
+    function _isAuthorization(bytes4 sel) internal pure returns (bool) {
+        return sel == bytes4(keccak256("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"))
+            || sel == bytes4(keccak256("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"))
+            || sel == bytes4(keccak256("receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"))
+            || sel == bytes4(keccak256("receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"));
+    }
+
     // ------------------------------------------------------------------ reading
 
     function _bal(address a) internal view returns (uint256) {
