@@ -262,10 +262,13 @@ class TokenModel:
             return Expected("ERC20InvalidSender", (ZERO,))
         if to == ZERO:
             return Expected("ERC20InvalidReceiver", (ZERO,))
+        if frm == to:
+            return Expected("SelfSeizure", (frm,))
+        if amount == 0:
+            return Expected("ZeroAmount")
         seizable = self.locked_of(frm)
         if amount > seizable:
             return Expected("SeizeExceedsFrozen", (frm, seizable, amount))
-        # The debit happens before the recipient check; a self-seizure sees its own debit.
         if self.is_frozen(to):
             return Expected("FrozenAccount", (to,))
         frozen = self.frozen_of(frm)
