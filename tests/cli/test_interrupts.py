@@ -37,7 +37,15 @@ def _start(env: StackEnv, *argv: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "pkr_pilot", *argv, "--network", "opsnet", "--yes"],
         env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A terminal's Ctrl-C reaches a command whose SIGINT is at its default; a test run started in
+        # the background (`make test &`, CI wrappers) inherits SIGINT ignored, and Python then installs
+        # no KeyboardInterrupt handler: restore the default so the command sees what an operator's does.
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_in_pool(env: StackEnv, count: int, proc: subprocess.Popen[str], timeout: float = 60) -> None:
