@@ -67,3 +67,68 @@ def test_lazy_group_refuses_a_table_entry_that_is_not_a_command(monkeypatch: pyt
         group.get_command(click.Context(group), "bad")
     assert "bad" in group.list_commands(click.Context(group))
     assert group.get_command(click.Context(group), "missing") is None
+
+
+def _leaves(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+    ctx = click.Context(group)
+    found: list[tuple[tuple[str, ...], click.Command]] = []
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None
+        if isinstance(command, click.Group):
+            found += _leaves(command, (*path, name))
+        else:
+            found.append(((*path, name), command))
+    return found
+
+
+def _leaf_params(args: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the top-level group and the command reached by ``args`` parse (no callback runs)."""
+    ctx = cli_module.cli.make_context("pkr-pilot", list(args), resilient_parsing=True)
+    top = dict(ctx.params)
+    command: click.Command = cli_module.cli
+    rest = [*ctx.protected_args, *ctx.args]
+    while isinstance(command, click.Group):
+        name, sub, rest = command.resolve_command(ctx, rest)
+        assert sub is not None and name is not None
+        ctx = sub.make_context(name, rest, parent=ctx, resilient_parsing=True)
+        command, rest = sub, [*getattr(ctx, "protected_args", []), *ctx.args]
+    return top, dict(ctx.params)
+
+
+GLOBALS = {"--network": ["--network", "elsewhere"], "--json": ["--json"], "--yes": ["--yes"], "-y": ["-y"]}
+
+
+@pytest.mark.parametrize(("path", "command"), _leaves(cli_module.cli), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+def test_global_options_mean_the_same_before_and_after_the_command_name(path: tuple[str, ...], command: click.Command) -> None:
+    accepted = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+    options = [GLOBALS[name] for name in GLOBALS if name in accepted]
+    if not options:
+        pytest.skip(f"{' '.join(path)} takes none of the global options")
+    written = [token for option in options for token in option] + ["--debug"]
+    before = _leaf_params(cli_module.normalise_args([*written, *path]))
+    after = _leaf_params(cli_module.normalise_args([*path, *written]))
+    assert before == after
+    top, leaf = after
+    assert top["debug"] is True
+    by_option = {opt: param.name for param in command.params for opt in param.opts}
+    if "--network" in accepted:
+        assert leaf[by_option["--network"]] == "elsewhere"
+    for flag in ("--json", "--yes", "-y"):
+        if flag in by_option:
+            assert leaf[by_option[flag]] is True
+
+
+def test_readme_exit_code_table_has_every_code_the_cli_uses() -> None:
+    import re
+    from pathlib import Path
+
+    from pkr_pilot import errors
+    from pkr_pilot.cli.disburse_cmd import INCOMPLETE_EXIT
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Exit codes", 1)[1].split("\n\n", 2)[1]
+    documented = {int(code) for code in re.findall(r"^\| (\d+) \|", table, flags=re.MULTILINE)}
+    used = {cls.exit_code for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.PilotError)}
+    used |= {0, 1, INCOMPLETE_EXIT, 130, 128 + 15}  # success, a failed check, disburse incomplete, Ctrl-C, bench SIGTERM
+    assert used <= documented, f"README exit codes lack {sorted(used - documented)}"

@@ -160,8 +160,9 @@ def _leaf_command(args: list[str]) -> tuple[click.Command | None, int | None]:
             name = token.split("=", 1)[0]
             i += 1
             option = next((p for p in command.params if name in p.opts), None)
-            if isinstance(option, click.Option) and not option.is_flag and "=" not in token:
-                i += 1  # its value
+            takes_value = _LEAF_OPTIONS.get(name, False) if option is None else not getattr(option, "is_flag", False)
+            if takes_value and "=" not in token:
+                i += 1  # its value (``--network NAME`` is skipped here and moved by the caller)
             continue
         sub = command.get_command(ctx, token)
         if sub is None:
