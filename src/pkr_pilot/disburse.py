@@ -71,6 +71,7 @@ from .bulk import BulkSender, ItemStatus, SignedTx, TxOutcome, TxRequest
 from .errors import ChainError, JournalError, ReconcileError, SentNotConfirmed, UserInputError
 from .evidence import find_payments
 from .journal import Journal
+from .progress import Progress
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -501,6 +502,7 @@ def run_disbursement(
     dry_run: bool = False,
     confirm: Callable[[Plan], bool] | None = None,
     progress: Callable[[str], None] | None = None,
+    counter: Callable[[Progress], None] | None = None,
     batch_size: int = 250,
     window: int = 500,
     stall_hook: Callable[[], None] | None = None,
@@ -514,7 +516,9 @@ def run_disbursement(
     ``transferWithUniqueReference`` (the chain refuses a second payment of a ref). ``settle_void`` /
     ``settle_paid`` are the operator's decisions for undecided rows (their refs as in the file).
     ``stall_hook`` is the bulk engine's (on a dev chain: mine a block when nothing was mined for a
-    while). ``kill_at`` is the test seam (default ``$PKR_PILOT_DISBURSE_KILL``).
+    while). ``progress`` hears what each phase is about to do, ``counter`` how far the long ones
+    are (:class:`~pkr_pilot.progress.Progress` of the phases ``evidence`` in blocks searched,
+    ``send`` in rows sent and ``confirm`` in rows settled). ``kill_at`` is the test seam (default ``$PKR_PILOT_DISBURSE_KILL``).
 
     Raises:
         PaymentFileError: rows whose ref another disbursement of this network already paid.
@@ -525,6 +529,7 @@ def run_disbursement(
         JournalError: the journal is damaged or another process runs this disbursement.
     """
     say = progress or (lambda _message: None)
+    count = counter or (lambda _event: None)
     token = stack.token
     payer = signer.address
     mode = ("multicall" if multicall else "bulk") + (" strict" if strict_refs else "")
@@ -557,7 +562,7 @@ def run_disbursement(
             view = _ChainView.read(engine, token.address, payer)
             start_block = state.start_block if state.start_block is not None else token.from_block
             say(f"looking for this file's {len(payments.rows)} refs on chain from block {start_block}")
-            found = _evidence(engine, token.address, payer, payments.rows, start_block, view, strict_refs)
+            found = _evidence(engine, token.address, payer, payments.rows, start_block, view, strict_refs, count)
             outcome: dict[str, RowOutcome] = {}
             for key, proof in found.items():
                 row = by_key[key]
@@ -571,7 +576,7 @@ def run_disbursement(
                 unmined = [open_txs[h] for h, f in facts.items() if f.status == "unmined"]
                 if unmined and not dry_run:
                     say(f"broadcasting {len(unmined)} journaled transaction(s) again (same bytes, same nonces)")
-                    observer = _JournalObserver(journal, [], seam, say, track=False)
+                    observer = _JournalObserver(journal, [], seam, count, track=False)
                     with observer.interruptible([t.tx_hash for t in unmined]):
                         again, _fillers = engine.resend([_as_signed(t) for t in unmined], observer=observer)
                     resent = len(unmined)
@@ -583,7 +588,7 @@ def run_disbursement(
                         engine.fill_nonces(sorted(open_txs[h].nonce for h in refused), observer=observer)
                     state = _replay(journal.lines())
                     view = _ChainView.read(engine, token.address, payer)
-                    found = _evidence(engine, token.address, payer, payments.rows, start_block, view, strict_refs)
+                    found = _evidence(engine, token.address, payer, payments.rows, start_block, view, strict_refs, count)
                     for key, proof in found.items():
                         if proof.settled:
                             outcome[key] = _row_outcome(by_key[key], "already_paid", proof.tx_hash, proof.block, proof.note)
@@ -664,7 +669,7 @@ def run_disbursement(
                     ]
                 )
                 keys = [row.key for row in sendable]
-                observer = _JournalObserver(journal, keys, seam, say, track=True, total=len(sendable))
+                observer = _JournalObserver(journal, keys, seam, count, track=True, total=len(sendable))
                 say(f"paying {len(sendable)} row(s) as {mode}")
                 started = time.perf_counter()
                 calls = [transfer_data(row.address, row.amount, row.ref32, strict=strict_refs) for row in sendable]
@@ -773,7 +778,14 @@ class _Proof:
 
 
 def _evidence(
-    engine: BulkSender, token: str, payer: str, rows: Sequence[Payment], start_block: int, view: _ChainView, strict: bool
+    engine: BulkSender,
+    token: str,
+    payer: str,
+    rows: Sequence[Payment],
+    start_block: int,
+    view: _ChainView,
+    strict: bool,
+    count: Callable[[Progress], None],
 ) -> dict[str, _Proof]:
     """Rows paid on chain (by their ref), checked against the row; keyed by the row's key.
 
@@ -785,7 +797,10 @@ def _evidence(
         ReconcileError: a ref paid to another address, or another amount, than its row says.
     """
     by_ref = {row.ref32: row for row in rows}
-    found = find_payments(engine.transport, token, payer, list(by_ref), from_block=start_block, to_block=view.head)
+    blocks = max(0, view.head - start_block + 1)
+    found = find_payments(engine.transport, token, payer, list(by_ref), from_block=start_block, to_block=view.head,
+                          scanned=lambda done: count(Progress(done, blocks, "evidence")))
+    count(Progress(blocks, blocks, "evidence"))
     out: dict[str, _Proof] = {}
     for ref, paid in found.items():
         row = by_ref[ref]
@@ -1044,14 +1059,14 @@ class _KillSeam:
 
 
 class _JournalObserver:
-    """Writes the engine's events to the journal (write-ahead for ``signed``) and reports progress."""
+    """Writes the engine's events to the journal (write-ahead for ``signed``) and counts rows sent and settled."""
 
     def __init__(
         self,
         journal: DisbursementJournal,
         refs: Sequence[str],
         seam: _KillSeam | None,
-        say: Callable[[str], None],
+        count: Callable[[Progress], None],
         *,
         track: bool,
         total: int = 0,
@@ -1059,7 +1074,7 @@ class _JournalObserver:
         self.journal = journal
         self.refs = refs
         self.seam = seam
-        self.say = say
+        self.count = count
         self.track = track
         self.total = total
         self.sent_rows = 0
@@ -1101,7 +1116,7 @@ class _JournalObserver:
         rows = sum(len(tx.items) for tx in txs)
         self.sent_rows += rows
         if self.track:
-            self.say(f"sent {self.sent_rows}/{self.total} rows")
+            self.count(Progress(self.sent_rows, self.total, "send"))
         if self.seam is not None and self.track:
             self.seam.reached("sent", rows)
 
@@ -1122,6 +1137,6 @@ class _JournalObserver:
         rows = sum(len(o.tx.items) for o in outcomes)
         self.settled_rows += rows
         if self.track:
-            self.say(f"settled {self.settled_rows}/{self.total} rows")
+            self.count(Progress(self.settled_rows, self.total, "confirm"))
         if self.seam is not None and self.track:
             self.seam.reached("confirmed", rows)

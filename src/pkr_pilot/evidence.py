@@ -17,7 +17,7 @@ A node that refuses a range (too many results, too wide) gets it again in halves
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -116,10 +116,12 @@ def find_payments(
     to_block: int,
     refs_per_query: int = REFS_PER_QUERY,
     blocks_per_query: int = BLOCKS_PER_QUERY,
+    scanned: Callable[[int], None] | None = None,
 ) -> dict[bytes, list[Payment]]:
     """Every payment by ``payer`` on ``token`` carrying one of ``refs``, in ``[from_block, to_block]``.
 
     Returns ref -> the payments found with it, oldest first (more than one: it was paid more than once).
+    ``scanned`` hears how many blocks of the range were searched so far (for a progress line).
     """
     wanted = list(dict.fromkeys(refs))
     if not wanted or to_block < from_block:
@@ -134,7 +136,8 @@ def find_payments(
                 {"address": token, "fromBlock": hex(start), "toBlock": hex(end),
                  "topics": ["0x" + PAYMENT_REFERENCE_TOPIC.hex(), payer_topic, chunk]}
             )
-    references = _get_logs(transport, queries)
+    done = None if scanned is None else (lambda query: scanned(int(query["toBlock"], 16) - from_block + 1))
+    references = _get_logs(transport, queries, done=done)
     if not references:
         return {}
     blocks = sorted({_int(log["blockNumber"]) for log in references})
@@ -154,8 +157,16 @@ def find_payments(
     return found
 
 
-def _get_logs(transport: RpcTransport, queries: Sequence[dict[str, Any]], depth: int = 0) -> list[Mapping[str, Any]]:
-    """``eth_getLogs`` for every query, batched; a refused block range is asked again in halves."""
+def _get_logs(
+    transport: RpcTransport,
+    queries: Sequence[dict[str, Any]],
+    depth: int = 0,
+    *,
+    done: Callable[[Mapping[str, Any]], None] | None = None,
+) -> list[Mapping[str, Any]]:
+    """``eth_getLogs`` for every query, batched; a refused block range is asked again in halves.
+
+    ``done`` hears the last query of each answered batch."""
     out: list[Mapping[str, Any]] = []
     for i in range(0, len(queries), _CALLS_PER_BATCH):
         chunk = queries[i : i + _CALLS_PER_BATCH]
@@ -171,6 +182,8 @@ def _get_logs(transport: RpcTransport, queries: Sequence[dict[str, Any]], depth:
             middle = (first + last) // 2
             halves = [{**query, "toBlock": hex(middle)}, {**query, "fromBlock": hex(middle + 1)}]
             out.extend(_get_logs(transport, halves, depth + 1))
+        if done is not None:
+            done(chunk[-1])
     return out
 
 

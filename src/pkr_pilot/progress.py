@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TextIO, TypedDict, Unpack
 
-__all__ = ["Progress", "ProgressLine", "eta_text"]
+__all__ = ["Progress", "ProgressLine", "ProgressPhases", "eta_text"]
 
 
 @dataclass(frozen=True)
@@ -140,3 +140,88 @@ class ProgressLine:
         if self.tty and self._drawn:
             self.stream.write("\r\x1b[2K")
             self._drawn = False
+
+
+class LineOptions(TypedDict, total=False):
+    """The options of :class:`ProgressLine` other than its label and total."""
+
+    stream: TextIO | None
+    quiet: bool
+    tty: bool | None
+    every: float
+    clock: Callable[[], float]
+
+
+class ProgressPhases:
+    """:class:`Progress` events of several phases drawn one :class:`ProgressLine` at a time.
+
+    A phase's line opens with its first event and stays until it is complete; a phase that runs
+    alongside it (confirmations arriving while packs are still being sent) keeps its latest count
+    and takes the line over when the one shown is complete. ``labels`` names the phases.
+
+    >>> import io
+    >>> out = io.StringIO()
+    >>> phases = ProgressPhases({"send": "sending: rows", "confirm": "confirming: rows"}, stream=out, tty=False, every=0.0,
+    ...                         clock=iter(float(t) for t in range(10)).__next__)
+    >>> for event in (Progress(1, 2, "send"), Progress(1, 2, "confirm"), Progress(2, 2, "send"), Progress(2, 2, "confirm")):
+    ...     phases(event)
+    >>> phases.close()
+    >>> print(out.getvalue(), end="")
+    sending: rows 1/2 (50 %) 1.0/s, ETA 1 s
+    sending: rows 2/2 (100 %) 0.7/s, done in 3 s
+    confirming: rows 2/2 (100 %) 1.0/s, done in 2 s
+    """
+
+    def __init__(self, labels: Mapping[str, str], **options: Unpack[LineOptions]) -> None:
+        self.labels = labels
+        self._options = options
+        self.quiet = options.get("quiet", False)
+        self._line: ProgressLine | None = None
+        self._phase: str | None = None
+        self._waiting: dict[str, Progress] = {}
+
+    def __call__(self, event: Progress) -> None:
+        line = self._line
+        if line is not None and event.phase == self._phase and _complete(line) and event.done < event.total:
+            line.close()  # the phase runs again (a second search after a resend): a new line
+            line = self._line = None
+        if line is not None and event.phase != self._phase and not _complete(line):
+            self._waiting[event.phase] = event  # shown when the phase on screen is complete
+            return
+        if line is None or event.phase != self._phase:
+            line = self._open(event)
+        line.update(event.done)
+
+    def note(self, message: str) -> None:
+        """A line of its own above the progress line (a phase's message, a warning).
+
+        A complete phase gets its final line first, so the notes of the next phase come after it."""
+        if self._line is not None and _complete(self._line) and not self._waiting:
+            self._line.close()
+            self._line = None
+        if self._line is not None:
+            self._line.note(message)
+        elif not self.quiet:
+            ProgressLine("", None, **self._options).note(message)
+
+    def close(self) -> None:
+        """The final line of the phase shown and of every phase still waiting."""
+        while self._line is not None or self._waiting:
+            if self._line is not None:
+                self._line.close()
+                self._line = None
+            if self._waiting:
+                event = self._waiting.pop(next(iter(self._waiting)))
+                self._open(event).update(event.done)
+
+    def _open(self, event: Progress) -> ProgressLine:
+        if self._line is not None:
+            self._line.close()
+        self._waiting.pop(event.phase, None)
+        self._phase = event.phase
+        self._line = ProgressLine(self.labels.get(event.phase, event.phase), event.total or None, **self._options)
+        return self._line
+
+
+def _complete(line: ProgressLine) -> bool:
+    return line.total is not None and line.done >= line.total

@@ -395,3 +395,21 @@ def test_strict_refs_pay_with_the_unique_reference_and_a_rerun_without_the_journ
 
     assert again.returncode == 0 and json.loads(again.stdout)["counts"] == {"already_paid": 6}
     assert funded.nonce(PAYER) == nonce
+
+
+def test_each_long_phase_shows_its_progress_and_json_stays_quiet(funded: StackEnv, pkr, tmp_path: Path) -> None:
+    path, expected = _payroll(tmp_path, 9, 0xA9_0000)
+
+    run = pkr("disburse", str(path), "--account", f"dev:{PAYER}", "--yes", "--batch-size", "4")
+
+    assert run.code == 0, run.err
+    shown = run.err
+    search, send, confirm = (shown.index(text) for text in ("searching for paid refs: blocks", "sending: rows 9/9 (100 %)",
+                                                          "confirming: rows 9/9 (100 %)"))
+    assert shown.index("... looking for this file's 9 refs") < search < shown.index("... paying 9 row(s)") < send < confirm
+    assert shown.count("done in") == 3  # each phase ends with its count, rate and time taken
+    assert _balances(funded, list(expected)) == expected
+
+    again = pkr("disburse", str(path), "--account", f"dev:{PAYER}", "--yes", "--json")
+
+    assert again.code == 0 and again.err == "" and again.json()["counts"] == {"already_paid": 9}

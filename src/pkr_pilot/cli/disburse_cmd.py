@@ -17,6 +17,8 @@ __all__ = ["disburse_command"]
 
 #: Exit code when rows are left unpaid (failed, skipped, rejected, pending): run again later.
 INCOMPLETE_EXIT = 9
+#: What each long phase of a disbursement counts (see ``run_disbursement``'s ``counter``).
+PROGRESS_LABELS = {"evidence": "searching for paid refs: blocks", "send": "sending: rows", "confirm": "confirming: rows"}
 
 
 @click.command(name="disburse")
@@ -85,12 +87,14 @@ def disburse_command(
     Exit code 0 when every row is paid, 9 when some are left (see the list), 2 for bad input.
     """
     from ..disburse import PaymentFileError, read_payments, run_disbursement
+    from ..progress import ProgressPhases
     from ..tx import TxPolicy
     from ._ops_common import _load_signer, stack_session
 
+    lines = ProgressPhases(PROGRESS_LABELS, quiet=as_json)
+
     def say(message: str) -> None:
-        if not as_json:
-            click.echo(f"... {message}", err=True)
+        lines.note(f"... {message}")
 
     with stack_session(cli, network_name) as (project, network, chain, stack):
         decimals = stack.token.decimals
@@ -123,6 +127,7 @@ def disburse_command(
                 dry_run=dry_run,
                 confirm=confirm,
                 progress=say,
+                counter=lines,
                 batch_size=batch_size,
                 window=window,
                 stall_hook=_dev_miner(chain) if chain.is_dev else None,
@@ -130,6 +135,8 @@ def disburse_command(
         except PaymentFileError as exc:
             _bad_rows(exc, as_json)
             raise click.exceptions.Exit(exc.exit_code) from None
+        finally:
+            lines.close()
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
