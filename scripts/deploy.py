@@ -25,14 +25,15 @@ from pkr_pilot.accounts import PASSWORD_ENV, load_account
 from pkr_pilot.ape_bridge import account_spec, network_for, run_script
 from pkr_pilot.chain import connect
 from pkr_pilot.config import load_project
-from pkr_pilot.deploy import Progress, resolve_deploy_config, run_deploy
+from pkr_pilot.deploy import resolve_deploy_config, run_deploy
+from pkr_pilot.progress import Progress
 
 
 def show(event: Progress) -> None:
-    if event.status in ("sent", "recovered", "applied"):
-        print(f"[{event.index}/{event.total}] {event.title}: {event.status} {event.tx_hash or ''}", file=sys.stderr)
-    elif event.status == "notice":
-        print(f"note: {event.detail}", file=sys.stderr)
+    if event.phase == "notice":
+        print(f"note: {event.message}", file=sys.stderr)
+    elif event.phase in ("sent", "recovered", "applied"):
+        print(f"[{event.done}/{event.total}] {event.message}", file=sys.stderr)
 
 
 def password(name: str) -> str:

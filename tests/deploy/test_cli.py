@@ -36,12 +36,15 @@ def test_deploy_on_a_fresh_node_just_works_and_prints_json(anvil: Any, project: 
     assert "MintDesk" in out["contracts"]
     assert out["transactions"] == 26
     assert "[ 1/26] deploy PilotRupee implementation: sent 0x" in run.stderr  # progress on stderr
+    assert "deploying: steps" not in run.stderr  # with --json the step lines only, no count line
     folder = project.paths.deployments / out["network"]
     assert (folder / "PilotRupee.json").is_file() and (folder / ".chainId").read_text().strip() == "31337"
 
     again = pkr(project, "deploy", "--network", node.url, "--account", "dev:0", "--yes")
     assert again.returncode == 0
     assert "up to date (nothing sent)" in again.stdout
+    assert "deploying: steps 26/26 (100 %)" in again.stderr and "done in" in again.stderr  # the one progress facility
+    assert "[ 1/26]" not in again.stderr  # steps done by the earlier run are not listed again
     assert node.w3.eth.get_transaction_count(dev(0).address) == 23  # the deployer's share of the 26 (dev:1 signs 2, dev:5 one), once
 
     verified = pkr(project, "verify", "--network", node.url)

@@ -13,7 +13,8 @@ from ._context import CliContext, pass_cli
 
 if TYPE_CHECKING:
     from ..config import NetworkConfig, Project
-    from ..deploy import DeployConfig, Progress
+    from ..deploy import DeployConfig
+    from ..progress import Progress, ProgressLine
     from ..tx import TxSigner
 
 __all__ = ["deploy_command", "verify_command"]
@@ -63,17 +64,21 @@ def deploy_command(
             )
             if not click.confirm("Continue?", default=False, err=True):
                 raise click.exceptions.Abort()
-        result = run_deploy(
-            chain,
-            deployer,
-            project,
-            config,
-            progress=_progress_printer(),
-            signers=signers,
-            upgrade=upgrade,
-            compiled=compiled,
-            new_stack=new_stack,
-        )
+        printer = _ProgressPrinter(quiet_count=as_json)
+        try:
+            result = run_deploy(
+                chain,
+                deployer,
+                project,
+                config,
+                progress=printer,
+                signers=signers,
+                upgrade=upgrade,
+                compiled=compiled,
+                new_stack=new_stack,
+            )
+        finally:
+            printer.close()
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
         return
@@ -130,26 +135,39 @@ def verify_command(cli: CliContext, network_name: str, config_file: Path | None,
 # --------------------------------------------------------------------------- helpers
 
 
-def _progress_printer() -> Any:
-    def show(event: Progress) -> None:
-        if event.status == "notice":
-            click.echo(f"note: {event.detail}", err=True)
-            return
-        prefix = f"[{event.index:>2}/{event.total}] {event.title}"
-        if event.status == "start":
-            return
-        if event.status == "sent":
-            click.echo(f"{prefix}: sent {event.tx_hash}", err=True)
-        elif event.status == "confirmed":
-            click.echo(f"{prefix}: confirmed", err=True)
-        elif event.status == "recovered":
-            click.echo(f"{prefix}: found mined transaction {event.tx_hash or '(from chain state)'}", err=True)
-        elif event.status == "applied":
-            click.echo(f"{prefix}: already so on chain", err=True)
-        # "up-to-date" steps (done by an earlier run) are summarised at the end, not listed
-        sys.stderr.flush()
+class _ProgressPrinter:
+    """The deploy's events on stderr: one line per step that did something (``[ 3/26] deploy MintDesk:
+    sent 0x…``), notes, and a progress line of the steps done (count, rate, ETA; not with --json,
+    whose stderr keeps the step lines: they name the transactions sent)."""
 
-    return show
+    def __init__(self, *, quiet_count: bool) -> None:
+        self.quiet_count = quiet_count
+        self.line: ProgressLine | None = None
+
+    def __call__(self, event: Progress) -> None:
+        from ..deploy import STEP_DONE
+        from ..progress import ProgressLine
+
+        if event.phase == "notice":
+            self._say(f"note: {event.message}")
+            return
+        if self.line is None:
+            self.line = ProgressLine("deploying: steps", event.total, quiet=self.quiet_count)
+        if event.message:
+            self._say(f"[{event.done:>2}/{event.total}] {event.message}")
+        if event.phase in STEP_DONE:
+            self.line.update(event.done)
+
+    def _say(self, text: str) -> None:
+        if self.line is not None and not self.quiet_count:
+            self.line.note(text)
+        else:
+            click.echo(text, err=True)
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.line is not None:
+            self.line.close()
 
 
 def _network_account(network: NetworkConfig, role: str) -> str | None:

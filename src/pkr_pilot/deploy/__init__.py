@@ -34,7 +34,7 @@ from .config import DeployConfig, default_config_path, dev_default_config, load_
 from .journal import Journal
 from .layout import check_compatible, extract_layout
 from .records import ContractRecord, DeployedContract, Deployment, RecordStore, load_deployment
-from .runner import CRASH_ENV, DeployResult, DeployRunner, Progress, StepOutcome
+from .runner import CRASH_ENV, STEP_DONE, DeployResult, DeployRunner, StepOutcome
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -42,16 +42,17 @@ if TYPE_CHECKING:
     from ..chain.identity import ChainIdentity
     from ..compile import CompileResult
     from ..config import NetworkConfig, Project
+    from ..progress import Progress
     from ..tx import TxPolicy, TxSigner
     from .verify import VerifyReport
 
 __all__ = [
+    "STEP_DONE",
     "ContractRecord",
     "DeployConfig",
     "DeployResult",
     "DeployedContract",
     "Deployment",
-    "Progress",
     "RecordStore",
     "StepOutcome",
     "check_compatible",

@@ -55,6 +55,7 @@ from ..errors import (
     TransactionFailed,
     TransactionTimeout,
 )
+from ..progress import Progress
 from ..tx import Sender, TxPolicy
 from ._code import code_hash, compare_code
 from .config import DeployConfig
@@ -83,7 +84,20 @@ if TYPE_CHECKING:
     from ..compile import Artifact, Artifacts
     from ..tx import TxSigner
 
-__all__ = ["CRASH_ENV", "CRASH_POINTS", "DeployResult", "DeployRunner", "Progress", "StepOutcome", "create_address"]
+__all__ = ["CRASH_ENV", "CRASH_POINTS", "DeployResult", "DeployRunner", "StepOutcome", "create_address"]
+
+#: What a step's progress event says (its phase is the status: start | sent | confirmed | applied |
+#: up-to-date | recovered; "notice" events carry a message of their own). Empty: nothing to show.
+_STEP_TEXT: dict[str, Callable[[str | None], str]] = {
+    "start": lambda _tx: "",
+    "sent": lambda tx: f"sent {tx}",
+    "confirmed": lambda _tx: "confirmed",
+    "recovered": lambda tx: f"found mined transaction {tx or '(from chain state)'}",
+    "applied": lambda _tx: "already so on chain",
+    "up-to-date": lambda _tx: "",  # done by an earlier run: summarised at the end, not listed
+}
+#: Statuses that finish a step (the count of a progress line).
+STEP_DONE = frozenset({"confirmed", "recovered", "applied", "up-to-date"})
 
 CRASH_ENV = "PKR_PILOT_CRASH_AT"
 CRASH_POINTS = ("before-send", "after-sign", "after-send", "after-confirm")
@@ -96,20 +110,6 @@ def create_address(sender: str, nonce: int) -> str:
 
     raw = bytes.fromhex(sender[2:])
     return str(to_checksum_address(keccak(rlp.encode([raw, nonce]))[12:]))
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One progress event for the CLI (rendered on stderr)."""
-
-    index: int
-    total: int
-    step: str
-    title: str
-    #: start | sent | confirmed | applied | up-to-date | recovered | notice
-    status: str
-    tx_hash: str | None = None
-    detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -842,12 +842,13 @@ class DeployRunner:
 
     def _emit(self, index: int, total: int, step: Step, status: str, tx_hash: str | None = None) -> None:
         if self._progress is not None:
-            self._progress(Progress(index, total, step.id, step.title, status, tx_hash))
+            text = _STEP_TEXT[status](tx_hash)
+            self._progress(Progress(index, total, status, f"{step.title}: {text}" if text else ""))
 
     def _notice(self, text: str) -> None:
         self._notices.append(text)
         if self._progress is not None:
-            self._progress(Progress(0, 0, "", "", "notice", detail=text))
+            self._progress(Progress(0, 0, "notice", text))
 
 
 def _replace(record: ContractRecord, **changes: Any) -> ContractRecord:
