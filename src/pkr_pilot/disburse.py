@@ -797,10 +797,11 @@ def _evidence(
         ReconcileError: a ref paid to another address, or another amount, than its row says.
     """
     by_ref = {row.ref32: row for row in rows}
-    blocks = max(0, view.head - start_block + 1)
+    blocks = view.head - start_block + 1
     found = find_payments(engine.transport, token, payer, list(by_ref), from_block=start_block, to_block=view.head,
                           scanned=lambda done: count(Progress(done, blocks, "evidence")))
-    count(Progress(blocks, blocks, "evidence"))
+    if blocks > 0:
+        count(Progress(blocks, blocks, "evidence"))
     out: dict[str, _Proof] = {}
     for ref, paid in found.items():
         row = by_ref[ref]

@@ -224,4 +224,5 @@ class ProgressPhases:
 
 
 def _complete(line: ProgressLine) -> bool:
-    return line.total is not None and line.done >= line.total
+    """Done, or open-ended (no total: it never holds another phase back)."""
+    return line.total is None or line.done >= line.total

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from pkr_pilot.progress import ProgressLine, eta_text
+from pkr_pilot.progress import Progress, ProgressLine, ProgressPhases, eta_text
 
 
 def _clock(*ticks: float):  # type: ignore[no-untyped-def]
@@ -48,3 +48,27 @@ def test_a_log_gets_a_line_now_and_then_and_json_gets_nothing() -> None:
 
 def test_eta_text() -> None:
     assert [eta_text(s) for s in (0.4, 59, 200, 3600, 3900)] == ["0 s", "59 s", "3 min 20 s", "1 h", "1 h 5 min"]
+
+
+def test_phases_take_turns_on_one_line_and_an_open_ended_phase_holds_none_back() -> None:
+    out = io.StringIO()
+    phases = ProgressPhases({"scan": "scanning", "send": "sending"}, stream=out, tty=False, every=0.0,
+                            clock=_clock(*(float(t) for t in range(20))))
+    phases(Progress(3, 0, "scan"))  # no total
+    phases(Progress(1, 2, "send"))
+    phases.note("... a note")
+    phases(Progress(2, 2, "send"))
+    phases(Progress(1, 4, "scan"))  # a phase that runs again gets a line of its own
+    phases.close()
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("scanning 3 ") and lines[1].startswith("scanning 3 ") and "done in" in lines[1]
+    assert lines[2].startswith("sending 1/2") and lines[3] == "... a note"
+    assert lines[4].startswith("sending 2/2 (100 %)") and "done in" in lines[4]
+    assert lines[5].startswith("scanning 1/4") and lines[-1].startswith("scanning 1/4") and "done in" in lines[-1]
+
+    silent = io.StringIO()
+    quiet = ProgressPhases({}, stream=silent, quiet=True)
+    quiet(Progress(1, 2, "send"))
+    quiet.note("hidden")
+    quiet.close()
+    assert silent.getvalue() == ""
