@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 PKR := $(VENV)/bin/pkr-pilot
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-ape test-fast fuzz drills prove lint typecheck bench-gas bench-bulk gas-snapshot slither clean help
+.PHONY: scale setup demo test test-ape test-fast fuzz drills prove lint typecheck bench-gas bench-bulk gas-snapshot slither clean help
 
 help:
 	@echo "make demo        set up if needed, then run the pilot demo on an ephemeral local node"
@@ -18,6 +18,7 @@ help:
 	@echo "make test-ape    only the Ape lane (tests/ape + the behaviour suite on ape-foundry)"
 	@echo "make fuzz        deep stateful property-test profile, prints steps per second"
 	@echo "make drills      the full deploy crash matrix and the fault x engine matrix through the RPC proxy"
+	@echo "make scale       a million events exported and reconciled within the streaming bounds"
 	@echo "make prove       symbolic proofs of the token and desk rules (halmos), each with a twin that must fail"
 	@echo "make lint        ruff + mypy --strict"
 	@echo "make bench-gas   gas per operation against the budgets"
@@ -108,3 +109,8 @@ $(PROVE_VENV)/.installed: proofs/constraints.txt
 
 prove: node_modules/.installed $(PROVE_VENV)/.installed
 	$(PROVE_VENV)/bin/python proofs/run.py $(PROVE_ARGS)
+
+# Scale checks that take minutes: a million events exported and reconciled (issue 15's streaming
+# bounds); the bench's scaling table is `pkr-pilot bench scale`.
+scale: setup
+	PKR_PILOT_SCALE_TESTS=1 $(PY) -m pytest tests/reports/test_streaming.py -q -p no:randomly
