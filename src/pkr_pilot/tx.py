@@ -262,6 +262,9 @@ class Sender:
         except Exception as exc:
             text = str(exc).lower()
             if "nonce too low" in text or "already known" in text or "replacement transaction underpriced" in text:
+                ours = self._known(signed.hash)
+                if ours is not None:  # this very transaction reached the node (a duplicated or retried request)
+                    return Sent(tx_hash=ours, nonce=int(full["nonce"]), sender=self.address, tx=dict(full))
                 raise _NonceTaken() from None
             if "underpriced" in text or "fee per gas less than" in text or "fee cap less than" in text:
                 raise ChainError(
@@ -274,6 +277,17 @@ class Sender:
                 raise revert from None
             raise ChainError(f"the node refused the transaction: {exc}") from None
         return Sent(tx_hash="0x" + bytes(tx_hash).hex(), nonce=int(full["nonce"]), sender=self.address, tx=dict(full))
+
+    def _known(self, signed_hash: bytes) -> str | None:
+        """The hash of the signed transaction if the node knows it (pending or mined), else None."""
+        from web3.exceptions import TransactionNotFound
+
+        tx_hash = "0x" + bytes(signed_hash).hex()
+        try:
+            self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return None
+        return tx_hash
 
     def _receipt(self, tx_hash: str) -> TxReceipt | None:
         from web3.exceptions import TransactionNotFound

@@ -22,7 +22,16 @@ from typing import Any
 import pytest
 from deploy_env import ChainHandle, dev
 from drill_rig import Rig
-from faultproxy import DropResponse, Fault, NullReceipts
+from faultproxy import (
+    DropResponse,
+    Duplicate,
+    Fault,
+    HttpError,
+    Lag,
+    NonceGap,
+    NullReceipts,
+    Timeout,
+)
 
 from pkr_pilot.contracts import Token
 from pkr_pilot.deploy import RecordStore, run_deploy
@@ -107,12 +116,26 @@ def _expect(rig: Rig, engine: str) -> None:
 FAULTS: dict[str, Callable[[], tuple[Fault, ...]]] = {
     "dropped-response": lambda: (DropResponse(skip=0),),
     "null-receipts-and-transactions": lambda: (NullReceipts(times=60, transactions=True),),
+    "http-503": lambda: (HttpError(status=503, methods=("eth_sendRawTransaction", "eth_getTransactionReceipt"),
+                                   skip=1, times=3),),
+    "timeout": lambda: (Timeout(methods=("eth_sendRawTransaction",), delay=1.0),),
+    "lagging-node": lambda: (Lag(seconds=0.8),),
+    "duplicated-response": lambda: (Duplicate(),),  # the node answers the second copy "already known"
+    "nonce-gap": lambda: (NonceGap(times=1),),  # the pending nonce answers one too high, once
 }
 
 
 #: Cells that fail on main's engines (measured 2026-12-04, see the report of the deploy-drills helper);
 #: strict: the day an engine is fixed the cell passes, the xfail fails, and this line must go.
-KNOWN_FAILURES: dict[tuple[str, str], str] = {}
+_NONCE_GAP = (
+    "the node answered a pending nonce one too high: the transaction waits in the pool behind a gap nothing fills; "
+    "every re-run follows that hash ('resuming: waiting for ...') and times out, and --replace keeps the same "
+    "nonce, so the run never completes without the operator filling the gap by hand"
+)
+KNOWN_FAILURES: dict[tuple[str, str], str] = {
+    ("mint", "nonce-gap"): _NONCE_GAP,
+    ("transfer", "nonce-gap"): _NONCE_GAP,
+}
 
 
 def _cells(faults: list[str]) -> list[Any]:
@@ -148,6 +171,7 @@ def test_money_through_a_fault_is_paid_exactly_once(stacked: Rig, tmp_path: Path
     _prepare(stacked)
     stacked.proxy.add(*FAULTS[fault]())
     first = ENGINES[engine](stacked, tmp_path)
+    assert sum(stacked.proxy.injected.values()) > 0, "the fault never fired"
     _finish(stacked, engine, tmp_path, first)
 
 

@@ -98,6 +98,24 @@ def test_a_fee_refusal_is_not_blamed_on_another_operator(chain: Chain, monkeypat
     assert "another operator" not in str(info.value)
 
 
+def test_a_duplicated_send_is_the_same_transaction_not_a_second_one(chain: Chain, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The request reached the node twice (a retrying proxy): the second copy's "already known" is ours."""
+    sender = Sender(chain.w3, dev_account(2, chain_id=chain.chain_id))
+    original = chain.w3.eth.send_raw_transaction
+
+    def twice(raw: bytes) -> object:
+        original(raw)
+        return original(raw)  # anvil: "transaction already imported" / "nonce too low"
+
+    before = chain.w3.eth.get_transaction_count(sender.address)
+    monkeypatch.setattr(chain.w3.eth, "send_raw_transaction", twice)
+    sent = sender.send({"to": sender.address, "gas": 21_000, "value": 1})
+    monkeypatch.undo()
+    assert sent.nonce == before
+    assert sender.wait(sent)["status"] == 1
+    assert chain.w3.eth.get_transaction_count(sender.address) == before + 1  # one transaction, not two
+
+
 def test_a_fee_below_the_base_fee_is_a_fee_refusal(chain: Chain) -> None:
     sender = Sender(chain.w3, dev_account(2, chain_id=chain.chain_id))
     with pytest.raises(ChainError, match="refused the fee"):
