@@ -1,7 +1,7 @@
 """Issue 10's case as tests: a disbursement against ``pkr-pilot node`` (real processes), the node stopped
 with Ctrl-C (SIGINT) twice mid-run and started again from its state file, the same file run again.
 
-``make test`` runs it with 1,000 rows; ``make drills`` (PKR_PILOT_FULL_DRILLS=1) with the issue's 6,000.
+``make test`` runs it with 500 rows; ``make drills`` (PKR_PILOT_FULL_DRILLS=1) with the issue's 6,000.
 The second test plays the node that genuinely lost its last blocks (anvil's state dump races its miner:
 the accounts keep the effects of the last transactions, the saved blocks do not), as the state file of
 the unfixed node came out: those rows must be reported undecided and never paid again by themselves.
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from node_restart import Outcome, _count, _disburse, _finish, _nonce, drill_project, run_drill
 
-ROWS = 6_000 if os.environ.get("PKR_PILOT_FULL_DRILLS") else 1_000
+ROWS = 6_000 if os.environ.get("PKR_PILOT_FULL_DRILLS") else 500
 
 
 def test_a_disbursement_through_two_node_restarts_pays_every_payee_exactly_once() -> None:

@@ -111,6 +111,7 @@ def test_deploy_with_a_nonce_gap_fills_it_and_deploys_once(rig: Rig, clean_state
     assert state["nonces"][0] == clean_state["nonces"][0] + 1  # one empty transfer filled the gap
 
 
+@pytest.mark.slow  # make drills; make test keeps tests/deploy's restart-from-state case and disburse's node restarts
 def test_node_restart_losing_receipts_mid_deploy(rig: Rig, clean_state: dict[str, Any]) -> None:
     """anvil is stopped mid-deploy (state dumped) and restarted from its state file; receipts of what it mined are lost."""
     child = subprocess.Popen(rig.command(*DEPLOY, "--network", rig.network), env=rig.env(),
