@@ -323,6 +323,18 @@ def test_desk_flow_request_approve_execute(env: StackEnv, pkr):
     assert pkr("mint-requests").out == "no pending requests\n"
 
 
+def test_a_mint_request_found_on_chain_still_gives_its_request_id(env: StackEnv, pkr):
+    """The journal lost: the re-run finds the request by its ref and --json still names its id (to approve it)."""
+    rid = pkr("mint-request", "--to", addr(ALICE), "--amount", "10", "--ref", "BANK-DESK-AGAIN", "--yes",
+              "--json").json()["values"]["request_id"]
+    _journal(env).unlink()
+
+    again = pkr("mint-request", "--to", addr(ALICE), "--amount", "10", "--ref", "BANK-DESK-AGAIN", "--yes", "--json")
+
+    assert again.code == 0 and again.json()["status"] == "already-done"
+    assert again.json()["values"]["request_id"] == rid
+
+
 def test_maker_approving_is_refused_by_role(env: StackEnv, pkr):
     rid = pkr("mint-request", "--to", addr(ALICE), "--amount", "10", "--ref", "BANK-DESK-CLI2", "--yes",
               "--json").json()["values"]["request_id"]

@@ -1,4 +1,7 @@
-"""Commands that move money (mint, transfer, disburse) through the proxy's faults, as a user runs them.
+"""Commands that move money through the proxy's faults, as a user runs them.
+
+Engines: mint, transfer, disburse (both modes) through every fault; burn, seize and the desk path
+(mint-request, mint-approve, mint-execute) through the three faults that lose the chain's memory.
 
 Each cell: the stack is deployed (no fault), the command runs with the fault scripted, then (fault
 cleared) the same command again until it completes. Asserted: exact balances, every ref paid or
@@ -14,6 +17,7 @@ main's engines are listed in ``KNOWN_FAILURES`` with what happens, as strict xfa
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -92,11 +96,34 @@ def _payments(tmp: Path) -> Path:
     return csv
 
 
+def _op(rig: Rig, account: int, *args: str) -> subprocess.CompletedProcess[str]:
+    return rig.pkr(*args, "--network", rig.network, "--account", f"dev:{account}", "--yes")
+
+
+def _desk(rig: Rig) -> subprocess.CompletedProcess[str]:
+    """The maker-checker path as an operator runs it: request (dev:9), approval (dev:7; the dev stack needs one), execute."""
+    filed = _op(rig, 9, "mint-request", "--to", dev(15).address, "--amount", "500.00", "--ref", "BANK-DESK-1", "--json")
+    if filed.returncode != 0:
+        return filed
+    rid = str(json.loads(filed.stdout)["values"]["request_id"])
+    for step in ((7, "mint-approve", rid), (9, "mint-execute", rid)):
+        run = _op(rig, *step)
+        if run.returncode != 0:
+            return run
+    return run
+
+
+MONEY = ("mint", "transfer", "disburse", "disburse-strict-refs")
+OPS = ("burn", "seize", "desk")  # the other commands that move money (dev roles: docs of deploy/config.py)
 ENGINES: dict[str, Callable[[Rig, Path], subprocess.CompletedProcess[str]]] = {
     "mint": lambda rig, tmp: _mint(rig, dev(12).address, "1,000.00", "DEP-1"),
     "transfer": lambda rig, tmp: _transfer(rig),
     "disburse": lambda rig, tmp: _disburse(rig, _payments(tmp)),
     "disburse-strict-refs": lambda rig, tmp: _disburse(rig, _payments(tmp), "--strict-refs"),
+    "burn": lambda rig, tmp: _op(rig, 6, "burn", "--amount", "400.00", "--ref", "RED-1"),
+    "seize": lambda rig, tmp: _op(rig, 4, "seize", "--from", dev(13).address, "--to", dev(14).address,
+                                  "--amount", "300.00", "--ref", "COURT-1"),
+    "desk": lambda rig, tmp: _desk(rig),
 }
 
 
@@ -106,6 +133,12 @@ def _expect(rig: Rig, engine: str) -> None:
         assert token.balance_of(dev(12).address) == 100_000  # 1,000.00 once (twice would be 200,000)
     elif engine == "transfer":
         assert token.balance_of(dev(11).address) == 25_000
+    elif engine == "burn":
+        assert token.balance_of(dev(6).address) == 60_000  # 1,000.00 - 400.00 once
+    elif engine == "seize":
+        assert (token.balance_of(dev(13).address), token.balance_of(dev(14).address)) == (70_000, 30_000)
+    elif engine == "desk":
+        assert token.balance_of(dev(15).address) == 50_000
     else:
         for i in range(ROWS):
             assert token.balance_of(_payee(i)) == (i + 1) * 100 + 25, f"row {i}"
@@ -138,9 +171,9 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {
 }
 
 
-def _cells(faults: list[str]) -> list[Any]:
+def _cells(faults: list[str], engines: tuple[str, ...] = MONEY + OPS) -> list[Any]:
     out = []
-    for engine in ENGINES:
+    for engine in engines:
         for fault in faults:
             reason = KNOWN_FAILURES.get((engine, fault))
             marks = (pytest.mark.xfail(strict=True, reason=reason),) if reason else ()
@@ -148,8 +181,14 @@ def _cells(faults: list[str]) -> list[Any]:
     return out
 
 
-def _prepare(rig: Rig) -> None:
-    _ok(_mint(rig, dev(PAYER).address, "10,000.00", "FUND-PAYER"))
+def _prepare(rig: Rig, engine: str) -> None:
+    if engine in MONEY:
+        _ok(_mint(rig, dev(PAYER).address, "10,000.00", "FUND-PAYER"))
+    elif engine == "burn":
+        _ok(_mint(rig, dev(6).address, "1,000.00", "FUND-BURNER"))
+    elif engine == "seize":
+        _ok(_mint(rig, dev(13).address, "1,000.00", "FUND-SEIZED"))
+        _ok(_op(rig, 3, "freeze", dev(13).address, "--ref", "ALERT-1"))
 
 
 def _finish(rig: Rig, engine: str, tmp: Path, first: subprocess.CompletedProcess[str]) -> None:
@@ -166,9 +205,9 @@ def _finish(rig: Rig, engine: str, tmp: Path, first: subprocess.CompletedProcess
     _expect(rig, engine)
 
 
-@pytest.mark.parametrize(("engine", "fault"), _cells(list(FAULTS)))
+@pytest.mark.parametrize(("engine", "fault"), _cells(list(FAULTS), MONEY) + _cells(["null-receipts-and-transactions"], OPS))
 def test_money_through_a_fault_is_paid_exactly_once(stacked: Rig, tmp_path: Path, engine: str, fault: str) -> None:
-    _prepare(stacked)
+    _prepare(stacked, engine)
     stacked.proxy.add(*FAULTS[fault]())
     first = ENGINES[engine](stacked, tmp_path)
     assert sum(stacked.proxy.injected.values()) > 0, "the fault never fired"
@@ -178,7 +217,7 @@ def test_money_through_a_fault_is_paid_exactly_once(stacked: Rig, tmp_path: Path
 @pytest.mark.parametrize(("engine", "fault"), _cells(["node-restart"]))
 def test_node_restart_that_loses_receipts_does_not_pay_again(stacked: Rig, tmp_path: Path, engine: str, fault: str) -> None:
     """The issue's case: anvil stopped (state saved) and restarted; the receipts of what it mined are gone."""
-    _prepare(stacked)
+    _prepare(stacked, engine)
     before = stacked.w3().eth.block_number
     _ok(ENGINES[engine](stacked, tmp_path))
     w3 = stacked.w3()
@@ -191,7 +230,7 @@ def test_node_restart_that_loses_receipts_does_not_pay_again(stacked: Rig, tmp_p
 
 @pytest.mark.parametrize(("engine", "fault"), _cells(["reverted-chain"]))
 def test_chain_reverted_to_before_the_payments_pays_them_once(stacked: Rig, tmp_path: Path, engine: str, fault: str) -> None:
-    _prepare(stacked)
+    _prepare(stacked, engine)
     snapshot = stacked.node.rpc("evm_snapshot")
     _ok(ENGINES[engine](stacked, tmp_path))
     assert stacked.node.rpc("evm_revert", [snapshot]) is True

@@ -397,6 +397,7 @@ def mint_request(
                 f"request {holder} ({req.status.lower()})",
                 tx_hash=None if ev is None else ev.tx_hash,
                 block=None if ev is None else ev.block_number,
+                values={"request_id": holder},
             )
         raise UserInputError(
             f"ref {ref_text!r} is held by desk request {holder} "

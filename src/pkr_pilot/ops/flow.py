@@ -64,6 +64,8 @@ class Evidence:
     detail: str
     tx_hash: str | None = None
     block: int | None = None
+    #: What the operation would have returned (e.g. ``request_id``), for ``--json`` on a re-run.
+    values: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -558,10 +560,11 @@ class Operator:
         if found.tx_hash is not None:
             self.journal.append(
                 "confirmed", op, tx_hash=found.tx_hash, block=found.block,
+                values={k: _jsonable(v) for k, v in found.values.items()} or None,
                 note=f"found on chain: {found.detail}",
             )
         return self._result(
-            plan, "already-done", tx_hash=found.tx_hash, block=found.block,
+            plan, "already-done", tx_hash=found.tx_hash, block=found.block, values=dict(found.values),
             note=f"already done on chain: {found.detail}",
         )
 
