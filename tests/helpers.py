@@ -34,7 +34,7 @@ from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from pkr_pilot.contracts import DecodedEvent, decode_log
+from pkr_pilot.contracts import AUTHORIZATION_FIELDS, PERMIT_TYPES, DecodedEvent, decode_log
 from pkr_pilot.decode import ErrorDecoder, revert_data_from_exception
 from pkr_pilot.errors import ContractRevert, TransactionFailed
 
@@ -529,23 +529,8 @@ class Signature:
         return self.r + self.s + bytes([self.v])
 
 
-_PERMIT_TYPES = {
-    "Permit": [
-        {"name": "owner", "type": "address"},
-        {"name": "spender", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
-_AUTH_FIELDS = [
-    {"name": "from", "type": "address"},
-    {"name": "to", "type": "address"},
-    {"name": "value", "type": "uint256"},
-    {"name": "validAfter", "type": "uint256"},
-    {"name": "validBefore", "type": "uint256"},
-    {"name": "nonce", "type": "bytes32"},
-]
+_PERMIT_TYPES = PERMIT_TYPES
+_AUTH_FIELDS = AUTHORIZATION_FIELDS
 _CANCEL_TYPES = {
     "CancelAuthorization": [
         {"name": "authorizer", "type": "address"},

@@ -253,6 +253,8 @@ def _more_operations(runner: _Runner, token: ContractHandle, s: Mapping[int, Sig
     def ref(label: str) -> bytes:
         return bytes(keccak(text=f"gas snapshot: {label}"))
 
+    from ..contracts import CANCEL_AUTHORIZATION_TYPES, PERMIT_TYPES, authorization_types
+
     domain = {"name": token.view("name"), "version": "1", "chainId": chain_id, "verifyingContract": token.address}
     gas: dict[str, int] = {}
     measure, send = runner.measure, runner.send
@@ -262,7 +264,7 @@ def _more_operations(runner: _Runner, token: ContractHandle, s: Mapping[int, Sig
     gas["approve_zero_to_nonzero"] = measure(token.build("approve", fresh.address, _AMOUNT), sender)
 
     nonce = int(token.view("nonces", sender.address))
-    permit = sender.sign_typed_data(domain, {"Permit": _PERMIT_FIELDS}, {
+    permit = sender.sign_typed_data(domain, PERMIT_TYPES, {
         "owner": sender.address, "spender": recipient.address, "value": _AMOUNT, "nonce": nonce, "deadline": _FAR_FUTURE,
     })
     gas["permit"] = measure(
@@ -272,7 +274,7 @@ def _more_operations(runner: _Runner, token: ContractHandle, s: Mapping[int, Sig
     for kind, submitter in (("transferWithAuthorization", spender), ("receiveWithAuthorization", recipient)):
         auth_nonce = ref(kind)
         primary = "TransferWithAuthorization" if kind.startswith("transfer") else "ReceiveWithAuthorization"
-        sig = sender.sign_typed_data(domain, {primary: _AUTH_FIELDS}, {
+        sig = sender.sign_typed_data(domain, authorization_types(primary), {
             "from": sender.address, "to": recipient.address, "value": _AMOUNT, "validAfter": 0,
             "validBefore": _FAR_FUTURE, "nonce": auth_nonce,
         })
@@ -280,7 +282,7 @@ def _more_operations(runner: _Runner, token: ContractHandle, s: Mapping[int, Sig
                               _b32(sig.r), _b32(sig.s))
         gas[kind] = measure(fn, submitter)
     cancel_nonce = ref("cancel")
-    sig = sender.sign_typed_data(domain, {"CancelAuthorization": _CANCEL_FIELDS},
+    sig = sender.sign_typed_data(domain, CANCEL_AUTHORIZATION_TYPES,
                                  {"authorizer": sender.address, "nonce": cancel_nonce})
     gas["cancelAuthorization"] = measure(
         token.build("cancelAuthorization", sender.address, cancel_nonce, sig.v, _b32(sig.r), _b32(sig.s)), spender
@@ -318,22 +320,3 @@ def _b32(value: int) -> bytes:
     return int(value).to_bytes(32, "big")
 
 
-_PERMIT_FIELDS = [
-    {"name": "owner", "type": "address"},
-    {"name": "spender", "type": "address"},
-    {"name": "value", "type": "uint256"},
-    {"name": "nonce", "type": "uint256"},
-    {"name": "deadline", "type": "uint256"},
-]
-_AUTH_FIELDS = [
-    {"name": "from", "type": "address"},
-    {"name": "to", "type": "address"},
-    {"name": "value", "type": "uint256"},
-    {"name": "validAfter", "type": "uint256"},
-    {"name": "validBefore", "type": "uint256"},
-    {"name": "nonce", "type": "bytes32"},
-]
-_CANCEL_FIELDS = [
-    {"name": "authorizer", "type": "address"},
-    {"name": "nonce", "type": "bytes32"},
-]

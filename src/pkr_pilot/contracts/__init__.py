@@ -35,6 +35,12 @@ from ._abi import (
     role_id,
     role_name,
 )
+from ._eip712 import (
+    AUTHORIZATION_FIELDS,
+    CANCEL_AUTHORIZATION_TYPES,
+    PERMIT_TYPES,
+    authorization_types,
+)
 from ._events import (
     DEFAULT_LOG_PAGE,
     REORG_MARGIN,
@@ -63,9 +69,12 @@ from ._typed import (
 )
 
 __all__ = [
+    "AUTHORIZATION_FIELDS",
+    "CANCEL_AUTHORIZATION_TYPES",
     "DEFAULT_LOG_PAGE",
     "DESK_ROLES",
     "OPERATION_STATES",
+    "PERMIT_TYPES",
     "REORG_MARGIN",
     "REQUEST_KINDS",
     "REQUEST_STATUSES",
@@ -87,6 +96,7 @@ __all__ = [
     "TierLimits",
     "Timelock",
     "Token",
+    "authorization_types",
     "canonical_role",
     "decode_log",
     "encode_call",

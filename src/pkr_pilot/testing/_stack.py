@@ -140,6 +140,8 @@ class PkrpStack:
 
         ``deadline`` defaults to an hour after the latest block.
         """
+        from ..contracts import PERMIT_TYPES
+
         _fields, name, version, chain_id, verifying, _salt, _ext = self.token.view("eip712Domain")
         when = self.chain.latest_timestamp() + 3_600 if deadline is None else deadline
         message = {
@@ -148,7 +150,7 @@ class PkrpStack:
         }  # fmt: skip
         signed = owner.sign_typed_data(
             {"name": name, "version": version, "chainId": int(chain_id), "verifyingContract": verifying},
-            {"Permit": [{"name": n, "type": t} for n, t in _PERMIT_FIELDS]},
+            PERMIT_TYPES,
             message,
         )
         return when, int(signed.v), int(signed.r).to_bytes(32, "big"), int(signed.s).to_bytes(32, "big")
@@ -185,6 +187,3 @@ class PkrpStack:
 
 
 _COUNTER = itertools.count(1)
-_PERMIT_FIELDS = (
-    ("owner", "address"), ("spender", "address"), ("value", "uint256"), ("nonce", "uint256"), ("deadline", "uint256"),
-)
