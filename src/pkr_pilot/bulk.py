@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .decode import ErrorDecoder
 from .errors import ContractRevert, TransactionFailed, UserInputError
+from .sending import is_already_known
 from .transport import RpcReply, Transport, transport_for
 
 if TYPE_CHECKING:
@@ -964,8 +965,7 @@ def _spread(members: Sequence[int], count: int) -> list[int]:
 
 
 def _already_known(reply: RpcReply) -> bool:
-    text = reply.message.lower()
-    return "already known" in text or "known transaction" in text or "alreadyknown" in text.replace(" ", "")
+    return is_already_known(reply.message)
 
 
 def _nonce_used(reply: RpcReply) -> bool:

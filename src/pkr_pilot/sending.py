@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 
 from .errors import ChainError
 
-__all__ = ["DEFAULT_PRIORITY_FEE", "NonceBook", "fee_fields"]
+__all__ = ["DEFAULT_PRIORITY_FEE", "NonceBook", "fee_fields", "is_already_known"]
 
 #: The tip when the node does not suggest one (1 gwei).
 DEFAULT_PRIORITY_FEE = 10**9
@@ -89,3 +89,18 @@ class NonceBook:
     def load(self, counts: Iterable[tuple[str, int]]) -> None:
         """Set many addresses at once (one batched read of their pending counts)."""
         self._next.update((address, int(count)) for address, count in counts)
+
+
+#: How nodes say "I already hold this very transaction": geth and Besu ("already known"), Nethermind and
+#: OpenEthereum ("known transaction", "AlreadyKnown"), anvil ("transaction already imported").
+_ALREADY_KNOWN = ("already known", "known transaction", "alreadyknown", "already imported")
+
+
+def is_already_known(message: str) -> bool:
+    """Whether a node's refusal of a raw transaction means it already holds that same transaction.
+
+    >>> is_already_known("transaction already imported"), is_already_known("nonce too low")
+    (True, False)
+    """
+    text = message.lower()
+    return any(marker in text or marker in text.replace(" ", "") for marker in _ALREADY_KNOWN)

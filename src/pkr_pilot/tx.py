@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .decode import ErrorDecoder, revert_data_from_exception
 from .errors import ChainError, ContractRevert, PilotError, TransactionFailed, TransactionTimeout
+from .sending import is_already_known
 
 if TYPE_CHECKING:
     from eth_account.datastructures import SignedTransaction
@@ -261,7 +262,7 @@ class Sender:
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         except Exception as exc:
             text = str(exc).lower()
-            if "nonce too low" in text or "already known" in text or "replacement transaction underpriced" in text:
+            if "nonce too low" in text or is_already_known(text) or "replacement transaction underpriced" in text:
                 ours = self._known(signed.hash)
                 if ours is not None:  # this very transaction reached the node (a duplicated or retried request)
                     return Sent(tx_hash=ours, nonce=int(full["nonce"]), sender=self.address, tx=dict(full))
