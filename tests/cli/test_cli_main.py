@@ -132,3 +132,29 @@ def test_readme_exit_code_table_has_every_code_the_cli_uses() -> None:
     used = {cls.exit_code for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.PilotError)}
     used |= {0, 1, INCOMPLETE_EXIT, 130, 128 + 15}  # success, a failed check, disburse incomplete, Ctrl-C, bench SIGTERM
     assert used <= documented, f"README exit codes lack {sorted(used - documented)}"
+
+
+def test_every_action_of_the_table_has_its_command_with_the_same_arguments() -> None:
+    """The commands are rows over :data:`pkr_pilot.ops.ACTIONS`: each action has one, whose own
+    parameters are the action's arguments (the common options and ``--ref`` aside)."""
+    from pkr_pilot.cli import actions_cmd
+    from pkr_pilot.ops import ACTIONS
+
+    assert set(actions_cmd.ACTION_COMMANDS) == set(ACTIONS)
+    common = {"network_name", "account_spec", "yes", "dry_run", "as_json", "idempotency_key", "replace", "ref"}
+    for action, command in actions_cmd.ACTION_COMMANDS.items():
+        own = {p.name for p in command.params} - common
+        assert own == {p.name for p in ACTIONS[action].params}, action
+        assert ("ref" in {p.name for p in command.params}) == ACTIONS[action].ref, action
+    for name, (target, _help) in cli_module.COMMANDS.items():  # every row is reachable from the top level
+        assert cli_module.cli.get_command(click.Context(cli_module.cli), name) is not None, target
+
+
+def test_perform_refuses_an_unknown_action_or_argument() -> None:
+    from pkr_pilot.errors import UserInputError
+    from pkr_pilot.ops import perform
+
+    with pytest.raises(UserInputError, match="unknown action 'mintt'"):
+        perform(None, "mintt")  # type: ignore[arg-type]
+    with pytest.raises(UserInputError, match="freeze takes no argument amount"):
+        perform(None, "freeze", account="0x" + "11" * 20, amount="1", ref="CASE-1")  # type: ignore[arg-type]

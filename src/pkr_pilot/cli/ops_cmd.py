@@ -1,269 +1,27 @@
-"""Token operations: ``mint``, ``burn``, ``transfer``, ``freeze`` …, ``minter``, ``roles``, ``reserves``,
-``balance`` and ``status``. Parsing and rendering only: every command calls :mod:`pkr_pilot.ops`.
+"""Operations views (read only): ``balance``, ``status``, ``mint-requests`` and ``roles list``.
+Parsing and rendering only: every command calls :mod:`pkr_pilot.ops`; the state-changing commands are
+the rows of :mod:`pkr_pilot.cli.actions_cmd`.
 
 Examples::
 
-    pkr-pilot mint --network localhost --to 0xAbC… --amount 1,250.50 --ref BANK-TX-0042
-    pkr-pilot freeze 0xAbC… --network localhost --ref CASE-2025-17 --yes
-    pkr-pilot seize --network localhost --from 0xAbC… --to 0xDeF… --amount 500 --ref COURT-ORDER-9
     pkr-pilot status --network localhost --json
+    pkr-pilot balance 0xAbC… --network localhost
+    pkr-pilot mint-requests --network localhost --burns
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from ._context import CliContext, pass_cli
-from ._ops_common import (
-    OpArgs,
-    json_option,
-    money,
-    network_option,
-    op_options,
-    operator_session,
-    render,
-    render_json,
-    stack_session,
-)
+from ._ops_common import json_option, money, network_option, render_json, stack_session
 
-if TYPE_CHECKING:
-    from ..ops import OperationResult, Operator, RunOptions
-
-__all__ = [
-    "balance_command",
-    "burn_command",
-    "freeze_amount_command",
-    "freeze_command",
-    "mint_command",
-    "minter_group",
-    "pause_command",
-    "reserves_group",
-    "roles_group",
-    "seize_command",
-    "status_command",
-    "transfer_command",
-    "unfreeze_amount_command",
-    "unfreeze_command",
-    "unpause_command",
-]
-
-Action = Callable[["Operator", "RunOptions"], "OperationResult"]
+__all__ = ["balance_command", "mint_requests_command", "roles_list_command", "status_command"]
 
 
-def run_action(cli: CliContext, kwargs: dict[str, Any], action: str, call: Action) -> None:
-    """Open an operator for ``action``, run ``call`` and render the result."""
-    args = OpArgs.pop(kwargs)
-    with operator_session(cli, args, action) as op:
-        result = call(op, args.run_options())
-        render(result, as_json=args.as_json, network=op.network, stack=op.stack)
-
-
-AMOUNT_HELP = "Amount in PKRP, e.g. 1,250.50 (at most the token's decimals)."
-
-
-# --------------------------------------------------------------------------- supply
-
-
-@click.command("mint")
-@click.option("--to", "to", required=True, help="Recipient address (checksummed or all lower case).")
-@click.option("--amount", required=True, help=AMOUNT_HELP)
-@op_options(ref_help="Bank transfer id of the deposit (minted once, ever).")
-@pass_cli
-def mint_command(cli: CliContext, /, to: str, amount: str, ref: str, **kwargs: Any) -> None:
-    """Mint on deposit (as a configured minter)."""
-    from .. import ops
-
-    run_action(cli, kwargs, "mint", lambda op, o: ops.mint(op, to, amount, ref=ref, options=o))
-
-
-@click.command("burn")
-@click.option("--amount", required=True, help=AMOUNT_HELP)
-@op_options(ref_help="Redemption payout id.")
-@pass_cli
-def burn_command(cli: CliContext, /, amount: str, ref: str, **kwargs: Any) -> None:
-    """Burn from the signer's own balance on redemption (minter or BURNER_ROLE)."""
-    from .. import ops
-
-    run_action(cli, kwargs, "burn", lambda op, o: ops.burn(op, amount, ref=ref, options=o))
-
-
-@click.command("transfer")
-@click.option("--to", "to", required=True, help="Recipient address.")
-@click.option("--amount", required=True, help=AMOUNT_HELP)
-@op_options(ref_help="Payment reference (kept in the operations journal).")
-@pass_cli
-def transfer_command(cli: CliContext, /, to: str, amount: str, ref: str, **kwargs: Any) -> None:
-    """Transfer from the signer's balance (e.g. a treasury payment)."""
-    from .. import ops
-
-    run_action(cli, kwargs, "transfer", lambda op, o: ops.transfer(op, to, amount, ref=ref, options=o))
-
-
-# --------------------------------------------------------------------------- compliance
-
-
-@click.command("freeze")
-@click.argument("account")
-@op_options(ref_help="Compliance alert or case number.")
-@pass_cli
-def freeze_command(cli: CliContext, /, account: str, ref: str, **kwargs: Any) -> None:
-    """Fully freeze ACCOUNT: it can neither send nor receive."""
-    from .. import ops
-
-    run_action(cli, kwargs, "freeze", lambda op, o: ops.freeze(op, account, ref=ref, options=o))
-
-
-@click.command("unfreeze")
-@click.argument("account")
-@op_options(ref_help="Case number of the decision lifting the freeze.")
-@pass_cli
-def unfreeze_command(cli: CliContext, /, account: str, ref: str, **kwargs: Any) -> None:
-    """Lift the full freeze of ACCOUNT (a partial freeze stays)."""
-    from .. import ops
-
-    run_action(cli, kwargs, "unfreeze", lambda op, o: ops.unfreeze(op, account, ref=ref, options=o))
-
-
-@click.command("freeze-amount")
-@click.argument("account")
-@click.option("--amount", required=True, help=AMOUNT_HELP)
-@op_options(ref_help="Case number.")
-@pass_cli
-def freeze_amount_command(cli: CliContext, /, account: str, amount: str, ref: str, **kwargs: Any) -> None:
-    """Freeze AMOUNT more of ACCOUNT's balance (may exceed the balance)."""
-    from .. import ops
-
-    run_action(cli, kwargs, "freeze-amount", lambda op, o: ops.freeze_amount(op, account, amount, ref=ref, options=o))
-
-
-@click.command("unfreeze-amount")
-@click.argument("account")
-@click.option("--amount", required=True, help=AMOUNT_HELP)
-@op_options(ref_help="Case number.")
-@pass_cli
-def unfreeze_amount_command(cli: CliContext, /, account: str, amount: str, ref: str, **kwargs: Any) -> None:
-    """Release AMOUNT of ACCOUNT's frozen amount."""
-    from .. import ops
-
-    run_action(
-        cli, kwargs, "unfreeze-amount", lambda op, o: ops.unfreeze_amount(op, account, amount, ref=ref, options=o)
-    )
-
-
-@click.command("seize")
-@click.option("--from", "source", required=True, help="The frozen account to seize from.")
-@click.option("--to", "to", required=True, help="Recipient (not frozen).")
-@click.option("--amount", required=True, help=AMOUNT_HELP)
-@op_options(ref_help="Court order number.")
-@pass_cli
-def seize_command(cli: CliContext, /, source: str, to: str, amount: str, ref: str, **kwargs: Any) -> None:
-    """Move frozen funds by court order (SEIZER_ROLE)."""
-    from .. import ops
-
-    run_action(cli, kwargs, "seize", lambda op, o: ops.seize(op, source, to, amount, ref=ref, options=o))
-
-
-@click.command("pause")
-@op_options(ref_help="Incident number (kept in the operations journal).")
-@pass_cli
-def pause_command(cli: CliContext, /, ref: str, **kwargs: Any) -> None:
-    """Pause transfers, mints and burns (freeze and seize keep working)."""
-    from .. import ops
-
-    run_action(cli, kwargs, "pause", lambda op, o: ops.pause(op, ref=ref, options=o))
-
-
-@click.command("unpause")
-@op_options(ref_help="Incident number (kept in the operations journal).")
-@pass_cli
-def unpause_command(cli: CliContext, /, ref: str, **kwargs: Any) -> None:
-    """Resume normal operation (UNPAUSER_ROLE; behind a timelock use `timelock schedule unpause`)."""
-    from .. import ops
-
-    run_action(cli, kwargs, "unpause", lambda op, o: ops.unpause(op, ref=ref, options=o))
-
-
-# --------------------------------------------------------------------------- minters, roles, reserves
-
-
-@click.group("minter")
-def minter_group() -> None:
-    """Configure or remove minters (MINTER_ADMIN_ROLE)."""
-
-
-@minter_group.command("configure")
-@click.argument("minter")
-@click.option("--allowance", required=True, help="Minting allowance in PKRP (replaces the current one).")
-@op_options()
-@pass_cli
-def minter_configure_command(cli: CliContext, /, minter: str, allowance: str, ref: str, **kwargs: Any) -> None:
-    """Configure MINTER with a minting allowance."""
-    from .. import ops
-
-    run_action(
-        cli, kwargs, "minter-configure", lambda op, o: ops.configure_minter(op, minter, allowance, ref=ref, options=o)
-    )
-
-
-@minter_group.command("remove")
-@click.argument("minter")
-@op_options()
-@pass_cli
-def minter_remove_command(cli: CliContext, /, minter: str, ref: str, **kwargs: Any) -> None:
-    """Remove MINTER."""
-    from .. import ops
-
-    run_action(cli, kwargs, "minter-remove", lambda op, o: ops.remove_minter(op, minter, ref=ref, options=o))
-
-
-@click.group("roles")
-def roles_group() -> None:
-    """Grant, revoke and list roles of the token, the desk and the timelock."""
-
-
-_CONTRACT_OPTION = click.option(
-    "--contract",
-    type=click.Choice(["token", "desk", "timelock"]),
-    help="Where the role lives (default: the contract that defines it).",
-)
-
-
-@roles_group.command("grant")
-@click.argument("role")
-@click.argument("account")
-@_CONTRACT_OPTION
-@op_options(ref_help="Decision or ticket number (kept in the operations journal).")
-@pass_cli
-def roles_grant_command(cli: CliContext, /, role: str, account: str, contract: str | None, ref: str, **kwargs: Any) -> None:
-    """Grant ROLE (e.g. FREEZER_ROLE, freezer, MAKER_ROLE) to ACCOUNT."""
-    from .. import ops
-
-    run_action(
-        cli, kwargs, "roles-grant",
-        lambda op, o: ops.grant_role(op, role, account, ref=ref, contract=contract, options=o),
-    )
-
-
-@roles_group.command("revoke")
-@click.argument("role")
-@click.argument("account")
-@_CONTRACT_OPTION
-@op_options(ref_help="Decision or ticket number (kept in the operations journal).")
-@pass_cli
-def roles_revoke_command(cli: CliContext, /, role: str, account: str, contract: str | None, ref: str, **kwargs: Any) -> None:
-    """Revoke ROLE from ACCOUNT."""
-    from .. import ops
-
-    run_action(
-        cli, kwargs, "roles-revoke",
-        lambda op, o: ops.revoke_role(op, role, account, ref=ref, contract=contract, options=o),
-    )
-
-
-@roles_group.command("list")
+@click.command("list")
 @network_option
 @json_option
 @pass_cli
@@ -282,30 +40,33 @@ def roles_list_command(cli: CliContext, /, network_name: str, as_json: bool) -> 
             click.echo(f"  {role:<20} {', '.join(holders)}")
 
 
-@click.group("reserves")
-def reserves_group() -> None:
-    """Reserve attestations (ATTESTOR_ROLE)."""
-
-
-@reserves_group.command("attest")
-@click.option("--amount", required=True, help="Reserves held, in PKRP.")
-@click.option(
-    "--as-of",
-    "as_of",
-    default="now",
-    show_default=True,
-    help="Date of the reserves: now (the latest block's time), unix seconds, 2025-01-31 (UTC midnight) "
-    "or ISO 8601 with a zone.",
-)
-@op_options(ref_help="The attestation report's hash (0x + 64 hex) or id: recorded on chain as reportHash.")
+@click.command("mint-requests")
+@network_option
+@click.option("--burns", is_flag=True, help="List pending burn requests too.")
+@json_option
 @pass_cli
-def reserves_attest_command(cli: CliContext, /, amount: str, as_of: str, ref: str, **kwargs: Any) -> None:
-    """Record a reserve attestation."""
+def mint_requests_command(cli: CliContext, /, network_name: str, burns: bool, as_json: bool) -> None:
+    """List pending desk requests with their approvals and expiry."""
     from .. import ops
 
-    run_action(
-        cli, kwargs, "reserves-attest", lambda op, o: ops.attest_reserves(op, amount, as_of=as_of, report=ref, options=o)
-    )
+    with stack_session(cli, network_name) as (_project, _network, _chain, stack):
+        pending = ops.mint_requests(stack, kind=None if burns else "Mint")
+        decimals = stack.token.decimals
+        if as_json:
+            render_json([p.to_json(decimals) for p in pending])
+            return
+        if not pending:
+            click.echo("no pending requests")
+            return
+        for p in pending:
+            r = p.request
+            data = p.to_json(decimals)
+            state = "EXPIRED" if p.expired else ("ready to execute" if p.ready else "awaiting approval")
+            target = f" to {r.to}" if r.kind == "Mint" else ""
+            click.echo(
+                f"#{r.id} {r.kind.lower()} {money(r.amount, stack)}{target} ref {data['ref_text']} "
+                f"by {r.maker}: {r.approvals}/{r.approvals_needed} approvals, expires {data['expires_at_iso']} ({state})"
+            )
 
 
 # --------------------------------------------------------------------------- views

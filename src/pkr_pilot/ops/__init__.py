@@ -1,4 +1,4 @@
-"""Operator actions on a deployed stack: one function per action, one flow for all of them.
+"""Operator actions on a deployed stack: one table of actions, one path and one flow for all of them.
 
 ::
 
@@ -26,6 +26,9 @@ from __future__ import annotations
 
 from .actions import (
     ACTION_ROLES,
+    ACTIONS,
+    ActionSpec,
+    Param,
     allowlist,
     attest_reserves,
     burn,
@@ -42,6 +45,7 @@ from .actions import (
     mint_request,
     parse_timestamp,
     pause,
+    perform,
     remove_minter,
     revoke_role,
     seize,
@@ -68,16 +72,19 @@ from .views import (
 )
 
 __all__ = [
+    "ACTIONS",
     "ACTION_ROLES",
     "JOURNAL_FILE",
     "JOURNAL_SCHEMA",
     "JOURNAL_SCHEMA_VERSION",
+    "ActionSpec",
     "BalanceReport",
     "Evidence",
     "Journal",
     "OperationResult",
     "OperationState",
     "Operator",
+    "Param",
     "PendingRequest",
     "Plan",
     "Preview",
@@ -101,6 +108,7 @@ __all__ = [
     "mint_requests",
     "parse_timestamp",
     "pause",
+    "perform",
     "remove_minter",
     "revoke_role",
     "roles_list",

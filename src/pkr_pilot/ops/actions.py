@@ -1,5 +1,7 @@
-"""One function per operator action. Each validates its input, builds a :class:`~pkr_pilot.ops.flow.Plan`
-and runs it through :meth:`Operator.run <pkr_pilot.ops.flow.Operator.run>` (the one flow).
+"""The operator actions: one table (:data:`ACTIONS`, a row of :class:`ActionSpec` each: arguments with their
+parsers, the role that signs, the contract call, the evidence that it was done) and one path, :func:`perform`,
+that validates, builds the :class:`~pkr_pilot.ops.flow.Plan` and runs it through
+:meth:`Operator.run <pkr_pilot.ops.flow.Operator.run>` (the one flow). The typed functions (``mint`` …) call it.
 
 Amounts are human strings in token units (``"1,250.50"``), exact ``Decimal`` or ``int`` base units;
 floats are refused. Addresses must carry a valid checksum when mixed-case. Every privileged operation
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -37,10 +40,13 @@ from .flow import Evidence, OperationResult, Operator, Plan, RunOptions
 from .views import ref_text as _ref_text
 
 if TYPE_CHECKING:
-    from ..contracts import Token
+    from ..contracts import Stack, Timelock, Token
 
 __all__ = [
+    "ACTIONS",
     "ACTION_ROLES",
+    "ActionSpec",
+    "Param",
     "allowlist",
     "attest_reserves",
     "burn",
@@ -55,6 +61,7 @@ __all__ = [
     "mint_execute",
     "mint_request",
     "pause",
+    "perform",
     "remove_minter",
     "revoke_role",
     "seize",
@@ -69,40 +76,219 @@ __all__ = [
     "unpause",
 ]
 
-#: The account role (key of the network config's ``accounts`` table) each action signs with by default.
-ACTION_ROLES: Mapping[str, str] = {
-    "mint": "minter",
-    "burn": "burner",
-    "transfer": "treasury",
-    "freeze": "freezer",
-    "unfreeze": "freezer",
-    "freeze-amount": "freezer",
-    "unfreeze-amount": "freezer",
-    "seize": "seizer",
-    "pause": "pauser",
-    "unpause": "unpauser",
-    "minter-configure": "minter_admin",
-    "minter-remove": "minter_admin",
-    "roles-grant": "admin",
-    "roles-revoke": "admin",
-    "reserves-attest": "attestor",
-    "mint-request": "maker",
-    "mint-approve": "checker",
-    "mint-execute": "maker",
-    "mint-cancel": "maker",
-    "tier-set": "kyc",
-    "tier-limits": "admin",
-    "tier-exempt": "admin",
-    "allowlist": "admin",
-    "limits": "admin",
-    "timelock-schedule": "proposer",
-    "timelock-execute": "executor",
-}
-
 AmountInput = str | int | Decimal
+#: An action's validated arguments by name (``ref`` is the ``(bytes32, text)`` pair).
+Values = Mapping[str, Any]
 
 
-# =========================================================================== token operations
+# =========================================================================== the table
+
+
+@dataclass(frozen=True)
+class Param:
+    """One argument of an action: how it is validated, shown to people and recorded in the journal."""
+
+    #: The keyword of the library function (and of the CLI parameter).
+    name: str
+    #: Validates the raw input (text, Decimal, int …) into the exact value the call takes.
+    parse: Callable[[Operator, Any], Any]
+    #: Its key in the journal's ``args`` and in the display (default: ``name``).
+    key: str = ""
+    #: Its key in the display when it differs from the journal's.
+    label: str = ""
+    #: The text people read (default: the journal text).
+    show: Callable[[Operator, Any], str] | None = None
+    #: The exact text the journal records.
+    record: Callable[[Any], str] = str
+    #: The argument of the action's event that equals this value (evidence); ``""``: none.
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One operator action: its arguments, the role that signs it, its call and how the chain shows it done.
+
+    Actions whose plan is the common one (the call built with the ref, the evidence an ``event`` with the
+    ref whose arguments equal the parameters' ``field`` values) give ``call``; the others give ``plan``.
+    """
+
+    name: str
+    #: The account role (key of the network config's ``accounts`` table) that signs it by default.
+    role: str
+    params: tuple[Param, ...] = ()
+    #: Whether it takes a ``ref`` (the desk's request actions take the request's).
+    ref: bool = True
+    #: The contract call, from the stack and the validated values.
+    call: Callable[[Stack, Values], Call] | None = None
+    #: The event that shows it done (with the ref and the parameters' ``field`` values) …
+    event: str | None = None
+    #: … and the event argument that equals the signer.
+    signer_field: str = ""
+    #: Instead of ``event``: whatever shows it done (a payment by its ref, a state already reached).
+    evidence: Callable[[Operator, Values], Evidence | None] | None = None
+    warnings: Callable[[Operator, Values], Sequence[str]] | None = None
+    #: Checks across arguments (raises UserInputError).
+    check: Callable[[Values], None] | None = None
+    #: Idempotency scope (default: the name) and whether the chain is asked even under an explicit key.
+    scope: str = ""
+    strict_ref: bool = False
+    values: Callable[[Sequence[DecodedEvent]], Mapping[str, Any]] | None = None
+    #: The plan, for the actions whose shape is their own (roles, desk requests, timelock, reserves).
+    plan: Callable[[Operator, Values], Plan] | None = None
+
+
+def perform(op: Operator, action: str, options: RunOptions | None = None, **raw: Any) -> OperationResult:
+    """Run ``action`` (a name of :data:`ACTIONS`) with its raw arguments: the one path every action takes.
+
+    Each argument is validated by its parser, the plan is built (the spec's call and evidence, or its own
+    plan) and run through :meth:`Operator.run <pkr_pilot.ops.flow.Operator.run>`.
+    """
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise UserInputError(f"unknown action {action!r}", hint=f"one of: {', '.join(ACTIONS)}")
+    unknown = sorted(set(raw) - {p.name for p in spec.params} - ({"ref"} if spec.ref else set()))
+    if unknown:
+        raise UserInputError(f"{action} takes no argument {', '.join(unknown)}")
+    values: dict[str, Any] = {p.name: p.parse(op, raw.get(p.name)) for p in spec.params}
+    if spec.ref:
+        values["ref"] = _ref(raw.get("ref"))
+    if spec.check is not None:
+        spec.check(values)
+    return op.run(spec.plan(op, values) if spec.plan is not None else _common_plan(op, spec, values), options)
+
+
+def _common_plan(op: Operator, spec: ActionSpec, v: Values) -> Plan:
+    assert spec.call is not None, spec.name
+    ref_bytes, ref_text = v["ref"]
+    display = {(p.label or p.key or p.name): (p.show(op, v[p.name]) if p.show else p.record(v[p.name]))
+               for p in spec.params}
+    evidence: Callable[[], Evidence | None] | None = None
+    if spec.evidence is not None:
+        find = spec.evidence
+        evidence = lambda: find(op, v)  # noqa: E731
+    elif spec.event is not None:
+        event = spec.event
+        match = {p.field: v[p.name] for p in spec.params if p.field}
+        if spec.signer_field:
+            match[spec.signer_field] = op.address
+        evidence = lambda: _event_evidence(op.stack.token, event, ref_bytes, match)  # noqa: E731
+    return _plan(
+        spec.name, spec.call(op.stack, v), scope=spec.scope or spec.name, ref=(ref_bytes, ref_text),
+        display={**display, "ref": ref_text}, args={(p.key or p.name): p.record(v[p.name]) for p in spec.params},
+        evidence=evidence, strict_ref=spec.strict_ref, values=spec.values,
+        warnings=spec.warnings(op, v) if spec.warnings is not None else (),
+    )
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _address_param(name: str, what: str, *, key: str = "") -> Param:
+    return Param(name, lambda _op, value: _address(value, what), key=key, field=key or name)
+
+
+def _amount_param(name: str, what: str, *, allow_zero: bool = False) -> Param:
+    return Param(name, lambda op, value: _amount(value, op.stack.token, what=what, allow_zero=allow_zero),
+                 show=lambda op, units: _fmt(units, op.stack.token), field=name)
+
+
+def _limit_param(name: str, what: str) -> Param:
+    return Param(name, lambda op, value: _limit(value, op.stack.token, what),
+                 show=lambda op, units: _fmt_limit(units, op.stack.token))
+
+
+def _switch_param(name: str, *, label: str = "", words: tuple[str, str] = ("on", "off")) -> Param:
+    return Param(name, lambda _op, value: _switch(value, name), label=label, field=name,
+                 show=lambda _op, on: words[0] if on else words[1], record=lambda on: str(on).lower())
+
+
+_TO = _address_param("to", "recipient")
+_ACCOUNT = _address_param("account", "account")
+_AMOUNT = _amount_param("amount", "amount")
+_MINTER = _address_param("minter", "minter")
+_TIER = Param("tier", lambda _op, value: _tier(value), field="tier")
+_TEXT = Param("", lambda _op, value: value)
+_REQUEST_ID = Param("request_id", lambda _op, value: _request_id(value))
+
+
+def _seize_check(v: Values) -> None:
+    if v["source"] == v["to"]:
+        raise UserInputError("seize: the source and the recipient are the same account")
+
+
+def _spec_table() -> dict[str, ActionSpec]:
+    """The operator actions, one row each (see :class:`ActionSpec`)."""
+    specs = (
+        # ------------------------------------------------------------------ token operations
+        ActionSpec("mint", "minter", (_TO, _AMOUNT), scope="mint", strict_ref=True,
+                   call=lambda s, v: s.token.mint(v["to"], v["amount"], v["ref"][0]),
+                   evidence=lambda op, v: _minted_evidence(op.stack.token, v["ref"][0], v["to"], v["amount"])),
+        ActionSpec("burn", "burner", (_AMOUNT,), call=lambda s, v: s.token.burn(v["amount"], v["ref"][0]),
+                   event="Burned", signer_field="burner"),
+        ActionSpec("transfer", "treasury", (_TO, _AMOUNT),
+                   call=lambda s, v: s.token.build("transferWithReference", v["to"], v["amount"], v["ref"][0]),
+                   warnings=lambda op, v: _system_recipient(op.stack, v["to"]),
+                   evidence=lambda op, v: _payment_evidence(op.stack.token, op.address, v["ref"][0], v["to"],
+                                                            v["amount"])),
+        ActionSpec("freeze", "freezer", (_ACCOUNT,), call=lambda s, v: s.token.freeze(v["account"], v["ref"][0]),
+                   event="Frozen"),
+        ActionSpec("unfreeze", "freezer", (_ACCOUNT,), event="Unfrozen",
+                   call=lambda s, v: s.token.unfreeze(v["account"], v["ref"][0])),
+        ActionSpec("freeze-amount", "freezer", (_ACCOUNT, _AMOUNT), event="AmountFrozen",
+                   call=lambda s, v: s.token.freeze_amount(v["account"], v["amount"], v["ref"][0])),
+        ActionSpec("unfreeze-amount", "freezer", (_ACCOUNT, _AMOUNT), event="AmountUnfrozen",
+                   call=lambda s, v: s.token.unfreeze_amount(v["account"], v["amount"], v["ref"][0])),
+        ActionSpec("seize", "seizer", (_address_param("source", "source account", key="from"), _TO, _AMOUNT),
+                   check=_seize_check, event="Seized",
+                   call=lambda s, v: s.token.seize(v["source"], v["to"], v["amount"], v["ref"][0])),
+        ActionSpec("pause", "pauser", call=lambda s, _v: s.token.pause(),
+                   evidence=lambda op, _v: _pause_state(op.stack.token, paused=True)),
+        ActionSpec("unpause", "unpauser", call=lambda s, _v: s.token.unpause(),
+                   evidence=lambda op, _v: _pause_state(op.stack.token, paused=False)),
+        ActionSpec("minter-configure", "minter_admin",
+                   (_MINTER, _amount_param("allowance", "allowance", allow_zero=True)), event="MinterConfigured",
+                   call=lambda s, v: s.token.configure_minter(v["minter"], v["allowance"], v["ref"][0])),
+        ActionSpec("minter-remove", "minter_admin", (_MINTER,), event="MinterRemoved",
+                   call=lambda s, v: s.token.remove_minter(v["minter"], v["ref"][0])),
+        ActionSpec("roles-grant", "admin", _ROLE_PARAMS, plan=lambda op, v: _role_plan(op, "grant", v)),
+        ActionSpec("roles-revoke", "admin", _ROLE_PARAMS, plan=lambda op, v: _role_plan(op, "revoke", v)),
+        ActionSpec("reserves-attest", "attestor", (_amount_param("amount", "reserves", allow_zero=True),
+                                                   replace(_TEXT, name="as_of")), plan=_attest_plan),
+        # ------------------------------------------------------------------ regulator controls
+        ActionSpec("mint-request", "maker", (_TO, _AMOUNT), scope="mint", strict_ref=True,
+                   call=lambda s, v: s.require_desk().request_mint(v["to"], v["amount"], v["ref"][0]),
+                   evidence=_mint_request_evidence,
+                   values=_values_from("MintRequested", {"request_id": "id", "expires_at": "expiresAt",
+                                                         "required_approvals": "requiredApprovals"})),
+        ActionSpec("mint-approve", "checker", (_REQUEST_ID,), ref=False, plan=_approve_plan),
+        ActionSpec("mint-execute", "maker", (_REQUEST_ID,), ref=False,
+                   plan=_request_plan("mint-execute", "Executed", "MintExecuted", "executed", Desk.execute_mint)),
+        ActionSpec("mint-cancel", "maker", (_REQUEST_ID,), ref=False,
+                   plan=_request_plan("mint-cancel", "Cancelled", "MintCancelled", "cancelled", Desk.cancel_mint)),
+        ActionSpec("tier-set", "kyc", (_ACCOUNT, _TIER), event="TierSet",
+                   call=lambda s, v: s.token.set_tier(v["account"], v["tier"], v["ref"][0])),
+        ActionSpec("tier-limits", "admin",
+                   (replace(_TIER, field=""), _limit_param("max_balance", "max balance"),
+                    _limit_param("max_daily_outflow", "max daily outflow")),
+                   call=lambda s, v: s.token.set_tier_limits(v["tier"], v["max_balance"], v["max_daily_outflow"],
+                                                             v["ref"][0]),
+                   evidence=lambda op, v: _event_evidence(op.stack.token, "TierLimitsSet", v["ref"][0], {
+                       "tier": v["tier"], "maxBalance": min(v["max_balance"], UNLIMITED),
+                       "maxDailyOutflow": min(v["max_daily_outflow"], UNLIMITED)})),
+        ActionSpec("tier-exempt", "admin", (_ACCOUNT, _switch_param("exempt", words=("yes", "no"))),
+                   event="ExemptionSet", call=lambda s, v: s.token.set_exempt(v["account"], v["exempt"], v["ref"][0])),
+        ActionSpec("allowlist", "admin", (_switch_param("enabled", label="mode"),), event="AllowlistModeSet",
+                   call=lambda s, v: s.token.set_allowlist_mode(v["enabled"], v["ref"][0])),
+        ActionSpec("limits", "admin", (_switch_param("enabled", label="mode"),), event="LimitsModeSet",
+                   call=lambda s, v: s.token.set_limits_mode(v["enabled"], v["ref"][0])),
+        ActionSpec("timelock-schedule", "proposer", (*_GOVERNED_PARAMS, replace(_TEXT, name="delay")),
+                   plan=_schedule_plan),
+        ActionSpec("timelock-execute", "executor", _GOVERNED_PARAMS, plan=_execute_plan),
+    )
+    return {spec.name: spec for spec in specs}
+
+
+# =========================================================================== the library functions
 
 
 def mint(op: Operator, to: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None) -> OperationResult:
@@ -111,29 +297,12 @@ def mint(op: Operator, to: str, amount: AmountInput, *, ref: str, options: RunOp
     A ref mints once: the journal and the chain's ``Minted`` events are checked before sending, and a
     ref already minted (with any amount, by any minter, directly or through the desk) is refused.
     """
-    token = op.stack.token
-    to_addr = _address(to, "recipient")
-    units = _amount(amount, token, what="amount")
-    ref_bytes, ref_text = _ref(ref)
-    call = token.mint(to_addr, units, ref_bytes)
-    return op.run(
-        _plan(
-            "mint", call, scope="mint", ref=(ref_bytes, ref_text),
-            display={"to": to_addr, "amount": _fmt(units, token), "ref": ref_text},
-            args={"to": to_addr, "amount": str(units)},
-            evidence=lambda: _minted_evidence(token, ref_bytes, to_addr, units),
-            strict_ref=True,
-        ),
-        options,
-    )
+    return perform(op, "mint", options, to=to, amount=amount, ref=ref)
 
 
 def burn(op: Operator, amount: AmountInput, *, ref: str, options: RunOptions | None = None) -> OperationResult:
     """Burn ``amount`` from the signer's own balance (a redemption), as a minter or ``BURNER_ROLE``."""
-    units = _amount(amount, op.stack.token, what="amount")
-    return _token_action(op, "burn", ref, options, lambda t, r: t.burn(units, r),
-                         display={"amount": _fmt(units, op.stack.token)}, args={"amount": str(units)},
-                         event="Burned", match={"burner": op.address, "amount": units})
+    return perform(op, "burn", options, amount=amount, ref=ref)
 
 
 def transfer(op: Operator, to: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None) -> OperationResult:
@@ -142,14 +311,431 @@ def transfer(op: Operator, to: str, amount: AmountInput, *, ref: str, options: R
     Done already when the chain shows ``PaymentReference(signer, ref)`` with the ``Transfer`` before it;
     the same ref paid to another address or amount is refused.
     """
-    to_addr = _address(to, "recipient")
-    units = _amount(amount, op.stack.token, what="amount")
-    who = op.address
-    return _token_action(op, "transfer", ref, options,
-                         lambda t, r: t.build("transferWithReference", to_addr, units, r),
-                         display={"to": to_addr, "amount": _fmt(units, op.stack.token)},
-                         args={"to": to_addr, "amount": str(units)}, warnings=_system_recipient(op.stack, to_addr),
-                         evidence_of=lambda t, r: _payment_evidence(t, who, r, to_addr, units))
+    return perform(op, "transfer", options, to=to, amount=amount, ref=ref)
+
+
+def freeze(op: Operator, account: str, *, ref: str, options: RunOptions | None = None) -> OperationResult:
+    """Fully freeze ``account`` (compliance alert): it can neither send nor receive."""
+    return perform(op, "freeze", options, account=account, ref=ref)
+
+
+def unfreeze(op: Operator, account: str, *, ref: str, options: RunOptions | None = None) -> OperationResult:
+    """Lift the full freeze of ``account`` (a partial freeze stays)."""
+    return perform(op, "unfreeze", options, account=account, ref=ref)
+
+
+def freeze_amount(
+    op: Operator, account: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None
+) -> OperationResult:
+    """Freeze ``amount`` more of ``account``'s balance (may exceed the balance: pre-emptive)."""
+    return perform(op, "freeze-amount", options, account=account, amount=amount, ref=ref)
+
+
+def unfreeze_amount(
+    op: Operator, account: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None
+) -> OperationResult:
+    """Release ``amount`` of ``account``'s frozen amount."""
+    return perform(op, "unfreeze-amount", options, account=account, amount=amount, ref=ref)
+
+
+def seize(
+    op: Operator, source: str, to: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None
+) -> OperationResult:
+    """Move ``amount`` of frozen funds from ``source`` to ``to`` (court order ``ref``)."""
+    return perform(op, "seize", options, source=source, to=to, amount=amount, ref=ref)
+
+
+def pause(op: Operator, *, ref: str, options: RunOptions | None = None) -> OperationResult:
+    """Pause transfers, mints and burns (freeze and seize still work); already paused counts as done."""
+    return perform(op, "pause", options, ref=ref)
+
+
+def unpause(op: Operator, *, ref: str, options: RunOptions | None = None) -> OperationResult:
+    """Resume normal operation (``UNPAUSER_ROLE``; behind a timelock use :func:`timelock_schedule`)."""
+    return perform(op, "unpause", options, ref=ref)
+
+
+def configure_minter(
+    op: Operator, minter: str, allowance: AmountInput, *, ref: str, options: RunOptions | None = None
+) -> OperationResult:
+    """Configure ``minter`` with a minting ``allowance`` (replaces the previous allowance)."""
+    return perform(op, "minter-configure", options, minter=minter, allowance=allowance, ref=ref)
+
+
+def remove_minter(op: Operator, minter: str, *, ref: str, options: RunOptions | None = None) -> OperationResult:
+    """Remove ``minter``: it can no longer mint or burn as a minter."""
+    return perform(op, "minter-remove", options, minter=minter, ref=ref)
+
+
+def grant_role(
+    op: Operator, role: str, account: str, *, ref: str, contract: str | None = None,
+    options: RunOptions | None = None,
+) -> OperationResult:
+    """Grant ``role`` (``FREEZER_ROLE``, ``freezer``, ``MAKER_ROLE`` …) to ``account``.
+
+    ``contract`` is ``token``, ``desk`` or ``timelock``; by default the contract that defines the role.
+    Already holding the role counts as done (nothing is sent).
+    """
+    return perform(op, "roles-grant", options, role=role, account=account, contract=contract, ref=ref)
+
+
+def revoke_role(
+    op: Operator, role: str, account: str, *, ref: str, contract: str | None = None,
+    options: RunOptions | None = None,
+) -> OperationResult:
+    """Revoke ``role`` from ``account`` (not holding it counts as done)."""
+    return perform(op, "roles-revoke", options, role=role, account=account, contract=contract, ref=ref)
+
+
+def attest_reserves(
+    op: Operator, amount: AmountInput, *, as_of: int | str | None = None, report: str,
+    options: RunOptions | None = None,
+) -> OperationResult:
+    """Record reserves of ``amount`` held as of ``as_of`` (unix seconds or ISO 8601 with a zone).
+
+    ``as_of`` ``None`` or ``"now"`` is the latest block's time (the contract refuses a later one;
+    a node's block time often lags the wall clock).
+
+    ``report`` is the report's hash (``0x`` + 64 hex) or id (≤ 32 bytes): it is the on-chain
+    ``reportHash`` and the idempotency key.
+    """
+    return perform(op, "reserves-attest", options, amount=amount, as_of=as_of, ref=report)
+
+
+def mint_request(
+    op: Operator, to: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None
+) -> OperationResult:
+    """File a maker-checker mint request on the desk; ``result.values["request_id"]`` is its id.
+
+    Shares the ``mint`` idempotency scope with :func:`mint`: a ref is minted once, whichever way.
+    """
+    return perform(op, "mint-request", options, to=to, amount=amount, ref=ref)
+
+
+def mint_approve(op: Operator, request_id: int | str, *, options: RunOptions | None = None) -> OperationResult:
+    """Approve desk mint request ``request_id`` as a checker (never its maker)."""
+    return perform(op, "mint-approve", options, request_id=request_id)
+
+
+def mint_execute(op: Operator, request_id: int | str, *, options: RunOptions | None = None) -> OperationResult:
+    """Execute approved desk mint request ``request_id`` (the desk mints on the token)."""
+    return perform(op, "mint-execute", options, request_id=request_id)
+
+
+def mint_cancel(op: Operator, request_id: int | str, *, options: RunOptions | None = None) -> OperationResult:
+    """Cancel pending desk mint request ``request_id`` (its maker or the desk admin); frees its ref."""
+    return perform(op, "mint-cancel", options, request_id=request_id)
+
+
+def set_tier(
+    op: Operator, account: str, tier: int | str, *, ref: str, options: RunOptions | None = None
+) -> OperationResult:
+    """Put ``account`` in wallet ``tier`` (0 = unverified), as ``KYC_ROLE``."""
+    return perform(op, "tier-set", options, account=account, tier=tier, ref=ref)
+
+
+def set_tier_limits(
+    op: Operator, tier: int | str, *, max_balance: AmountInput, max_daily_outflow: AmountInput, ref: str,
+    options: RunOptions | None = None,
+) -> OperationResult:
+    """Set ``tier``'s maximum balance and daily outflow (``"unlimited"`` for no limit)."""
+    return perform(op, "tier-limits", options, tier=tier, max_balance=max_balance,
+                   max_daily_outflow=max_daily_outflow, ref=ref)
+
+
+def set_exempt(
+    op: Operator, account: str, exempt: bool, *, ref: str, options: RunOptions | None = None
+) -> OperationResult:
+    """Exempt ``account`` (a desk, the redemption address) from tier limits and allowlist mode, or not."""
+    return perform(op, "tier-exempt", options, account=account, exempt=exempt, ref=ref)
+
+
+def allowlist(op: Operator, enabled: bool, *, ref: str, options: RunOptions | None = None) -> OperationResult:
+    """Switch allowlist mode on (only tier > 0 or exempt accounts may receive) or off."""
+    return perform(op, "allowlist", options, enabled=enabled, ref=ref)
+
+
+def limits(op: Operator, enabled: bool, *, ref: str, options: RunOptions | None = None) -> OperationResult:
+    """Switch tier limit enforcement on or off."""
+    return perform(op, "limits", options, enabled=enabled, ref=ref)
+
+
+def timelock_schedule(
+    op: Operator, what: str, *, ref: str, implementation: str | None = None, data: str | bytes = b"",
+    delay: int | None = None, options: RunOptions | None = None,
+) -> OperationResult:
+    """Schedule ``upgrade`` or ``unpause`` of the token through the timelock (as a proposer).
+
+    The ref is the operation's salt, so the same ref always names the same operation. ``delay``
+    defaults to the timelock's minimum delay. ``result.values["ready_at"]`` is when it can execute.
+    """
+    return perform(op, "timelock-schedule", options, what=what, implementation=implementation, data=data,
+                   delay=delay, ref=ref)
+
+
+def timelock_execute(
+    op: Operator, what: str, *, ref: str, implementation: str | None = None, data: str | bytes = b"",
+    options: RunOptions | None = None,
+) -> OperationResult:
+    """Execute a scheduled ``upgrade`` or ``unpause`` once its delay has passed (as an executor)."""
+    return perform(op, "timelock-execute", options, what=what, implementation=implementation, data=data, ref=ref)
+
+
+# =========================================================================== plans of their own shape
+
+
+_ROLE_PARAMS = (replace(_TEXT, name="role"), replace(_TEXT, name="account"), replace(_TEXT, name="contract"))
+
+
+def _role_plan(op: Operator, verb: str, v: Values) -> Plan:
+    handle, role_bytes, name = _resolve_role(op, v["role"], v["contract"])
+    addr = _address(v["account"], "account")
+    ref_bytes, ref_text = v["ref"]
+    call = handle.grant_role(role_bytes, addr) if verb == "grant" else handle.revoke_role(role_bytes, addr)
+
+    def evidence() -> Evidence | None:
+        holds = handle.has_role(role_bytes, addr)
+        if holds == (verb == "grant"):
+            return Evidence(f"{addr} {'already holds' if holds else 'does not hold'} {name} on {handle.name}")
+        return None
+
+    return _plan(
+        f"roles-{verb}", call, scope=f"roles-{verb}", ref=(ref_bytes, ref_text),
+        display={"role": name, "account": addr, "contract": handle.name, "ref": ref_text},
+        args={"role": name, "account": addr, "contract": handle.address},
+        evidence=evidence,
+    )
+
+
+def _attest_plan(op: Operator, v: Values) -> Plan:
+    from ..human import percent
+
+    token = op.stack.token
+    units, as_of = v["amount"], v["as_of"]
+    ref_bytes, ref_text = v["ref"]
+    notes: list[str] = []
+    if as_of is None or (isinstance(as_of, str) and as_of.strip().lower() == "now"):
+        # The contract refuses an as-of after its block's time, and a node's latest block often lags the
+        # wall clock (anvil mines on demand): "now" is the latest block's time, said so when it lags.
+        when = int(op.stack.w3.eth.get_block("latest")["timestamp"])
+        lag = int(_dt.datetime.now(_dt.UTC).timestamp()) - when
+        as_of_text = f"{_iso(when)} (now: the latest block's time" + (f", {lag} s behind the clock)" if lag > 1 else ")")
+    else:
+        when = parse_timestamp(as_of)
+        as_of_text = _iso(when)
+    supply = token.total_supply()
+    if units < supply:
+        notes.append(
+            f"the supply {_fmt(supply, token)} stays above these reserves {_fmt(units, token)} "
+            f"(collateralisation {percent(units, supply)}): minting stops until reserves cover the supply"
+        )
+    return _plan(
+        "reserves-attest", token.attest_reserves(units, when, ref_bytes), scope="reserves-attest",
+        ref=(ref_bytes, ref_text),
+        display={"amount": _fmt(units, token), "as_of": as_of_text, "report": ref_text},
+        args={"amount": str(units), "as_of": str(when)},
+        evidence=lambda: _event_evidence(
+            token, "ReservesAttested", ref_bytes, {"amount": units, "asOf": when}, ref_field="reportHash"
+        ),
+        warnings=notes,
+    )
+
+
+def _mint_request_evidence(op: Operator, v: Values) -> Evidence | None:
+    """The desk holds the ref: the same request (evidence) or another use of it (refused)."""
+    desk, token = op.stack.require_desk(), op.stack.token
+    ref_bytes, ref_text = v["ref"]
+    holder = desk.ref_holder(ref_bytes)
+    if holder == 0:
+        direct = _minted_evidence(token, ref_bytes, None, None)
+        if direct is not None:
+            raise UserInputError(
+                f"ref {ref_text!r} was already minted: {direct.detail}",
+                hint="a bank transfer is minted once; check the ref",
+            )
+        return None
+    if holder == 2**256 - 1:
+        raise UserInputError(f"ref {ref_text!r} was already used by a direct desk operation")
+    req = desk.request(holder)
+    if req.kind == "Mint" and req.to == v["to"] and req.amount == v["amount"]:
+        return _cited(f"request {holder} ({req.status.lower()})", desk.find_events("MintRequested", {"id": holder}),
+                      values={"request_id": holder})
+    raise UserInputError(
+        f"ref {ref_text!r} is held by desk request {holder} "
+        f"({req.kind.lower()} of {_fmt(req.amount, token)} to {req.to}, {req.status.lower()})",
+        hint="a bank transfer is minted once; check the ref",
+    )
+
+
+def _desk_plan(op: Operator, action: str, rid: int, call: Call, *, key: str,
+               evidence: Callable[[], Evidence | None],
+               values: Callable[[Sequence[DecodedEvent]], Mapping[str, Any]] | None = None) -> Plan:
+    """A desk request action: keyed by the request (its ref is the request's), shown as the request."""
+    req = op.stack.require_desk().request(rid)
+    return _plan(action, call, scope=action, key=key, ref=(req.ref, _ref_text(req.ref)),
+                 display=_request_display(req, op.stack.token), args={"id": str(rid)},
+                 evidence=evidence, values=values)
+
+
+def _approve_plan(op: Operator, v: Values) -> Plan:
+    desk, rid, checker = op.stack.require_desk(), v["request_id"], op.address
+
+    def evidence() -> Evidence | None:
+        if not desk.has_approved(rid, checker):
+            return None
+        return _cited(f"request {rid} already approved by {checker}",
+                      desk.find_events("MintApproved", {"id": rid, "checker": checker}))
+
+    return _desk_plan(op, "mint-approve", rid, desk.approve_mint(rid), key=f"{rid}:{checker}", evidence=evidence,
+                      values=_values_from("MintApproved", {"approvals": "approvals",
+                                                           "required_approvals": "requiredApprovals"}))
+
+
+def _request_plan(action: str, status: str, event: str, word: str,
+                  build: Callable[[Desk, int], Call]) -> Callable[[Operator, Values], Plan]:
+    """The plan of a desk action that takes request ``rid`` to ``status`` (citing its ``event``)."""
+
+    def plan(op: Operator, v: Values) -> Plan:
+        desk, rid = op.stack.require_desk(), v["request_id"]
+
+        def evidence() -> Evidence | None:
+            if desk.request(rid).status != status:
+                return None
+            return _cited(f"request {rid} {word}", desk.find_events(event, {"id": rid}))
+
+        return _desk_plan(op, action, rid, build(desk, rid), key=str(rid), evidence=evidence)
+
+    return plan
+
+
+_GOVERNED_PARAMS = (replace(_TEXT, name="what"), replace(_TEXT, name="implementation"), replace(_TEXT, name="data"))
+
+
+def governed_call(op: Operator, what: str, *, implementation: str | None = None, data: str | bytes = b"") -> Call:
+    """The token call a timelock operation carries: ``upgrade`` (``upgradeToAndCall``) or ``unpause``."""
+    token = op.stack.token
+    if what == "unpause":
+        if implementation is not None:
+            raise UserInputError("--implementation is only for an upgrade")
+        return token.unpause()
+    if what == "upgrade":
+        if implementation is None:
+            raise UserInputError("an upgrade needs --implementation ADDRESS")
+        impl = _address(implementation, "implementation")
+        if not bytes(op.stack.w3.eth.get_code(impl)):  # type: ignore[arg-type]
+            raise UserInputError(
+                f"there is no contract at implementation address {impl}",
+                hint="deploy the new implementation first (pkr-pilot deploy --upgrade records it)",
+            )
+        return token.upgrade_to_and_call(impl, _hex_bytes(data, "--data"))
+    raise UserInputError(f"unknown timelock operation {what!r}", hint="use upgrade or unpause")
+
+
+def _governed(op: Operator, v: Values) -> tuple[Timelock, Call, bytes]:
+    """The timelock, the governed call and its operation id (the ref is the salt)."""
+    timelock = op.stack.require_timelock()
+    inner = governed_call(op, v["what"], implementation=v["implementation"], data=v["data"] or b"")
+    op_id = timelock.operation_id(inner.target, inner.value, inner.data, bytes(32), v["ref"][0])
+    return timelock, inner, op_id
+
+
+def _schedule_plan(op: Operator, v: Values) -> Plan:
+    timelock, inner, op_id = _governed(op, v)
+    ref_bytes, ref_text = v["ref"]
+    wait = timelock.min_delay() if v["delay"] is None else _non_negative_int(v["delay"], "delay")
+
+    def evidence() -> Evidence | None:
+        state = timelock.operation_state(op_id)
+        if state == "Unset":
+            return None
+        return _cited(f"operation 0x{op_id.hex()} is already scheduled ({state.lower()})",
+                      timelock.find_events("CallScheduled", {"id": op_id}))
+
+    def values(events: Sequence[DecodedEvent]) -> Mapping[str, Any]:
+        return {"operation_id": "0x" + op_id.hex(), "ready_at": timelock.ready_at(op_id)}
+
+    return _plan(
+        "timelock-schedule", timelock.schedule(inner, salt=ref_bytes, delay=wait), scope="timelock-schedule",
+        ref=(ref_bytes, ref_text),
+        display={"operation": v["what"], **_inner_display(inner), "delay": f"{wait} s", "ref": ref_text},
+        args={"operation": v["what"], "target": inner.target, "data": "0x" + inner.data.hex(), "delay": str(wait)},
+        evidence=evidence, values=values,
+    )
+
+
+def _execute_plan(op: Operator, v: Values) -> Plan:
+    timelock, inner, op_id = _governed(op, v)
+    what = v["what"]
+    ref_bytes, ref_text = v["ref"]
+    state = timelock.operation_state(op_id)
+    if state == "Unset":
+        raise UserInputError(
+            f"timelock operation {what} with ref {ref_text!r} was never scheduled (or was cancelled)",
+            hint="run `pkr-pilot timelock schedule` with the same operation and ref first",
+        )
+    if state == "Waiting":
+        ready = timelock.ready_at(op_id)
+        now = int(op.stack.w3.eth.get_block("latest")["timestamp"])
+        raise UserInputError(
+            f"timelock operation {what} ({ref_text!r}) is not ready until {_iso(ready)} "
+            f"({ready - now} s from now)",
+            hint="re-run this command after that time",
+        )
+
+    def evidence() -> Evidence | None:
+        if timelock.operation_state(op_id) != "Done":
+            return None
+        return _cited(f"operation 0x{op_id.hex()} already executed", timelock.find_events("CallExecuted", {"id": op_id}))
+
+    return _plan(
+        "timelock-execute", timelock.execute(inner, salt=ref_bytes), scope="timelock-execute",
+        ref=(ref_bytes, ref_text),
+        display={"operation": what, **_inner_display(inner), "ref": ref_text},
+        args={"operation": what, "target": inner.target, "data": "0x" + inner.data.hex()},
+        evidence=evidence,
+        values=lambda _events: {"operation_id": "0x" + op_id.hex()},
+    )
+
+
+# =========================================================================== shared pieces
+
+
+def _plan(
+    action: str,
+    call: Call,
+    *,
+    scope: str,
+    display: Mapping[str, str],
+    args: Mapping[str, str],
+    ref: tuple[bytes, str],
+    key: str | None = None,
+    evidence: Callable[[], Evidence | None] | None = None,
+    strict_ref: bool = False,
+    values: Callable[[Sequence[DecodedEvent]], Mapping[str, Any]] | None = None,
+    warnings: Sequence[str] = (),
+) -> Plan:
+    ref_bytes, ref_text = ref
+    return Plan(
+        action=action,
+        call=call,
+        display=display,
+        args=args,
+        key=key if key is not None else "0x" + ref_bytes.hex(),
+        scope=scope,
+        ref=ref_bytes,
+        ref_text=ref_text,
+        evidence=evidence,
+        strict_ref=strict_ref,
+        values_from_events=values,
+        warnings=tuple(warnings),
+    )
+
+
+def _cited(detail: str, events: Any, *, values: Mapping[str, Any] | None = None) -> Evidence:
+    """Evidence described by ``detail``, citing the last of ``events`` (its transaction and block) if any."""
+    ev = _last(events)
+    return Evidence(detail, tx_hash=None if ev is None else ev.tx_hash, block=None if ev is None else ev.block_number,
+                    values=values or {})
 
 
 def _payment_evidence(token: Token, payer: str, ref: bytes, to: str, amount: int) -> Evidence | None:
@@ -201,547 +787,11 @@ def _system_recipient(stack: Any, to: str) -> tuple[str, ...]:
     return ()
 
 
-def freeze(op: Operator, account: str, *, ref: str, options: RunOptions | None = None) -> OperationResult:
-    """Fully freeze ``account`` (compliance alert): it can neither send nor receive."""
-    addr = _address(account, "account")
-    return _token_action(op, "freeze", ref, options, lambda t, r: t.freeze(addr, r),
-                         display={"account": addr}, args={"account": addr}, event="Frozen", match={"account": addr})
-
-
-def unfreeze(op: Operator, account: str, *, ref: str, options: RunOptions | None = None) -> OperationResult:
-    """Lift the full freeze of ``account`` (a partial freeze stays)."""
-    addr = _address(account, "account")
-    return _token_action(op, "unfreeze", ref, options, lambda t, r: t.unfreeze(addr, r),
-                         display={"account": addr}, args={"account": addr}, event="Unfrozen", match={"account": addr})
-
-
-def freeze_amount(
-    op: Operator, account: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None
-) -> OperationResult:
-    """Freeze ``amount`` more of ``account``'s balance (may exceed the balance: pre-emptive)."""
-    return _partial_freeze(op, "freeze-amount", "AmountFrozen", account, amount, ref, options)
-
-
-def unfreeze_amount(
-    op: Operator, account: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None
-) -> OperationResult:
-    """Release ``amount`` of ``account``'s frozen amount."""
-    return _partial_freeze(op, "unfreeze-amount", "AmountUnfrozen", account, amount, ref, options)
-
-
-def _partial_freeze(
-    op: Operator, action: str, event: str, account: str, amount: AmountInput, ref: str, options: RunOptions | None
-) -> OperationResult:
-    addr = _address(account, "account")
-    units = _amount(amount, op.stack.token, what="amount")
-    return _token_action(op, action, ref, options,
-                         lambda t, r: (t.freeze_amount if event == "AmountFrozen" else t.unfreeze_amount)(addr, units, r),
-                         display={"account": addr, "amount": _fmt(units, op.stack.token)},
-                         args={"account": addr, "amount": str(units)},
-                         event=event, match={"account": addr, "amount": units})
-
-
-def seize(
-    op: Operator, source: str, to: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None
-) -> OperationResult:
-    """Move ``amount`` of frozen funds from ``source`` to ``to`` (court order ``ref``)."""
-    src = _address(source, "source account")
-    dst = _address(to, "recipient")
-    if src == dst:
-        raise UserInputError("seize: the source and the recipient are the same account")
-    units = _amount(amount, op.stack.token, what="amount")
-    return _token_action(op, "seize", ref, options, lambda t, r: t.seize(src, dst, units, r),
-                         display={"from": src, "to": dst, "amount": _fmt(units, op.stack.token)},
-                         args={"from": src, "to": dst, "amount": str(units)},
-                         event="Seized", match={"from": src, "to": dst, "amount": units})
-
-
-def pause(op: Operator, *, ref: str, options: RunOptions | None = None) -> OperationResult:
-    """Pause transfers, mints and burns (freeze and seize still work); already paused counts as done."""
-    return _token_action(op, "pause", ref, options, lambda t, _r: t.pause(), display={}, args={},
-                         evidence_of=lambda t, _r: _pause_state(t, paused=True))
-
-
-def unpause(op: Operator, *, ref: str, options: RunOptions | None = None) -> OperationResult:
-    """Resume normal operation (``UNPAUSER_ROLE``; behind a timelock use :func:`timelock_schedule`)."""
-    return _token_action(op, "unpause", ref, options, lambda t, _r: t.unpause(), display={}, args={},
-                         evidence_of=lambda t, _r: _pause_state(t, paused=False))
-
-
 def _pause_state(token: Token, *, paused: bool) -> Evidence | None:
     """The chain's state already is what pause (or unpause) leads to: nothing to send."""
     if token.paused() == paused:
         return Evidence(f"the token is already {'paused' if paused else 'not paused'}")
     return None
-
-
-def configure_minter(
-    op: Operator, minter: str, allowance: AmountInput, *, ref: str, options: RunOptions | None = None
-) -> OperationResult:
-    """Configure ``minter`` with a minting ``allowance`` (replaces the previous allowance)."""
-    addr = _address(minter, "minter")
-    units = _amount(allowance, op.stack.token, what="allowance", allow_zero=True)
-    return _token_action(op, "minter-configure", ref, options, lambda t, r: t.configure_minter(addr, units, r),
-                         display={"minter": addr, "allowance": _fmt(units, op.stack.token)},
-                         args={"minter": addr, "allowance": str(units)},
-                         event="MinterConfigured", match={"minter": addr, "allowance": units})
-
-
-def remove_minter(op: Operator, minter: str, *, ref: str, options: RunOptions | None = None) -> OperationResult:
-    """Remove ``minter``: it can no longer mint or burn as a minter."""
-    addr = _address(minter, "minter")
-    return _token_action(op, "minter-remove", ref, options, lambda t, r: t.remove_minter(addr, r),
-                         display={"minter": addr}, args={"minter": addr}, event="MinterRemoved", match={"minter": addr})
-
-
-def grant_role(
-    op: Operator, role: str, account: str, *, ref: str, contract: str | None = None,
-    options: RunOptions | None = None,
-) -> OperationResult:
-    """Grant ``role`` (``FREEZER_ROLE``, ``freezer``, ``MAKER_ROLE`` …) to ``account``.
-
-    ``contract`` is ``token``, ``desk`` or ``timelock``; by default the contract that defines the role.
-    Already holding the role counts as done (nothing is sent).
-    """
-    return _role_change(op, "grant", role, account, ref=ref, contract=contract, options=options)
-
-
-def revoke_role(
-    op: Operator, role: str, account: str, *, ref: str, contract: str | None = None,
-    options: RunOptions | None = None,
-) -> OperationResult:
-    """Revoke ``role`` from ``account`` (not holding it counts as done)."""
-    return _role_change(op, "revoke", role, account, ref=ref, contract=contract, options=options)
-
-
-def attest_reserves(
-    op: Operator, amount: AmountInput, *, as_of: int | str | None = None, report: str,
-    options: RunOptions | None = None,
-) -> OperationResult:
-    """Record reserves of ``amount`` held as of ``as_of`` (unix seconds or ISO 8601 with a zone).
-
-    ``as_of`` ``None`` or ``"now"`` is the latest block's time (the contract refuses a later one;
-    a node's block time often lags the wall clock).
-
-    ``report`` is the report's hash (``0x`` + 64 hex) or id (≤ 32 bytes): it is the on-chain
-    ``reportHash`` and the idempotency key.
-    """
-    from ..human import percent
-
-    token = op.stack.token
-    units = _amount(amount, token, what="reserves", allow_zero=True)
-    ref_bytes, ref_text = _ref(report)
-    notes: list[str] = []
-    if as_of is None or (isinstance(as_of, str) and as_of.strip().lower() == "now"):
-        # The contract refuses an as-of after its block's time, and a node's latest block often lags the
-        # wall clock (anvil mines on demand): "now" is the latest block's time, said so when it lags.
-        when = int(op.stack.w3.eth.get_block("latest")["timestamp"])
-        lag = int(_dt.datetime.now(_dt.UTC).timestamp()) - when
-        as_of_text = f"{_iso(when)} (now: the latest block's time" + (f", {lag} s behind the clock)" if lag > 1 else ")")
-    else:
-        when = parse_timestamp(as_of)
-        as_of_text = _iso(when)
-    supply = token.total_supply()
-    if units < supply:
-        notes.append(
-            f"the supply {_fmt(supply, token)} stays above these reserves {_fmt(units, token)} "
-            f"(collateralisation {percent(units, supply)}): minting stops until reserves cover the supply"
-        )
-    return op.run(
-        _plan(
-            "reserves-attest", token.attest_reserves(units, when, ref_bytes), scope="reserves-attest",
-            ref=(ref_bytes, ref_text),
-            display={"amount": _fmt(units, token), "as_of": as_of_text, "report": ref_text},
-            args={"amount": str(units), "as_of": str(when)},
-            evidence=lambda: _event_evidence(
-                token, "ReservesAttested", ref_bytes, {"amount": units, "asOf": when}, ref_field="reportHash"
-            ),
-            warnings=notes,
-        ),
-        options,
-    )
-
-
-# =========================================================================== regulator controls
-
-
-def mint_request(
-    op: Operator, to: str, amount: AmountInput, *, ref: str, options: RunOptions | None = None
-) -> OperationResult:
-    """File a maker-checker mint request on the desk; ``result.values["request_id"]`` is its id.
-
-    Shares the ``mint`` idempotency scope with :func:`mint`: a ref is minted once, whichever way.
-    """
-    desk = op.stack.require_desk()
-    token = op.stack.token
-    to_addr = _address(to, "recipient")
-    units = _amount(amount, token, what="amount")
-    ref_bytes, ref_text = _ref(ref)
-
-    def evidence() -> Evidence | None:
-        holder = desk.ref_holder(ref_bytes)
-        if holder == 0:
-            direct = _minted_evidence(token, ref_bytes, None, None)
-            if direct is not None:
-                raise UserInputError(
-                    f"ref {ref_text!r} was already minted: {direct.detail}",
-                    hint="a bank transfer is minted once; check the ref",
-                )
-            return None
-        if holder == 2**256 - 1:
-            raise UserInputError(f"ref {ref_text!r} was already used by a direct desk operation")
-        req = desk.request(holder)
-        if req.kind == "Mint" and req.to == to_addr and req.amount == units:
-            ev = _last(desk.find_events("MintRequested", {"id": holder}))
-            return Evidence(
-                f"request {holder} ({req.status.lower()})",
-                tx_hash=None if ev is None else ev.tx_hash,
-                block=None if ev is None else ev.block_number,
-                values={"request_id": holder},
-            )
-        raise UserInputError(
-            f"ref {ref_text!r} is held by desk request {holder} "
-            f"({req.kind.lower()} of {_fmt(req.amount, token)} to {req.to}, {req.status.lower()})",
-            hint="a bank transfer is minted once; check the ref",
-        )
-
-    return op.run(
-        _plan(
-            "mint-request", desk.request_mint(to_addr, units, ref_bytes), scope="mint",
-            ref=(ref_bytes, ref_text),
-            display={"to": to_addr, "amount": _fmt(units, token), "ref": ref_text},
-            args={"to": to_addr, "amount": str(units)},
-            evidence=evidence, strict_ref=True,
-            values=_values_from("MintRequested", {"request_id": "id", "expires_at": "expiresAt",
-                                                  "required_approvals": "requiredApprovals"}),
-        ),
-        options,
-    )
-
-
-def mint_approve(op: Operator, request_id: int | str, *, options: RunOptions | None = None) -> OperationResult:
-    """Approve desk mint request ``request_id`` as a checker (never its maker)."""
-    desk = op.stack.require_desk()
-    rid = _request_id(request_id)
-    req = desk.request(rid)
-    checker = op.address
-
-    def evidence() -> Evidence | None:
-        if not desk.has_approved(rid, checker):
-            return None
-        ev = _last(desk.find_events("MintApproved", {"id": rid, "checker": checker}))
-        return Evidence(f"request {rid} already approved by {checker}",
-                        tx_hash=None if ev is None else ev.tx_hash, block=None if ev is None else ev.block_number)
-
-    return op.run(
-        _plan(
-            "mint-approve", desk.approve_mint(rid), scope="mint-approve", key=f"{rid}:{checker}",
-            ref=(req.ref, _ref_text(req.ref)),
-            display=_request_display(req, op.stack.token), args={"id": str(rid)},
-            evidence=evidence,
-            values=_values_from("MintApproved", {"approvals": "approvals", "required_approvals": "requiredApprovals"}),
-        ),
-        options,
-    )
-
-
-def mint_execute(op: Operator, request_id: int | str, *, options: RunOptions | None = None) -> OperationResult:
-    """Execute approved desk mint request ``request_id`` (the desk mints on the token)."""
-    desk = op.stack.require_desk()
-    rid = _request_id(request_id)
-    req = desk.request(rid)
-
-    return op.run(
-        _plan(
-            "mint-execute", desk.execute_mint(rid), scope="mint-execute", key=str(rid),
-            ref=(req.ref, _ref_text(req.ref)),
-            display=_request_display(req, op.stack.token), args={"id": str(rid)},
-            evidence=_request_reached(desk, rid, "Executed", "MintExecuted", "executed"),
-        ),
-        options,
-    )
-
-
-def mint_cancel(op: Operator, request_id: int | str, *, options: RunOptions | None = None) -> OperationResult:
-    """Cancel pending desk mint request ``request_id`` (its maker or the desk admin); frees its ref."""
-    desk = op.stack.require_desk()
-    rid = _request_id(request_id)
-    req = desk.request(rid)
-
-    return op.run(
-        _plan(
-            "mint-cancel", desk.cancel_mint(rid), scope="mint-cancel", key=str(rid),
-            ref=(req.ref, _ref_text(req.ref)),
-            display=_request_display(req, op.stack.token), args={"id": str(rid)},
-            evidence=_request_reached(desk, rid, "Cancelled", "MintCancelled", "cancelled"),
-        ),
-        options,
-    )
-
-
-def _request_reached(desk: Desk, rid: int, status: str, event: str, word: str) -> Callable[[], Evidence | None]:
-    """Evidence that desk request ``rid`` already has ``status``, citing its ``event`` if found."""
-
-    def evidence() -> Evidence | None:
-        if desk.request(rid).status != status:
-            return None
-        ev = _last(desk.find_events(event, {"id": rid}))
-        return Evidence(f"request {rid} {word}", tx_hash=None if ev is None else ev.tx_hash,
-                        block=None if ev is None else ev.block_number)
-
-    return evidence
-
-
-def set_tier(
-    op: Operator, account: str, tier: int | str, *, ref: str, options: RunOptions | None = None
-) -> OperationResult:
-    """Put ``account`` in wallet ``tier`` (0 = unverified), as ``KYC_ROLE``."""
-    addr = _address(account, "account")
-    level = _tier(tier)
-    return _token_action(op, "tier-set", ref, options, lambda t, r: t.set_tier(addr, level, r),
-                         display={"account": addr, "tier": str(level)}, args={"account": addr, "tier": str(level)},
-                         event="TierSet", match={"account": addr, "tier": level})
-
-
-def set_tier_limits(
-    op: Operator, tier: int | str, *, max_balance: AmountInput, max_daily_outflow: AmountInput, ref: str,
-    options: RunOptions | None = None,
-) -> OperationResult:
-    """Set ``tier``'s maximum balance and daily outflow (``"unlimited"`` for no limit)."""
-    token = op.stack.token
-    level = _tier(tier)
-    balance = _limit(max_balance, token, "max balance")
-    outflow = _limit(max_daily_outflow, token, "max daily outflow")
-    return _token_action(
-        op, "tier-limits", ref, options, lambda t, r: t.set_tier_limits(level, balance, outflow, r),
-        display={"tier": str(level), "max_balance": _fmt_limit(balance, token),
-                 "max_daily_outflow": _fmt_limit(outflow, token)},
-        args={"tier": str(level), "max_balance": str(balance), "max_daily_outflow": str(outflow)},
-        event="TierLimitsSet",
-        match={"tier": level, "maxBalance": min(balance, UNLIMITED), "maxDailyOutflow": min(outflow, UNLIMITED)},
-    )
-
-
-def set_exempt(
-    op: Operator, account: str, exempt: bool, *, ref: str, options: RunOptions | None = None
-) -> OperationResult:
-    """Exempt ``account`` (a desk, the redemption address) from tier limits and allowlist mode, or not."""
-    addr = _address(account, "account")
-    return _token_action(op, "tier-exempt", ref, options, lambda t, r: t.set_exempt(addr, exempt, r),
-                         display={"account": addr, "exempt": "yes" if exempt else "no"},
-                         args={"account": addr, "exempt": str(exempt).lower()},
-                         event="ExemptionSet", match={"account": addr, "exempt": exempt})
-
-
-def allowlist(op: Operator, enabled: bool, *, ref: str, options: RunOptions | None = None) -> OperationResult:
-    """Switch allowlist mode on (only tier > 0 or exempt accounts may receive) or off."""
-    return _token_action(op, "allowlist", ref, options, lambda t, r: t.set_allowlist_mode(enabled, r),
-                         display={"mode": "on" if enabled else "off"}, args={"enabled": str(enabled).lower()},
-                         event="AllowlistModeSet", match={"enabled": enabled})
-
-
-def limits(op: Operator, enabled: bool, *, ref: str, options: RunOptions | None = None) -> OperationResult:
-    """Switch tier limit enforcement on or off."""
-    return _token_action(op, "limits", ref, options, lambda t, r: t.set_limits_mode(enabled, r),
-                         display={"mode": "on" if enabled else "off"}, args={"enabled": str(enabled).lower()},
-                         event="LimitsModeSet", match={"enabled": enabled})
-
-
-def _token_action(
-    op: Operator,
-    action: str,
-    ref: str,
-    options: RunOptions | None,
-    build: Callable[[Token, bytes], Call],
-    *,
-    display: Mapping[str, str],
-    args: Mapping[str, str],
-    event: str | None = None,
-    match: Mapping[str, Any] | None = None,
-    warnings: Sequence[str] = (),
-    evidence_of: Callable[[Token, bytes], Evidence | None] | None = None,
-) -> OperationResult:
-    """The shape of a token action: the call built with the ref, shown and journalled, and (with
-    ``event``) the chain asked first for an ``event`` carrying the ref whose arguments equal ``match``
-    (or, with ``evidence_of``, for whatever that finds: a payment by its ref, a state already reached)."""
-    token = op.stack.token
-    ref_bytes, ref_text = _ref(ref)
-
-    def evidence() -> Evidence | None:
-        if evidence_of is not None:
-            return evidence_of(token, ref_bytes)
-        return _event_evidence(token, event, ref_bytes, match or {}) if event is not None else None
-
-    return op.run(
-        _plan(
-            action, build(token, ref_bytes), scope=action, ref=(ref_bytes, ref_text),
-            display={**display, "ref": ref_text}, args=args,
-            evidence=evidence if event is not None or evidence_of is not None else None, warnings=warnings,
-        ),
-        options,
-    )
-
-
-def governed_call(op: Operator, what: str, *, implementation: str | None = None, data: str | bytes = b"") -> Call:
-    """The token call a timelock operation carries: ``upgrade`` (``upgradeToAndCall``) or ``unpause``."""
-    token = op.stack.token
-    if what == "unpause":
-        if implementation is not None:
-            raise UserInputError("--implementation is only for an upgrade")
-        return token.unpause()
-    if what == "upgrade":
-        if implementation is None:
-            raise UserInputError("an upgrade needs --implementation ADDRESS")
-        impl = _address(implementation, "implementation")
-        if not bytes(op.stack.w3.eth.get_code(impl)):  # type: ignore[arg-type]
-            raise UserInputError(
-                f"there is no contract at implementation address {impl}",
-                hint="deploy the new implementation first (pkr-pilot deploy --upgrade records it)",
-            )
-        return token.upgrade_to_and_call(impl, _hex_bytes(data, "--data"))
-    raise UserInputError(f"unknown timelock operation {what!r}", hint="use upgrade or unpause")
-
-
-def timelock_schedule(
-    op: Operator, what: str, *, ref: str, implementation: str | None = None, data: str | bytes = b"",
-    delay: int | None = None, options: RunOptions | None = None,
-) -> OperationResult:
-    """Schedule ``upgrade`` or ``unpause`` of the token through the timelock (as a proposer).
-
-    The ref is the operation's salt, so the same ref always names the same operation. ``delay``
-    defaults to the timelock's minimum delay. ``result.values["ready_at"]`` is when it can execute.
-    """
-    timelock = op.stack.require_timelock()
-    inner = governed_call(op, what, implementation=implementation, data=data)
-    ref_bytes, ref_text = _ref(ref)
-    wait = timelock.min_delay() if delay is None else _non_negative_int(delay, "delay")
-    op_id = timelock.operation_id(inner.target, inner.value, inner.data, bytes(32), ref_bytes)
-
-    def evidence() -> Evidence | None:
-        state = timelock.operation_state(op_id)
-        if state == "Unset":
-            return None
-        ev = _last(timelock.find_events("CallScheduled", {"id": op_id}))
-        return Evidence(f"operation 0x{op_id.hex()} is already scheduled ({state.lower()})",
-                        tx_hash=None if ev is None else ev.tx_hash, block=None if ev is None else ev.block_number)
-
-    def values(events: Sequence[DecodedEvent]) -> Mapping[str, Any]:
-        return {"operation_id": "0x" + op_id.hex(), "ready_at": timelock.ready_at(op_id)}
-
-    display = {"operation": what, **_inner_display(inner), "delay": f"{wait} s", "ref": ref_text}
-    return op.run(
-        _plan(
-            "timelock-schedule", timelock.schedule(inner, salt=ref_bytes, delay=wait), scope="timelock-schedule",
-            ref=(ref_bytes, ref_text), display=display,
-            args={"operation": what, "target": inner.target, "data": "0x" + inner.data.hex(), "delay": str(wait)},
-            evidence=evidence, values=values,
-        ),
-        options,
-    )
-
-
-def timelock_execute(
-    op: Operator, what: str, *, ref: str, implementation: str | None = None, data: str | bytes = b"",
-    options: RunOptions | None = None,
-) -> OperationResult:
-    """Execute a scheduled ``upgrade`` or ``unpause`` once its delay has passed (as an executor)."""
-    timelock = op.stack.require_timelock()
-    inner = governed_call(op, what, implementation=implementation, data=data)
-    ref_bytes, ref_text = _ref(ref)
-    op_id = timelock.operation_id(inner.target, inner.value, inner.data, bytes(32), ref_bytes)
-    state = timelock.operation_state(op_id)
-    if state == "Unset":
-        raise UserInputError(
-            f"timelock operation {what} with ref {ref_text!r} was never scheduled (or was cancelled)",
-            hint="run `pkr-pilot timelock schedule` with the same operation and ref first",
-        )
-    if state == "Waiting":
-        ready = timelock.ready_at(op_id)
-        now = int(op.stack.w3.eth.get_block("latest")["timestamp"])
-        raise UserInputError(
-            f"timelock operation {what} ({ref_text!r}) is not ready until {_iso(ready)} "
-            f"({ready - now} s from now)",
-            hint="re-run this command after that time",
-        )
-
-    def evidence() -> Evidence | None:
-        if timelock.operation_state(op_id) != "Done":
-            return None
-        ev = _last(timelock.find_events("CallExecuted", {"id": op_id}))
-        return Evidence(f"operation 0x{op_id.hex()} already executed",
-                        tx_hash=None if ev is None else ev.tx_hash, block=None if ev is None else ev.block_number)
-
-    return op.run(
-        _plan(
-            "timelock-execute", timelock.execute(inner, salt=ref_bytes), scope="timelock-execute",
-            ref=(ref_bytes, ref_text),
-            display={"operation": what, **_inner_display(inner), "ref": ref_text},
-            args={"operation": what, "target": inner.target, "data": "0x" + inner.data.hex()},
-            evidence=evidence,
-            values=lambda _events: {"operation_id": "0x" + op_id.hex()},
-        ),
-        options,
-    )
-
-
-# =========================================================================== shared pieces
-
-
-def _plan(
-    action: str,
-    call: Call,
-    *,
-    scope: str,
-    display: Mapping[str, str],
-    args: Mapping[str, str],
-    ref: tuple[bytes, str],
-    key: str | None = None,
-    evidence: Callable[[], Evidence | None] | None = None,
-    strict_ref: bool = False,
-    values: Callable[[Sequence[DecodedEvent]], Mapping[str, Any]] | None = None,
-    warnings: Sequence[str] = (),
-) -> Plan:
-    ref_bytes, ref_text = ref
-    return Plan(
-        action=action,
-        call=call,
-        display=display,
-        args=args,
-        key=key if key is not None else "0x" + ref_bytes.hex(),
-        scope=scope,
-        ref=ref_bytes,
-        ref_text=ref_text,
-        evidence=evidence,
-        strict_ref=strict_ref,
-        values_from_events=values,
-        warnings=tuple(warnings),
-    )
-
-
-def _role_change(
-    op: Operator, verb: str, role: str, account: str, *, ref: str, contract: str | None,
-    options: RunOptions | None,
-) -> OperationResult:
-    handle, role_bytes, name = _resolve_role(op, role, contract)
-    addr = _address(account, "account")
-    ref_bytes, ref_text = _ref(ref)
-    call = handle.grant_role(role_bytes, addr) if verb == "grant" else handle.revoke_role(role_bytes, addr)
-
-    def evidence() -> Evidence | None:
-        holds = handle.has_role(role_bytes, addr)
-        if holds == (verb == "grant"):
-            return Evidence(f"{addr} {'already holds' if holds else 'does not hold'} {name} on {handle.name}")
-        return None
-
-    return op.run(
-        _plan(
-            f"roles-{verb}", call, scope=f"roles-{verb}", ref=(ref_bytes, ref_text),
-            display={"role": name, "account": addr, "contract": handle.name, "ref": ref_text},
-            args={"role": name, "account": addr, "contract": handle.address},
-            evidence=evidence,
-        ),
-        options,
-    )
 
 
 def _resolve_role(op: Operator, role: str, contract: str | None) -> tuple[ContractHandle, bytes, str]:
@@ -850,7 +900,6 @@ def _inner_display(call: Call) -> dict[str, str]:
                 "call": "0x" + bytes(data).hex() if data else "(none)"}
     return {"call": f"{call.contract}.{call.function}()"}
 
-
 # --------------------------------------------------------------------------- input validation
 
 
@@ -902,7 +951,7 @@ def _fmt_limit(units: int, token: Token) -> str:
     return "unlimited" if units >= UNLIMITED else _fmt(units, token)
 
 
-def _ref(text: str) -> tuple[bytes, str]:
+def _ref(text: object) -> tuple[bytes, str]:
     if not isinstance(text, str):
         raise UserInputError("the ref must be text (a bank transfer id, case number or 0x + 64 hex)")
     return parse_ref(text), text.strip()
@@ -975,3 +1024,18 @@ def parse_timestamp(value: int | str) -> int:
 
 def _iso(timestamp: int) -> str:
     return _dt.datetime.fromtimestamp(timestamp, _dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _switch(value: bool | str, what: str) -> bool:
+    """``True``/``False``, or the words ``on``/``off`` (as the command line has them)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("on", "off"):
+        return value.strip().lower() == "on"
+    raise UserInputError(f"{what} must be on or off (a boolean), got {value!r}")
+
+
+#: Every operator action by name.
+ACTIONS: Mapping[str, ActionSpec] = _spec_table()
+#: The account role (key of the network config's ``accounts`` table) each action signs with by default.
+ACTION_ROLES: Mapping[str, str] = {name: spec.role for name, spec in ACTIONS.items()}
