@@ -49,13 +49,13 @@ from helpers import (
     ref,
 )
 from pkr_pilot.accounts import dev_account
+from pkr_pilot.amounts import TierLimits
 from pkr_pilot.contracts import stack_decoder
 from pkr_pilot.deploy.config import (
     AttestationConfig,
     DeployConfig,
     MintDeskConfig,
     MinterConfig,
-    TierConfig,
     TimelockConfig,
     TokenConfig,
 )
@@ -152,7 +152,7 @@ def deploy_config_for_tests() -> DeployConfig:
         timelock=TimelockConfig(enabled=False),
         limits_enabled=False,
         allowlist_enabled=False,
-        tiers=tuple(TierConfig(t, b, o) for t, (b, o) in TIERS.items()),
+        tiers=tuple(TierLimits(t, b, o) for t, (b, o) in TIERS.items()),
         exempt=("dev:8",),
         source="tests/_stack.py",
     )

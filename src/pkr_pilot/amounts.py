@@ -16,15 +16,29 @@ pkr_pilot.errors.UserInputError: amount '0.001' has more than 2 decimal places (
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from .errors import UserInputError
 
-__all__ = ["format_amount", "parse_address", "parse_amount", "parse_ref", "to_decimal"]
+__all__ = ["UNLIMITED", "TierLimits", "format_amount", "parse_address", "parse_amount", "parse_ref", "to_decimal"]
 
 _GROUPED = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$", re.ASCII)
 _PLAIN = re.compile(r"^[0-9]+(\.[0-9]+)?$", re.ASCII)
 _UINT256_MAX = 2**256 - 1
+
+#: The contracts' "no limit" value for tier limits (``type(uint128).max``).
+UNLIMITED = 2**128 - 1
+
+
+@dataclass(frozen=True)
+class TierLimits:
+    """Limits of one wallet tier, base units (``UNLIMITED`` means no limit): read from the token,
+    or configured (``[[tiers]]`` of the deploy config)."""
+
+    tier: int
+    max_balance: int
+    max_daily_outflow: int
 
 
 def parse_amount(text: str, *, decimals: int, allow_zero: bool = False) -> int:

@@ -57,6 +57,7 @@ from .decode import ErrorDecoder
 from .errors import ContractRevert, TransactionFailed, UserInputError
 from .sending import is_already_known
 from .transport import RpcReply, Transport, transport_for
+from .tx import ChainAccount
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -258,7 +259,7 @@ class _NoObserver:
 # =========================================================================== engine
 
 
-class BulkSender:
+class BulkSender(ChainAccount):
     """Sends many transactions from one signer; see the module docstring for how and why.
 
     ``batch_size`` transactions go per JSON-RPC batch; at most ``window`` are in flight
@@ -287,14 +288,9 @@ class BulkSender:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        from .tx import TxPolicy
-
         if batch_size < 1 or window < 1:
             raise UserInputError("batch_size and window must be at least 1")
-        self.w3 = w3
-        self.signer = signer
-        self.decoder = decoder or ErrorDecoder([])
-        self.policy = policy or TxPolicy()
+        super().__init__(w3, signer, decoder=decoder, policy=policy, sleep=sleep, clock=clock)
         self.transport = transport or transport_for(w3)
         self.batch_size = batch_size
         self.window = max(window, batch_size)
@@ -303,28 +299,9 @@ class BulkSender:
         #: Called when nothing was mined for ``stall_seconds`` (dev chains: mine a block).
         self.stall_hook = stall_hook
         self.stall_seconds = stall_seconds
-        self._sleep = sleep
-        self._clock = clock
-        self._chain_id: int | None = None
         self._measure_method: str | None = None
 
     # ------------------------------------------------------------------ facts
-
-    @property
-    def address(self) -> str:
-        return self.signer.address
-
-    @property
-    def chain_id(self) -> int:
-        if self._chain_id is None:
-            self._chain_id = int(self.w3.eth.chain_id)
-        return self._chain_id
-
-    def fees(self) -> dict[str, int]:
-        """EIP-1559 fees within the network caps (the same rule as :meth:`Sender.fees`)."""
-        from .tx import Sender
-
-        return Sender(self.w3, self.signer, decoder=self.decoder, policy=self.policy).fees()
 
     def pending_nonce(self) -> int:
         """The next nonce, counting transactions already in the node's pool."""

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from .config import NetworkConfig
 
-__all__ = ["Sender", "Sent", "Simulation", "TransactionDropped", "TxPolicy", "TxSigner"]
+__all__ = ["ChainAccount", "Sender", "Sent", "Simulation", "TransactionDropped", "TxPolicy", "TxSigner"]
 
 #: Minimum fee bump a node accepts for a same-nonce replacement is 10 %; use more.
 REPLACEMENT_BUMP_PERCENT = 15
@@ -100,8 +100,10 @@ class Sent:
     tx: Mapping[str, Any]
 
 
-class Sender:
-    """Simulate, sign, send and wait for transactions from one account."""
+class ChainAccount:
+    """One signer on one chain, what every sender starts from: the ``Web3``, the signer, the error
+    decoder, the network's policy, its address, the chain id (read once) and the fee rule's fees.
+    :class:`Sender` (one operation) and :class:`~pkr_pilot.bulk.BulkSender` (thousands) build on it."""
 
     def __init__(
         self,
@@ -121,7 +123,6 @@ class Sender:
         self._clock = clock
         self._chain_id: int | None = None
 
-    # -- reading -----------------------------------------------------------
     @property
     def address(self) -> str:
         return self.signer.address
@@ -131,6 +132,26 @@ class Sender:
         if self._chain_id is None:
             self._chain_id = int(self.w3.eth.chain_id)
         return self._chain_id
+
+    def fees(self) -> dict[str, int]:
+        """EIP-1559 fees within the policy's caps; legacy gasPrice if no base fee."""
+        from .sending import DEFAULT_PRIORITY_FEE, fee_fields
+
+        base = self.w3.eth.get_block("latest").get("baseFeePerGas")
+        cap, tip_cap = self.policy.max_fee_per_gas, self.policy.max_priority_fee_per_gas
+        if base is None:
+            return fee_fields(None, gas_price=int(self.w3.eth.gas_price), max_fee_cap=cap, tip_cap=tip_cap)
+        try:
+            tip = int(self.w3.eth.max_priority_fee)
+        except Exception:  # nodes without eth_maxPriorityFeePerGas
+            tip = DEFAULT_PRIORITY_FEE
+        return fee_fields(int(base), tip=tip, max_fee_cap=cap, tip_cap=tip_cap)
+
+
+class Sender(ChainAccount):
+    """Simulate, sign, send and wait for transactions from one account."""
+
+    # -- reading -----------------------------------------------------------
 
     def call(self, tx: Mapping[str, Any], *, action: str | None = None, block: Any = "latest") -> bytes:
         """``eth_call`` from this account; a revert raises the decoded error."""
@@ -184,20 +205,6 @@ class Sender:
         if "maxFeePerGas" not in full and "gasPrice" not in full:
             full.update(self.fees())
         return full
-
-    def fees(self) -> dict[str, int]:
-        """EIP-1559 fees within the policy's caps; legacy gasPrice if no base fee."""
-        from .sending import DEFAULT_PRIORITY_FEE, fee_fields
-
-        base = self.w3.eth.get_block("latest").get("baseFeePerGas")
-        cap, tip_cap = self.policy.max_fee_per_gas, self.policy.max_priority_fee_per_gas
-        if base is None:
-            return fee_fields(None, gas_price=int(self.w3.eth.gas_price), max_fee_cap=cap, tip_cap=tip_cap)
-        try:
-            tip = int(self.w3.eth.max_priority_fee)
-        except Exception:  # nodes without eth_maxPriorityFeePerGas
-            tip = DEFAULT_PRIORITY_FEE
-        return fee_fields(int(base), tip=tip, max_fee_cap=cap, tip_cap=tip_cap)
 
     def replace(self, sent: Sent, *, bump_percent: int = REPLACEMENT_BUMP_PERCENT) -> Sent:
         """Resend ``sent`` with the same nonce and fees raised by ``bump_percent``."""

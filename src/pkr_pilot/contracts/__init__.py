@@ -23,11 +23,11 @@ True
 'FREEZER_ROLE'
 """
 
+from ..amounts import UNLIMITED, TierLimits
 from ._abi import (
     DESK_ROLES,
     TIMELOCK_ROLES,
     TOKEN_ROLES,
-    UNLIMITED,
     Call,
     canonical_role,
     encode_call,
@@ -62,7 +62,6 @@ from ._typed import (
     DeskRequest,
     Reserves,
     Stack,
-    TierLimits,
     Timelock,
     Token,
     stack_decoder,

@@ -33,10 +33,6 @@ TIMELOCK_ROLES: tuple[str, ...] = (
 )
 
 
-#: ``type(uint128).max``: the token's "unlimited" tier limit.
-UNLIMITED = 2**128 - 1
-
-
 _ZERO32 = bytes(32)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..amounts import TierLimits
 from ..decode import ErrorDecoder
 from ..errors import UserInputError
 from ._abi import (
@@ -30,15 +31,6 @@ class Reserves:
     as_of: int
     report_hash: bytes
     attested_at: int
-
-
-@dataclass(frozen=True)
-class TierLimits:
-    """Limits of one wallet tier (``UNLIMITED`` means no limit)."""
-
-    tier: int
-    max_balance: int
-    max_daily_outflow: int
 
 
 @dataclass(frozen=True)

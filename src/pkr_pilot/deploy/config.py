@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..amounts import parse_address, parse_amount
+from ..amounts import UNLIMITED, TierLimits, parse_address, parse_amount
 from ..errors import ConfigError, UserInputError
 
 __all__ = [
@@ -44,7 +44,6 @@ __all__ = [
     "DeployConfig",
     "MintDeskConfig",
     "MinterConfig",
-    "TierConfig",
     "TimelockConfig",
     "TokenConfig",
     "default_config_path",
@@ -69,8 +68,6 @@ TOKEN_ROLES: Mapping[str, str] = {
     "kyc": "KYC_ROLE",
 }
 
-#: The contracts' "no limit" value for tier limits (``type(uint128).max``).
-UNLIMITED = 2**128 - 1
 
 _SPECIAL_REFS = ("deployer", "timelock", "mint_desk")
 
@@ -108,15 +105,6 @@ class AttestationConfig:
     report_hash: bytes
     #: Unix seconds; None = the latest block's timestamp when the step first runs.
     as_of: int | None = None
-
-
-@dataclass(frozen=True)
-class TierConfig:
-    """``[[tiers]]``: limits of one wallet tier, base units (UNLIMITED = no limit)."""
-
-    tier: int
-    max_balance: int
-    max_daily_outflow: int
 
 
 @dataclass(frozen=True)
@@ -169,7 +157,7 @@ class DeployConfig:
     timelock: TimelockConfig = field(default_factory=TimelockConfig)
     limits_enabled: bool = False
     allowlist_enabled: bool = False
-    tiers: tuple[TierConfig, ...] = ()
+    tiers: tuple[TierLimits, ...] = ()
     exempt: tuple[str, ...] = ()
     #: The bytes32 ``ref`` passed to every privileged call the deploy makes.
     ref: bytes = b"pkr-pilot deploy".ljust(32, b"\0")
@@ -276,9 +264,9 @@ def dev_default_config(decimals: int = 2) -> DeployConfig:
         limits_enabled=False,
         allowlist_enabled=False,
         tiers=(
-            TierConfig(1, 200_000 * unit, 25_000 * unit),
-            TierConfig(2, 500_000 * unit, 50_000 * unit),
-            TierConfig(3, 10_000_000 * unit, 1_000_000 * unit),
+            TierLimits(1, 200_000 * unit, 25_000 * unit),
+            TierLimits(2, 500_000 * unit, 50_000 * unit),
+            TierLimits(3, 10_000_000 * unit, 1_000_000 * unit),
         ),
         exempt=("dev:8",),
         source="built-in dev default",
@@ -423,7 +411,7 @@ def parse_deploy_config(data: Mapping[str, Any], *, source: str = "<dict>") -> D
             raise ConfigError(f"{w}: tier {tier} is defined twice")
         seen.add(tier)
         tiers.append(
-            TierConfig(
+            TierLimits(
                 tier=tier,
                 max_balance=_amount(row.get("max_balance", "unlimited"), dec, f"{w}.max_balance", max_units=UNLIMITED, unlimited=True),
                 max_daily_outflow=_amount(row.get("max_daily_outflow", "unlimited"), dec, f"{w}.max_daily_outflow", max_units=UNLIMITED, unlimited=True),

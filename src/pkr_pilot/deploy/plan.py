@@ -198,33 +198,16 @@ def build_plan(
     token = config.token
 
     # -- contracts ---------------------------------------------------------------
-    steps.append(
-        Step(
-            id="token.implementation",
-            title=f"deploy {token.contract} implementation",
-            actor="deployer",
-            params=(),
-            target=TOKEN_IMPL,
-            artifact=token.contract,
-        )
-    )
+    steps.append(_deploy_step("token.implementation", f"deploy {token.contract} implementation", TOKEN_IMPL,
+                              token.contract))
 
     def proxy_args(ctx: StepContext) -> list[Any]:
         impl = ctx.address(TOKEN_IMPL)
         init = _initialize_calldata(ctx, deployer)
         return [impl, init]
 
-    steps.append(
-        Step(
-            id="token.proxy",
-            title="deploy PilotRupeeProxy and initialize",
-            actor="deployer",
-            params=(),
-            target=TOKEN_PROXY,
-            artifact=PROXY_ARTIFACT,
-            args=proxy_args,
-        )
-    )
+    steps.append(_deploy_step("token.proxy", "deploy PilotRupeeProxy and initialize", TOKEN_PROXY, PROXY_ARTIFACT,
+                              proxy_args))
 
     if config.timelock.enabled:
         tl = config.timelock
@@ -237,45 +220,14 @@ def build_plan(
                 ZERO_ADDRESS,
             ]
 
-        steps.append(
-            Step(
-                id="timelock",
-                title=f"deploy PilotTimelock (min delay {tl.min_delay} s)",
-                actor="deployer",
-                params=(),
-                target=TIMELOCK,
-                artifact="PilotTimelock",
-                args=timelock_args,
-            )
-        )
+        steps.append(_deploy_step("timelock", f"deploy PilotTimelock (min delay {tl.min_delay} s)", TIMELOCK,
+                                  "PilotTimelock", timelock_args))
 
     # -- token settings (deployer is admin during the deploy) ----------------------
-    cap = config.supply_cap
-    steps.append(
-        Step(
-            id="token.setSupplyCap",
-            title=f"set supply cap {money(cap)}",
-            actor="deployer",
-            params=(cap,),
-            target=TOKEN,
-            function="setSupplyCap",
-            args=lambda ctx: [cap, ref],
-            applied=lambda ctx: _call(ctx, TOKEN, "supplyCap") == cap,
-        )
-    )
-    age = config.max_attestation_age
-    steps.append(
-        Step(
-            id="token.setMaxAttestationAge",
-            title=f"set max attestation age {age} s",
-            actor="deployer",
-            params=(age,),
-            target=TOKEN,
-            function="setMaxAttestationAge",
-            args=lambda ctx: [age, ref],
-            applied=lambda ctx: _call(ctx, TOKEN, "maxAttestationAge") == age,
-        )
-    )
+    steps.append(_setting_step("setSupplyCap", "supplyCap", config.supply_cap, ref,
+                               f"set supply cap {money(config.supply_cap)}"))
+    steps.append(_setting_step("setMaxAttestationAge", "maxAttestationAge", config.max_attestation_age, ref,
+                               f"set max attestation age {config.max_attestation_age} s"))
     for tier in config.tiers:
         t, mb, mo = tier.tier, tier.max_balance, tier.max_daily_outflow
         steps.append(
@@ -341,17 +293,7 @@ def build_plan(
                 desk.request_ttl,
             ]
 
-        steps.append(
-            Step(
-                id="desk",
-                title="deploy MintDesk",
-                actor="deployer",
-                params=(),
-                target=DESK,
-                artifact="MintDesk",
-                args=desk_args,
-            )
-        )
+        steps.append(_deploy_step("desk", "deploy MintDesk", DESK, "MintDesk", desk_args))
         for group, constant in DESK_ROLES.items():
             for holder in getattr(desk, group):
                 steps.append(_grant_step("desk", DESK, constant, acct(holder), holder))
@@ -385,31 +327,9 @@ def build_plan(
 
     # -- controls ---------------------------------------------------------------------------------
     if config.limits_enabled:
-        steps.append(
-            Step(
-                id="token.setLimitsMode",
-                title="switch tier limits on",
-                actor="deployer",
-                params=(True,),
-                target=TOKEN,
-                function="setLimitsMode",
-                args=lambda ctx: [True, ref],
-                applied=lambda ctx: bool(_call(ctx, TOKEN, "limitsEnabled")),
-            )
-        )
+        steps.append(_setting_step("setLimitsMode", "limitsEnabled", True, ref, "switch tier limits on"))
     if config.allowlist_enabled:
-        steps.append(
-            Step(
-                id="token.setAllowlistMode",
-                title="switch allowlist mode on",
-                actor="deployer",
-                params=(True,),
-                target=TOKEN,
-                function="setAllowlistMode",
-                args=lambda ctx: [True, ref],
-                applied=lambda ctx: bool(_call(ctx, TOKEN, "allowlistEnabled")),
-            )
-        )
+        steps.append(_setting_step("setAllowlistMode", "allowlistEnabled", True, ref, "switch allowlist mode on"))
 
     # -- admin handovers (two-step; the new admin accepts after the delay) -------------------------
     if desk.enabled and acct(desk.admin) not in ("deployer", deployer):
@@ -455,6 +375,21 @@ def build_plan(
         )
     _check_unique(steps)
     return steps
+
+
+def _deploy_step(
+    id: str, title: str, target: str, artifact: str, args: Callable[[StepContext], list[Any]] | None = None
+) -> Step:
+    """The deployer deploys ``artifact`` as ``target`` (constructor arguments from ``args``)."""
+    return Step(id=id, title=title, actor="deployer", params=(), target=target, artifact=artifact,
+                args=args or _const_args([]))
+
+
+def _setting_step(function: str, getter: str, value: Any, ref: bytes, title: str) -> Step:
+    """A token setting the deployer makes, ``function(value, ref)``; done when ``getter()`` reads ``value``."""
+    return Step(id=f"token.{function}", title=title, actor="deployer", params=(value,), target=TOKEN,
+                function=function, args=_const_args([value, ref]),
+                applied=lambda ctx: bool(_call(ctx, TOKEN, getter) == value))
 
 
 def _const_args(values: list[Any]) -> Callable[[StepContext], list[Any]]:

@@ -310,10 +310,11 @@ class Runner:
         )
 
     def _deploy(self) -> None:
+        from ..amounts import TierLimits
         from ..compile import compile_project
         from ..contracts import Stack
         from ..deploy import RecordStore, deploy_stack
-        from ..deploy.config import DeployConfig, MinterConfig, TierConfig, TokenConfig
+        from ..deploy.config import DeployConfig, MinterConfig, TokenConfig
         from ..ops import Journal
         from ..tx import TxPolicy
 
@@ -343,7 +344,7 @@ class Runner:
             max_attestation_age=s.max_attestation_age,
             attestation=None,
             limits_enabled=s.limits,
-            tiers=tuple(TierConfig(t.tier, t.max_balance, t.max_daily_outflow) for t in s.participants.tiers),
+            tiers=tuple(TierLimits(t.tier, t.max_balance, t.max_daily_outflow) for t in s.participants.tiers),
             exempt=tuple(p.address for p in exempt),
             ref=b"SIM-DEPLOY".ljust(32, b"\0"),
             source=f"scenario {s.name}",

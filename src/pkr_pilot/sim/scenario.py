@@ -77,7 +77,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..amounts import parse_amount
+from ..amounts import UNLIMITED, parse_amount
 from ..errors import UserInputError
 
 __all__ = [
@@ -98,8 +98,6 @@ __all__ = [
 SCENARIO_SCHEMA_VERSION = 1
 #: How participants get their gas: payments from the funding account, or set directly on a dev chain.
 GAS_FUNDING: tuple[str, ...] = ("transfer", "set_balance")
-#: The token's "no limit" tier value (``type(uint128).max``).
-UNLIMITED = 2**128 - 1
 _DAY = 86_400
 
 
