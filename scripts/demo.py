@@ -33,7 +33,7 @@ from pkr_pilot.config import load_project
 from pkr_pilot.contracts import Stack
 from pkr_pilot.deploy import deploy_stack
 from pkr_pilot.errors import ContractRevert
-from pkr_pilot.ops import Journal, Operator, RunOptions
+from pkr_pilot.ops import OperationsJournal, Operator, RunOptions
 from pkr_pilot.reports.reconcile import reconcile
 from pkr_pilot.sim import run_scenario_file
 from pkr_pilot.tx import Sender, TxPolicy
@@ -67,7 +67,7 @@ def main(network: str = "local") -> int:
         def operator(index: int) -> Operator:
             signer = dev_account(index, chain_id=chain.chain_id)
             sender = Sender(chain.w3, signer, decoder=stack.decoder, policy=TxPolicy.from_network(chain.network))
-            return Operator(stack, sender, Journal.in_folder(Path(journal_dir)), network=chain.network.name)
+            return Operator(stack, sender, OperationsJournal.in_folder(Path(journal_dir)), network=chain.network.name)
 
         def show(result: ops.OperationResult) -> None:
             text = ", ".join(f"{k}={v}" for k, v in result.display.items())

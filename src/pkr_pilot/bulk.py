@@ -33,7 +33,7 @@ How it stays safe
     * **Stop the line**: when the node refuses a transaction, nothing further is sent. A refused
       nonce that later, already accepted transactions wait behind is filled with a zero-value
       transfer to self, so no accepted transaction is left stuck to be mined by surprise later.
-    * **Per-item outcome** (:class:`ItemStatus`): mined, reverted (error decoded by replaying
+    * **Per-item outcome** (:class:`TxStatus`): mined, reverted (error decoded by replaying
       the call), skipped (its simulation reverted, so it was not sent), rejected by the node
       (its message), not sent, or pending (sent, not mined before the timeout: it may still be).
     * Fees come from :meth:`pkr_pilot.tx.Sender.fees` (EIP-1559 within the network's caps),
@@ -46,7 +46,6 @@ chain, websockets) get the same API with one request at a time (:mod:`pkr_pilot.
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -55,7 +54,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .decode import ErrorDecoder
 from .errors import ContractRevert, TransactionFailed, UserInputError
-from .sending import is_already_known
+from .sending import SignedTx, TxStatus, is_already_known
 from .transport import RpcReply, Transport, transport_for
 from .tx import ChainAccount
 
@@ -71,10 +70,10 @@ __all__ = [
     "BulkResult",
     "BulkSender",
     "ItemResult",
-    "ItemStatus",
     "SignedTx",
     "TxOutcome",
     "TxRequest",
+    "TxStatus",
     "encode_multicall",
 ]
 
@@ -95,22 +94,6 @@ FALLBACK_GAS = 300_000
 # =========================================================================== results
 
 
-class ItemStatus(enum.StrEnum):
-    """What happened to one item."""
-
-    MINED = "mined"  #: mined, receipt status 1
-    REVERTED = "reverted"  #: mined, receipt status 0 (gas spent, nothing else happened)
-    SKIPPED = "skipped"  #: not sent: its simulation reverted (multicall packing)
-    REJECTED = "rejected"  #: the node refused the signed transaction
-    NOT_SENT = "not_sent"  #: never sent (the line stopped after a rejection)
-    PENDING = "pending"  #: sent, not mined within the timeout: it may still be mined
-
-    @property
-    def final(self) -> bool:
-        """True when the outcome can no longer change (everything but ``pending``)."""
-        return self is not ItemStatus.PENDING
-
-
 @dataclass(frozen=True)
 class TxRequest:
     """One call to send as its own transaction."""
@@ -128,27 +111,11 @@ class TxRequest:
 
 
 @dataclass(frozen=True)
-class SignedTx:
-    """A signed transaction and the items (request indices) it carries."""
-
-    nonce: int
-    tx_hash: str
-    raw: bytes
-    fields: Mapping[str, Any]
-    items: tuple[int, ...]
-
-    @property
-    def is_filler(self) -> bool:
-        """A zero-value transfer to self that only fills a nonce gap."""
-        return not self.items
-
-
-@dataclass(frozen=True)
 class TxOutcome:
     """What happened to one signed transaction."""
 
     tx: SignedTx
-    status: ItemStatus
+    status: TxStatus
     block: int | None = None
     gas_used: int | None = None
     error: ContractRevert | None = None
@@ -160,7 +127,7 @@ class ItemResult:
     """What happened to one item (a request of :meth:`BulkSender.send`, a call of ``multicall``)."""
 
     index: int
-    status: ItemStatus
+    status: TxStatus
     tx_hash: str | None = None
     nonce: int | None = None
     block: int | None = None
@@ -201,7 +168,7 @@ class BulkResult:
     signing_backend: str = ""
 
     def counts(self) -> dict[str, int]:
-        out = {status.value: 0 for status in ItemStatus}
+        out = {status.value: 0 for status in TxStatus}
         for item in self.items:
             out[item.status.value] += 1
         return out
@@ -209,12 +176,12 @@ class BulkResult:
     @property
     def ok(self) -> bool:
         """Every item mined with status 1."""
-        return all(item.status is ItemStatus.MINED for item in self.items)
+        return all(item.status is TxStatus.MINED for item in self.items)
 
     def failures(self) -> list[ItemResult]:
-        return [item for item in self.items if item.status is not ItemStatus.MINED]
+        return [item for item in self.items if item.status is not TxStatus.MINED]
 
-    def by_status(self, status: ItemStatus) -> list[ItemResult]:
+    def by_status(self, status: TxStatus) -> list[ItemResult]:
         return [item for item in self.items if item.status is status]
 
     def to_json(self, *, items: bool = True) -> dict[str, Any]:
@@ -432,7 +399,7 @@ class BulkSender(ChainAccount):
 
         raws = _sign_many(self.signer, [f for f, _ in chunk])
         return [
-            SignedTx(int(f["nonce"]), "0x" + keccak(raw).hex(), raw, f, items)
+            SignedTx(self.address, int(f["nonce"]), "0x" + keccak(raw).hex(), raw, f, items)
             for (f, items), raw in zip(chunk, raws, strict=True)
         ]
 
@@ -661,7 +628,7 @@ class BulkSender(ChainAccount):
                         highest_accepted = max(highest_accepted, tx.nonce)
                     else:
                         stop = True
-                        refused.append(TxOutcome(tx, ItemStatus.REJECTED, message=reply.message))
+                        refused.append(TxOutcome(tx, TxStatus.REJECTED, message=reply.message))
                         if not _nonce_used(reply):
                             rejected_free.append(tx)
                 if accepted:
@@ -717,12 +684,12 @@ class BulkSender(ChainAccount):
         for tx, reply in zip(txs, replies, strict=True):
             if reply.error is None or _already_known(reply):
                 inflight[tx.tx_hash] = tx
-                out.append(TxOutcome(tx, ItemStatus.PENDING))
+                out.append(TxOutcome(tx, TxStatus.PENDING))
             else:
                 out.append(
                     TxOutcome(
                         tx,
-                        ItemStatus.REJECTED,
+                        TxStatus.REJECTED,
                         message=f"nonce gap filler refused: {reply.message}; later transactions wait behind nonce {tx.nonce}",
                     )
                 )
@@ -751,15 +718,15 @@ class BulkSender(ChainAccount):
             tx = inflight.pop(tx_hash)
             outcome = TxOutcome(
                 tx,
-                ItemStatus.MINED if ok else ItemStatus.REVERTED,
+                TxStatus.MINED if ok else TxStatus.REVERTED,
                 block=block,
                 gas_used=int(receipt["gasUsed"], 16),
             )
             outcomes[tx_hash] = outcome
             settled.append(outcome)
         if settled:
-            observer.settled([o for o in settled if o.status is ItemStatus.MINED])
-            reverted = [o for o in settled if o.status is ItemStatus.REVERTED]
+            observer.settled([o for o in settled if o.status is TxStatus.MINED])
+            reverted = [o for o in settled if o.status is TxStatus.REVERTED]
             if reverted:
                 self._decode_reverts({o.tx.tx_hash: o for o in reverted}, into=outcomes)
                 observer.settled([outcomes[o.tx.tx_hash] for o in reverted])
@@ -771,7 +738,7 @@ class BulkSender(ChainAccount):
         for tx_hash, tx in inflight.items():
             outcomes[tx_hash] = TxOutcome(
                 tx,
-                ItemStatus.PENDING,
+                TxStatus.PENDING,
                 message=f"not mined within {self.policy.timeout:g} s of the last progress; it may still be mined",
             )
         inflight.clear()
@@ -814,7 +781,7 @@ class BulkSender(ChainAccount):
         used all its gas is reported as ``OutOfGas``.
         """
         target = into if into is not None else outcomes
-        todo = [o for o in outcomes.values() if o.status is ItemStatus.REVERTED and o.error is None]
+        todo = [o for o in outcomes.values() if o.status is TxStatus.REVERTED and o.error is None]
         if not todo:
             return
         for attempt in (-1, 0):
@@ -888,9 +855,9 @@ class BulkSender(ChainAccount):
                     outcome.message,
                 )
         for i, error in skipped.items():
-            items[i] = ItemResult(i, ItemStatus.SKIPPED, error=error, message="its simulation reverted")
+            items[i] = ItemResult(i, TxStatus.SKIPPED, error=error, message="its simulation reverted")
         final = tuple(
-            item if item is not None else ItemResult(i, ItemStatus.NOT_SENT, message="not sent: the line stopped after a rejection")
+            item if item is not None else ItemResult(i, TxStatus.NOT_SENT, message="not sent: the line stopped after a rejection")
             for i, item in enumerate(items)
         )
         txs = tuple(sorted((o for o in outcomes.values() if not o.tx.is_filler), key=lambda o: o.tx.nonce))

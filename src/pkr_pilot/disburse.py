@@ -67,11 +67,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .amounts import format_amount, parse_address, parse_amount, parse_ref
-from .bulk import BulkSender, ItemStatus, SignedTx, TxOutcome, TxRequest
+from .bulk import BulkSender, TxOutcome, TxRequest
 from .errors import ChainError, JournalError, ReconcileError, SentNotConfirmed, UserInputError
 from .evidence import find_payments
 from .journal import Journal
 from .progress import Progress
+from .sending import SignedTx, TxStatus
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -466,7 +467,7 @@ class DisbursementResult:
 
 
 @dataclass(frozen=True)
-class Plan:
+class DisbursementPlan:
     """What a run is about to do (shown before confirming)."""
 
     payer: str
@@ -500,7 +501,7 @@ def run_disbursement(
     settle_void: Sequence[str] = (),
     settle_paid: Sequence[str] = (),
     dry_run: bool = False,
-    confirm: Callable[[Plan], bool] | None = None,
+    confirm: Callable[[DisbursementPlan], bool] | None = None,
     progress: Callable[[str], None] | None = None,
     counter: Callable[[Progress], None] | None = None,
     batch_size: int = 250,
@@ -511,7 +512,7 @@ def run_disbursement(
     """Pay ``payments`` from ``signer`` through the bulk engine (see the module docstring).
 
     ``folder`` holds the journals (``deployments/<network>/disbursements``). ``confirm`` is
-    asked with the :class:`Plan` before anything is sent (None: go ahead). ``multicall_gas``
+    asked with the :class:`DisbursementPlan` before anything is sent (None: go ahead). ``multicall_gas``
     caps each multicall transaction (default: the engine's). ``strict_refs`` pays with
     ``transferWithUniqueReference`` (the chain refuses a second payment of a ref). ``settle_void`` /
     ``settle_paid`` are the operator's decisions for undecided rows (their refs as in the file).
@@ -578,9 +579,9 @@ def run_disbursement(
                     say(f"broadcasting {len(unmined)} journaled transaction(s) again (same bytes, same nonces)")
                     observer = _JournalObserver(journal, [], seam, count, track=False)
                     with observer.interruptible([t.tx_hash for t in unmined]):
-                        again, _fillers = engine.resend([_as_signed(t) for t in unmined], observer=observer)
+                        again, _fillers = engine.resend([_as_signed(t, engine.address) for t in unmined], observer=observer)
                     resent = len(unmined)
-                    refused = [o.tx.tx_hash for o in again if o.status is ItemStatus.REJECTED]
+                    refused = [o.tx.tx_hash for o in again if o.status is TxStatus.REJECTED]
                     if refused:
                         # Refused now, their nonces still free: use those nonces up with known fillers,
                         # so the old transactions can never be mined; their rows are then unpaid for sure.
@@ -624,7 +625,7 @@ def run_disbursement(
                         hint="fund the payer (or release its frozen amount), then run again",
                     )
                 skipped = _preflight(engine, token, todo, strict_refs)
-            plan = Plan(
+            plan = DisbursementPlan(
                 payer, token.address, mode, len(payments.rows), len(todo) - len(skipped),
                 sum(r.amount for r in todo if r.key not in skipped),
                 sum(1 for o in outcome.values() if o.status in _PAID), len(skipped), payments.decimals,
@@ -694,12 +695,12 @@ def run_disbursement(
 
 
 _ROW_STATUS = {
-    ItemStatus.MINED: "paid",
-    ItemStatus.REVERTED: "failed",
-    ItemStatus.SKIPPED: "skipped",
-    ItemStatus.REJECTED: "rejected",
-    ItemStatus.NOT_SENT: "not_sent",
-    ItemStatus.PENDING: "pending",
+    TxStatus.MINED: "paid",
+    TxStatus.REVERTED: "failed",
+    TxStatus.SKIPPED: "skipped",
+    TxStatus.REJECTED: "rejected",
+    TxStatus.NOT_SENT: "not_sent",
+    TxStatus.PENDING: "pending",
 }
 
 
@@ -960,7 +961,7 @@ def _apply_decisions(
             del outcome[key]  # void: nothing was paid; the row is paid anew
 
 
-def _as_signed(tx: _Journaled) -> SignedTx:
+def _as_signed(tx: _Journaled, sender: str) -> SignedTx:
     """A journaled transaction as the engine knows it (fields decoded from its raw bytes)."""
     from eth_account.typed_transactions.typed_transaction import TypedTransaction
     from eth_utils.address import to_checksum_address
@@ -980,7 +981,7 @@ def _as_signed(tx: _Journaled) -> SignedTx:
                 "maxPriorityFeePerGas": int(decoded.get("maxPriorityFeePerGas", 0)),
             }
         )
-    return SignedTx(tx.nonce, tx.tx_hash, tx.raw, fields, tuple(range(len(tx.refs))))
+    return SignedTx(sender, tx.nonce, tx.tx_hash, tx.raw, fields, tuple(range(len(tx.refs))))
 
 
 def _refuse_refs_paid_elsewhere(folder: Path, journal: DisbursementJournal, todo: Sequence[Payment], path: Path) -> None:
@@ -1125,7 +1126,7 @@ class _JournalObserver:
         entries = []
         self.done.update(o.tx.tx_hash for o in outcomes)
         for o in outcomes:
-            status = {ItemStatus.MINED: "paid", ItemStatus.REVERTED: "failed", ItemStatus.REJECTED: "rejected"}.get(o.status)
+            status = {TxStatus.MINED: "paid", TxStatus.REVERTED: "failed", TxStatus.REJECTED: "rejected"}.get(o.status)
             if status is None:
                 continue
             entry: dict[str, Any] = {"event": "settled", "hash": o.tx.tx_hash, "status": status, "block": o.block, "checked": "receipt"}

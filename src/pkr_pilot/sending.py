@@ -1,4 +1,5 @@
-"""What every sender shares: the one EIP-1559 fee rule and the one nonce book.
+"""What every sender shares: the one EIP-1559 fee rule, the one nonce book, the one signed transaction
+(:class:`SignedTx`) and the one set of transaction statuses (:class:`TxStatus`).
 
 The single-operation path (:class:`~pkr_pilot.tx.Sender`), the simulator's runner and the gas
 snapshot price their transactions with :func:`fee_fields`; the simulator, the bulk engine and the
@@ -12,14 +13,52 @@ gas snapshot number theirs with a :class:`NonceBook`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import ChainError
 
-__all__ = ["DEFAULT_PRIORITY_FEE", "NonceBook", "fee_fields", "is_already_known"]
+__all__ = ["DEFAULT_PRIORITY_FEE", "NonceBook", "SignedTx", "TxStatus", "fee_fields", "is_already_known"]
 
 #: The tip when the node does not suggest one (1 gwei).
 DEFAULT_PRIORITY_FEE = 10**9
+
+
+class TxStatus(enum.StrEnum):
+    """What happened to a transaction, or to an item it carries (the bulk engine, the simulator)."""
+
+    MINED = "mined"  #: mined, receipt status 1
+    REVERTED = "reverted"  #: mined, receipt status 0 (gas spent, nothing else happened)
+    SKIPPED = "skipped"  #: not sent: its simulation reverted (multicall packing)
+    REJECTED = "rejected"  #: the node refused the signed transaction
+    NOT_SENT = "not_sent"  #: never sent (the line stopped after a rejection)
+    PENDING = "pending"  #: sent, not mined within the timeout: it may still be mined
+    DROPPED = "dropped"  #: accepted, then never mined (an earlier nonce of its sender was refused)
+
+    @property
+    def final(self) -> bool:
+        """True when the outcome can no longer change (everything but ``pending``)."""
+        return self is not TxStatus.PENDING
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    """A signed transaction: its sender, nonce and hash and the raw bytes to send. The bulk engine
+    keeps its fields too and the items (request indices) it carries."""
+
+    sender: str
+    nonce: int
+    tx_hash: str
+    raw: bytes
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    items: tuple[int, ...] = ()
+
+    @property
+    def is_filler(self) -> bool:
+        """(bulk engine) A zero-value transfer to self that only fills a nonce gap: it carries no item."""
+        return not self.items
 
 
 def fee_fields(

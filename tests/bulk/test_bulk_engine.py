@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from _stack import REF, PilotStack
-from pkr_pilot.bulk import BulkSender, ItemStatus, TxRequest
+from pkr_pilot.bulk import BulkSender, TxRequest, TxStatus
 from pkr_pilot.contracts import Stack
 from pkr_pilot.transport import HttpTransport, ProviderTransport, RpcReply, Transport, transport_for
 from pkr_pilot.tx import TxPolicy
@@ -110,13 +110,13 @@ def test_transfers_to_frozen_accounts_in_the_middle_revert_alone_with_decoded_er
 
     result = engine.send(_transfers(wrapped, recipients, 10))
 
-    reverted = result.by_status(ItemStatus.REVERTED)
+    reverted = result.by_status(TxStatus.REVERTED)
     assert [item.index for item in reverted] == [3, 6]
     for item in reverted:
         assert item.error is not None and item.error.name == "FrozenAccount"
         assert item.error.args_by_name["account"] == recipients[item.index]
         assert item.block is not None and item.tx_hash is not None
-    assert len(result.by_status(ItemStatus.MINED)) == 7
+    assert len(result.by_status(TxStatus.MINED)) == 7
     assert [stack.balance(to) for to in recipients] == [10, 10, 10, 0, 10, 10, 0, 10, 10]
 
 
@@ -137,10 +137,10 @@ def test_transfer_from_frozen_owners_reverts_exactly_those_items(stack: PilotSta
     result = engine.send(requests)
 
     assert [item.status for item in result.items] == [
-        ItemStatus.MINED,
-        ItemStatus.REVERTED,
-        ItemStatus.MINED,
-        ItemStatus.MINED,
+        TxStatus.MINED,
+        TxStatus.REVERTED,
+        TxStatus.MINED,
+        TxStatus.MINED,
     ]
     error = result.items[1].error
     assert error is not None and error.name == "FrozenAccount"
@@ -185,7 +185,7 @@ def test_unmined_transactions_are_pending_not_failed_after_the_timeout(stack: Pi
 
     result = engine.send(_transfers(wrapped, _fresh(3, base=0xF1_0000), 2))
 
-    assert [item.status for item in result.items] == [ItemStatus.PENDING] * 3
+    assert [item.status for item in result.items] == [TxStatus.PENDING] * 3
     assert all(item.tx_hash and "may still be mined" in (item.message or "") for item in result.items)
     manual_mining()  # they were in the pool all along
     receipts = [stack.w3.eth.get_transaction_receipt(item.tx_hash) for item in result.items]  # type: ignore[arg-type]
@@ -211,12 +211,12 @@ def test_rejected_transaction_stops_the_line_and_its_nonce_gap_is_filled(stack: 
     result = engine.send(requests, gas=gas)
 
     statuses = [item.status for item in result.items]
-    assert statuses == [ItemStatus.MINED, ItemStatus.REJECTED, ItemStatus.MINED, ItemStatus.MINED] + [
-        ItemStatus.NOT_SENT
+    assert statuses == [TxStatus.MINED, TxStatus.REJECTED, TxStatus.MINED, TxStatus.MINED] + [
+        TxStatus.NOT_SENT
     ] * 4
     assert "gas" in (result.items[1].message or "").lower()
     (filler,) = result.fillers
-    assert filler.status is ItemStatus.MINED and filler.tx.nonce == start + 1
+    assert filler.status is TxStatus.MINED and filler.tx.nonce == start + 1
     assert filler.tx.fields["to"] == alice.address and filler.tx.fields["value"] == 0
     # No gap is left behind: every nonce up to the last accepted one is used, nothing waits.
     assert stack.w3.eth.get_transaction_count(alice.address) == start + 4
@@ -232,7 +232,7 @@ def test_nonce_taken_by_another_sender_is_rejected_without_filler(stack: PilotSt
 
     result = engine.send(_transfers(wrapped, _fresh(3, base=0xF3_0000), 1), nonce=start)
 
-    assert result.items[0].status is ItemStatus.REJECTED
+    assert result.items[0].status is TxStatus.REJECTED
     assert "nonce" in (result.items[0].message or "").lower()
     assert result.fillers == ()
 
@@ -268,11 +268,11 @@ def test_multicall_skips_calls_that_would_revert_and_sends_the_rest(stack: Pilot
 
     result = engine.multicall(wrapped.token.address, calls)
 
-    (skipped,) = result.by_status(ItemStatus.SKIPPED)
+    (skipped,) = result.by_status(TxStatus.SKIPPED)
     assert skipped.index == 5 and skipped.tx_hash is None
     assert skipped.error is not None and skipped.error.name == "FrozenAccount"
     assert skipped.error.args_by_name["account"] == recipients[5]
-    assert len(result.by_status(ItemStatus.MINED)) == 11
+    assert len(result.by_status(TxStatus.MINED)) == 11
     assert [stack.balance(to) for to in recipients] == [3] * 5 + [0] + [3] * 6
 
 

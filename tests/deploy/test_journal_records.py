@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pkr_pilot.deploy._code import compare_code, strip_metadata
-from pkr_pilot.deploy.journal import Journal
+from pkr_pilot.deploy.journal import DeployJournal
 from pkr_pilot.deploy.records import ContractRecord, GitInfo, RecordStore
 from pkr_pilot.deploy.runner import create_address
 from pkr_pilot.errors import ChainIdMismatch, DeploymentError, JournalError
@@ -16,14 +16,14 @@ from pkr_pilot.journal import JournalWarning
 
 
 def test_journal_reloads_the_latest_state_of_each_step(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / ".journal.jsonl")
+    journal = DeployJournal(tmp_path / ".journal.jsonl")
     journal.append("planned", "a", params="p1", args=[1, b"\x01"], sender="0xS")
     journal.append("sending", "a", tx="0xaa", nonce=3, sender="0xS")
     journal.append("sent", "a", tx="0xaa", nonce=3)
     journal.append("planned", "b", params="p2", args=[], sender="0xS")
     journal.append("sending", "b", tx="0xbb", nonce=4, sender="0xS")
     journal.append("confirmed", "b", params="p2", tx="0xbb", block=7, via="receipt")
-    again = Journal(tmp_path / ".journal.jsonl")
+    again = DeployJournal(tmp_path / ".journal.jsonl")
     a, b = again.state("a"), again.state("b")
     assert a.status == "sent" and a.inflight == [("0xaa", 3)] and a.args == [1, "0x01"]
     assert b.is_confirmed and b.confirmed is not None and b.confirmed["block"] == 7 and b.inflight == []
@@ -33,11 +33,11 @@ def test_journal_reloads_the_latest_state_of_each_step(tmp_path: Path) -> None:
 
 def test_a_line_cut_short_by_a_crash_is_reported_and_set_aside(tmp_path: Path) -> None:
     path = tmp_path / ".journal.jsonl"
-    journal = Journal(path)
+    journal = DeployJournal(path)
     journal.append("planned", "a", params="p", args=[], sender="0xS")
     with path.open("ab") as fh:
         fh.write(b'{"schema": "pkr-pilot.deploy", "v": 1, "event": "sending", "step": "a", "tx": "0x')  # killed mid-write
-    again = Journal(path)
+    again = DeployJournal(path)
     assert again.truncated_tail and again.state("a").status == "planned"
     with pytest.warns(JournalWarning, match="cut short by a crash"):  # and "copied to .journal.torn"
         again.append("sent", "a", tx="0x1", nonce=0)
@@ -47,7 +47,7 @@ def test_a_line_cut_short_by_a_crash_is_reported_and_set_aside(tmp_path: Path) -
 
 def test_lines_carry_the_one_journal_format(tmp_path: Path) -> None:
     path = tmp_path / ".journal.jsonl"
-    Journal(path).append("planned", "a", params="p", args=[b"\x01"], sender="0xS", nonce=3, address=None)
+    DeployJournal(path).append("planned", "a", params="p", args=[b"\x01"], sender="0xS", nonce=3, address=None)
     line = json.loads(path.read_text())
     assert line["schema"] == "pkr-pilot.deploy" and line["v"] == 1 and line["time"].endswith("Z")
     assert line["args"] == ["0x01"] and line["nonce"] == 3 and "address" not in line
@@ -58,21 +58,21 @@ def test_a_damaged_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
     good = '{"schema": "pkr-pilot.deploy", "v": 1, "event": "run"}\n'
     path.write_text(good + "not json\n" + good)
     with pytest.raises(JournalError, match=r":2 is not valid JSON"):
-        Journal(path)
+        DeployJournal(path)
 
 
 def test_a_newer_journal_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / ".journal.jsonl"
     path.write_text('{"schema": "pkr-pilot.deploy", "v": 9, "event": "run"}\n')
     with pytest.raises(JournalError, match="schema v9"):
-        Journal(path)
+        DeployJournal(path)
 
 
 def test_a_journal_of_an_older_pkr_pilot_is_moved_aside_with_a_warning(tmp_path: Path) -> None:
     path = tmp_path / ".journal.jsonl"
     path.write_text('{"v": 1, "event": "run"}\n')
     with pytest.warns(JournalWarning, match="older pkr-pilot"):
-        journal = Journal(path)
+        journal = DeployJournal(path)
     assert len(journal) == 0 and not path.exists()
     assert len(list(tmp_path.glob(".journal.*.legacy.jsonl"))) == 1
 

@@ -40,7 +40,7 @@ from web3 import Web3
 
 from pkr_pilot.config import Project, load_project
 from pkr_pilot.contracts import Stack
-from pkr_pilot.ops import Journal, Operator
+from pkr_pilot.ops import OperationsJournal, Operator
 from pkr_pilot.tx import Sender, TxPolicy
 
 _CACHE: dict[str, Any] = {}
@@ -135,7 +135,7 @@ def operator_for(env: StackEnv, tmp_path: Path) -> OperatorFactory:
         index: int,
         *,
         stack: Stack | None = None,
-        journal: Journal | None = None,
+        journal: OperationsJournal | None = None,
         policy: TxPolicy | None = None,
         w3: Web3 | None = None,
         **kwargs: Any,
@@ -143,7 +143,7 @@ def operator_for(env: StackEnv, tmp_path: Path) -> OperatorFactory:
         the_stack = stack or env.stack
         sender = Sender(w3 or env.w3, acct(index), decoder=the_stack.decoder,
                         policy=policy or TxPolicy(timeout=20, poll_interval=0.02))
-        return Operator(the_stack, sender, journal or Journal(tmp_path / "operations.jsonl"),
+        return Operator(the_stack, sender, journal or OperationsJournal(tmp_path / "operations.jsonl"),
                         network="opsnet", **kwargs)
 
     return make

@@ -144,7 +144,7 @@ def test_crash_between_signing_and_submitting_then_rerun_sends_exactly_once(env:
 
 
 def test_concurrent_runs_of_the_same_operation_mint_once(env: StackEnv, operator_for, tmp_path):
-    journal = ops.Journal(tmp_path / "shared.jsonl")
+    journal = ops.OperationsJournal(tmp_path / "shared.jsonl")
     outcomes: list[object] = []
     hashes: set[str | None] = set()
 
@@ -174,7 +174,7 @@ def test_concurrent_runs_of_the_same_operation_mint_once(env: StackEnv, operator
 
 
 def test_concurrent_different_operations_from_one_account_all_land(env: StackEnv, operator_for, tmp_path):
-    journal = ops.Journal(tmp_path / "shared.jsonl")
+    journal = ops.OperationsJournal(tmp_path / "shared.jsonl")
     errors: list[BaseException] = []
 
     def run(i: int) -> None:
@@ -206,7 +206,7 @@ def test_torn_last_journal_line_is_reported_and_not_glued_to_the_next(env: Stack
         ops.mint(operator_for(MINTER), addr(ALICE), "1", ref="BANK-T2", options=YES)
 
     assert [line["op"]["ref_text"] for line in journal_lines(path)][-1] == "BANK-T2"
-    assert ops.Journal(path).state("mint", "0x" + b"BANK-T2".ljust(32, b"\0").hex()).status == "confirmed"
+    assert ops.OperationsJournal(path).state("mint", "0x" + b"BANK-T2".ljust(32, b"\0").hex()).status == "confirmed"
     aside = json.loads((tmp_path / "operations.torn").read_text())
     assert aside["offset"] == offset and aside["bytes"] == '{"schema": "pkr-pilot.operations", "v": 1, "sta'
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from pkr_pilot.errors import JournalError
-from pkr_pilot.ops import Journal, OperationState
+from pkr_pilot.ops import OperationsJournal, OperationState
 from pkr_pilot.ops.journal import JOURNAL_SCHEMA, JOURNAL_SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,14 +51,14 @@ def _history(path: Path, operations: int) -> None:
 
 
 def _fresh_state(path: Path, scope: str, key: str) -> OperationState:
-    return Journal(path).state(scope, key)
+    return OperationsJournal(path).state(scope, key)
 
 
 def test_a_lookup_after_many_lines_parses_only_the_lines_appended_since(tmp_path):
     path = tmp_path / "operations.jsonl"
     _history(path, 1_500)
     loads = CountingLoads()
-    journal = Journal(path, loads=loads)
+    journal = OperationsJournal(path, loads=loads)
 
     assert journal.state("tier-set", _op(7)["key"]).status == "confirmed"
     assert loads.parsed == 4_500
@@ -77,13 +77,13 @@ def test_lines_appended_by_another_process_are_read_from_the_last_offset(tmp_pat
     path = tmp_path / "operations.jsonl"
     _history(path, 200)
     loads = CountingLoads()
-    mine = Journal(path, loads=loads)
+    mine = OperationsJournal(path, loads=loads)
     mine.state("tier-set", _op(0)["key"])
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from pkr_pilot.ops import Journal
+        from pkr_pilot.ops import OperationsJournal
         op = {_op(500)!r}
-        journal = Journal(Path({str(path)!r}))
+        journal = OperationsJournal(Path({str(path)!r}))
         with journal.locked():
             journal.append("sending", op, tx={{"hash": "0x01", "nonce": 500}})
             journal.append("sent", op, tx={{"hash": "0x01", "nonce": 500}})
@@ -103,7 +103,7 @@ def test_lines_appended_by_another_process_are_read_from_the_last_offset(tmp_pat
 
 def test_the_index_answers_what_a_full_reread_answers_after_every_kind_of_line(tmp_path):
     path = tmp_path / "operations.jsonl"
-    journal = Journal(path)
+    journal = OperationsJournal(path)
     steps: list[tuple[str, int, dict[str, Any]]] = [
         ("sending", 1, {"tx": {"hash": "0x1a", "nonce": 1}}),
         ("sent", 1, {"tx": {"hash": "0x1a", "nonce": 1}}),
@@ -120,12 +120,12 @@ def test_the_index_answers_what_a_full_reread_answers_after_every_kind_of_line(t
         for j in (1, 2, 3):
             assert journal.state("tier-set", _op(j)["key"]) == _fresh_state(path, "tier-set", _op(j)["key"])
     assert journal.state("tier-set", _op(2)["key"]).attempts == 2
-    assert journal.lines() == Journal(path).lines()
+    assert journal.lines() == OperationsJournal(path).lines()
     assert [line["status"] for line in journal.entries(action="tier-set")] == [s for s, _, _ in steps]
 
 
 def test_a_returned_state_is_a_copy(tmp_path):
-    journal = Journal(tmp_path / "operations.jsonl")
+    journal = OperationsJournal(tmp_path / "operations.jsonl")
     journal.append("sending", _op(1), tx={"hash": "0x1a", "nonce": 1})
     state = journal.state("tier-set", _op(1)["key"])
     state.status = "confirmed"
@@ -139,7 +139,7 @@ def test_a_returned_state_is_a_copy(tmp_path):
 def test_a_replaced_journal_is_indexed_again_from_the_start(tmp_path):
     path = tmp_path / "operations.jsonl"
     _history(path, 3)
-    journal = Journal(path)
+    journal = OperationsJournal(path)
     assert journal.state("tier-set", _op(1)["key"]).status == "confirmed"
 
     path.unlink()  # lost, then a new journal as long as the old one with other operations
@@ -150,13 +150,13 @@ def test_a_replaced_journal_is_indexed_again_from_the_start(tmp_path):
 
     assert journal.state("tier-set", _op(1)["key"]).status == "new"
     assert journal.state("tier-set", _op(11)["key"]).status == "inflight"
-    assert journal.lines() == Journal(path).lines()
+    assert journal.lines() == OperationsJournal(path).lines()
 
 
 def test_a_journal_rewritten_in_place_is_indexed_again(tmp_path):
     path = tmp_path / "operations.jsonl"
     _history(path, 3)
-    journal = Journal(path)
+    journal = OperationsJournal(path)
     journal.state("tier-set", _op(0)["key"])
     original = path.read_bytes()
 
@@ -170,7 +170,7 @@ def test_a_journal_rewritten_in_place_is_indexed_again(tmp_path):
 def test_a_missing_journal_reads_as_empty_and_forgets_the_old_index(tmp_path):
     path = tmp_path / "operations.jsonl"
     _history(path, 2)
-    journal = Journal(path)
+    journal = OperationsJournal(path)
     assert journal.state("tier-set", _op(0)["key"]).status == "confirmed"
 
     path.unlink()
@@ -183,7 +183,7 @@ def test_a_torn_tail_is_not_indexed_and_the_line_after_it_is(tmp_path):
     path = tmp_path / "operations.jsonl"
     _history(path, 2)
     loads = CountingLoads()
-    journal = Journal(path, loads=loads)
+    journal = OperationsJournal(path, loads=loads)
     journal.state("tier-set", _op(0)["key"])
     with path.open("ab") as fh:
         fh.write(_line("sending", _op(5), tx={"hash": "0x5", "nonce": 5})[:40])
@@ -194,14 +194,14 @@ def test_a_torn_tail_is_not_indexed_and_the_line_after_it_is(tmp_path):
 
     assert journal.state("tier-set", _op(6)["key"]).status == "inflight" and not journal.truncated_tail
     assert journal.state("tier-set", _op(5)["key"]).status == "new"
-    assert journal.lines() == Journal(path).lines()
+    assert journal.lines() == OperationsJournal(path).lines()
     assert (tmp_path / "operations.torn").exists()
 
 
 def test_a_line_being_written_by_another_process_is_read_once_it_is_complete(tmp_path):
     path = tmp_path / "operations.jsonl"
     _history(path, 1)
-    journal = Journal(path)
+    journal = OperationsJournal(path)
     journal.state("tier-set", _op(0)["key"])
     whole = _line("sending", _op(9), tx={"hash": "0x9", "nonce": 9})
     with path.open("ab") as fh:
@@ -211,7 +211,7 @@ def test_a_line_being_written_by_another_process_is_read_once_it_is_complete(tmp
         fh.write(whole[25:])
 
     assert journal.state("tier-set", _op(9)["key"]).status == "inflight"
-    assert journal.lines() == Journal(path).lines()
+    assert journal.lines() == OperationsJournal(path).lines()
 
 
 def test_a_damaged_line_in_the_middle_is_an_error_with_its_line_number_on_every_read(tmp_path):
@@ -220,7 +220,7 @@ def test_a_damaged_line_in_the_middle_is_an_error_with_its_line_number_on_every_
     with path.open("ab") as fh:
         fh.write(b"\n{oops\n")
     _history(path, 1)
-    journal = Journal(path)
+    journal = OperationsJournal(path)
 
     for _ in range(2):
         with pytest.raises(JournalError, match=r"operations\.jsonl:5 is not valid JSON"):

@@ -45,7 +45,7 @@ def test_mint_request_approvals_and_execution_mint_once(env: StackEnv, operator_
 
     ops.mint_approve(checker_a, rid, options=YES)
     nonce = env.nonce(CHECKER_A)
-    fresh_journal = ops.Journal(tmp_path / "elsewhere.jsonl")  # another machine: only the chain knows
+    fresh_journal = ops.OperationsJournal(tmp_path / "elsewhere.jsonl")  # another machine: only the chain knows
     again = ops.mint_approve(operator_for(CHECKER_A, journal=fresh_journal), rid, options=YES)
     assert again.status == "already-done" and "already approved" in (again.note or "")
     assert env.nonce(CHECKER_A) == nonce

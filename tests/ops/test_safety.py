@@ -68,7 +68,7 @@ def test_every_privileged_operation_needs_a_valid_ref(env: StackEnv, operator_fo
 
 
 def test_mint_to_a_frozen_account_shows_the_decoded_error_and_sends_nothing(env: StackEnv, operator_for, tmp_path):
-    ops.freeze(operator_for(FREEZER, journal=ops.Journal(tmp_path / "other.jsonl")), addr(ALICE),
+    ops.freeze(operator_for(FREEZER, journal=ops.OperationsJournal(tmp_path / "other.jsonl")), addr(ALICE),
                ref="ALERT-9", options=YES)
 
     with _mint_guard(env, tmp_path), pytest.raises(ContractRevert) as info:
@@ -81,7 +81,7 @@ def test_mint_to_a_frozen_account_shows_the_decoded_error_and_sends_nothing(env:
 
 
 def test_mint_while_paused_is_refused_with_enforced_pause(env: StackEnv, operator_for, tmp_path):
-    ops.pause(operator_for(PAUSER, journal=ops.Journal(tmp_path / "other.jsonl")), ref="INC-2", options=YES)
+    ops.pause(operator_for(PAUSER, journal=ops.OperationsJournal(tmp_path / "other.jsonl")), ref="INC-2", options=YES)
 
     with _mint_guard(env, tmp_path), pytest.raises(ContractRevert) as info:
         ops.mint(operator_for(MINTER), addr(ALICE), "10", ref="BANK-P", options=YES)
@@ -107,7 +107,7 @@ def test_mint_by_a_non_minter_is_refused_with_not_minter(env: StackEnv, operator
 
 
 def test_seize_beyond_the_frozen_part_is_refused_with_amounts(env: StackEnv, operator_for, tmp_path):
-    other = ops.Journal(tmp_path / "other.jsonl")
+    other = ops.OperationsJournal(tmp_path / "other.jsonl")
     ops.mint(operator_for(MINTER, journal=other), addr(ALICE), "100", ref="DEP", options=YES)
     ops.freeze_amount(operator_for(FREEZER, journal=other), addr(ALICE), "10", ref="C-1", options=YES)
 

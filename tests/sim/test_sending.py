@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from pkr_pilot.sim.sending import BlockSender, SignedTx
+from pkr_pilot.sending import SignedTx, TxStatus
+from pkr_pilot.sim.sending import BlockSender
 from pkr_pilot.transport import transport_for
 
 GAS = 100_000
@@ -16,7 +17,7 @@ def _signed(actor: Any, nonce: int, *, to: str, data: bytes = b"", gas: int = GA
     tx = {"to": to, "value": 0, "gas": gas, "nonce": nonce, "chainId": chain_id, "type": 2, "data": data,
           "maxFeePerGas": 50 * 10**9, "maxPriorityFeePerGas": 10**9}
     signed = actor.account.sign_transaction(tx)
-    return SignedTx(actor.address, nonce, bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex())
+    return SignedTx(actor.address, nonce, "0x" + bytes(signed.hash).hex(), bytes(signed.raw_transaction))
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_a_controlled_batch_lands_in_one_block_with_reverts_mined(parts: Any) ->
     ]
     head = stack.w3.eth.block_number
     mined = BlockSender(stack.chain, transport, controlled=True).send(txs)
-    assert [m.status for m in mined] == ["ok", "reverted", "ok"]
+    assert [m.status for m in mined] == [TxStatus.MINED, TxStatus.REVERTED, TxStatus.MINED]
     assert {m.block for m in mined} == {head + 1}
     assert stack.w3.eth.block_number == head + 1
     assert stack.chain.rpc("anvil_getAutomine") is True  # automine is back on
@@ -50,7 +51,7 @@ def test_a_refused_transaction_is_rejected_and_the_one_stuck_behind_it_is_droppe
     alice, bob = stack.actors.alice, stack.actors.bob
     sender = BlockSender(stack.chain, transport, controlled=True)
     nonce = stack.w3.eth.get_transaction_count(alice.address)
-    assert sender.send([_signed(alice, nonce, to=bob.address)])[0].status == "ok"
+    assert sender.send([_signed(alice, nonce, to=bob.address)])[0].status is TxStatus.MINED
     mined = sender.send([
         _signed(alice, nonce, to=alice.address),  # nonce already used: the node refuses it
         _signed(alice, nonce + 2, to=bob.address),  # waits behind nonce + 1, which never comes
@@ -59,7 +60,7 @@ def test_a_refused_transaction_is_rejected_and_the_one_stuck_behind_it_is_droppe
     assert "nonce" in (mined[0].error or "").lower()
     assert stack.w3.eth.get_transaction_count(alice.address, "pending") == nonce + 1
     # The dropped one is gone for good: filling its gap does not bring it back.
-    assert sender.send([_signed(alice, nonce + 1, to=stack.actors.carol.address)])[0].status == "ok"
+    assert sender.send([_signed(alice, nonce + 1, to=stack.actors.carol.address)])[0].status is TxStatus.MINED
     assert stack.w3.eth.get_transaction_count(alice.address, "pending") == nonce + 2
 
 
@@ -79,5 +80,5 @@ def test_on_a_node_it_does_not_control_it_polls_for_receipts(parts: Any) -> None
     # (to carol: not byte-identical to a transaction an earlier test dropped from the pool)
     txs = [_signed(alice, nonce + n, to=stack.actors.carol.address) for n in range(3)]
     mined = BlockSender(stack.chain, transport, controlled=False).send(txs)
-    assert [m.status for m in mined] == ["ok"] * 3, [m.error for m in mined]
+    assert [m.status for m in mined] == [TxStatus.MINED] * 3, [m.error for m in mined]
     assert all(m.gas_used == 21_000 for m in mined)

@@ -62,7 +62,7 @@ def run_ops_bench(
     from ..chain import connect
     from ..contracts import EventCache, Stack
     from ..deploy import deploy_stack, dev_default_config
-    from ..ops import Journal, Operator, RunOptions
+    from ..ops import OperationsJournal, Operator, RunOptions
     from ..tx import Sender, TxPolicy
 
     if action not in OPS_ACTIONS:
@@ -80,7 +80,7 @@ def run_ops_bench(
         stack = Stack.from_deployment(chain.w3, deployment, cache=EventCache(folder / "events") if cache else None)
         signer = dev_account(_KYC if action == "set_tier" else _MINTER, chain_id=chain.chain_id)
         sender = Sender(chain.w3, signer, decoder=stack.decoder, policy=TxPolicy(timeout=20, poll_interval=0.02))
-        journal = Journal.in_folder(folder)
+        journal = OperationsJournal.in_folder(folder)
         operator = Operator(stack, sender, journal, network="local")
         yes = RunOptions(yes=True)
         chunk = max(1, count // 10)

@@ -160,14 +160,14 @@ def stack_session(cli: CliContext, network_name: str) -> Iterator[tuple[Project,
 @contextmanager
 def operator_session(cli: CliContext, args: OpArgs, action: str) -> Iterator[Operator]:
     """An Operator for ``action``: chain, stack, the signer for the action's role, the journal."""
-    from ..ops import ACTION_ROLES, Journal, Operator
+    from ..ops import ACTION_ROLES, OperationsJournal, Operator
     from ..tx import Sender, TxPolicy
 
     with stack_session(cli, args.network_name) as (project, network, chain, stack):
         role = ACTION_ROLES.get(action, "default")
         signer = _load_signer(project, network, chain.chain_id, args.account_spec, role)
         sender = Sender(chain.w3, signer, decoder=stack.decoder, policy=TxPolicy.from_network(network))
-        journal = Journal.in_folder(project.paths.network_deployments(network.deployments_name))
+        journal = OperationsJournal.in_folder(project.paths.network_deployments(network.deployments_name))
         yield Operator(
             stack,
             sender,

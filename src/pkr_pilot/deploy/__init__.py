@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigError, DeploymentError
 from .config import DeployConfig, default_config_path, dev_default_config, load_deploy_config
-from .journal import Journal
+from .journal import DeployJournal
 from .layout import check_compatible, extract_layout
 from .records import ContractRecord, DeployedContract, Deployment, RecordStore, load_deployment
 from .runner import CRASH_ENV, STEP_DONE, DeployResult, DeployRunner, StepOutcome
@@ -221,7 +221,7 @@ def run_deploy(
                 keys[accounts[ref]] = dev_signer(int(ref[4:]), chain_id=chain_id, dev_chain_ids=DEV_CHAIN_IDS)
     identity = read_identity(chain.w3, chain_id)
     store, notice = resolve_records(project, chain, deployments_dir, new_stack=new_stack, identity=identity)
-    journal = Journal.in_folder(store.folder)
+    journal = DeployJournal.in_folder(store.folder)
 
     @lru_cache(maxsize=4)
     def build_info(build_info_id: str) -> Mapping[str, Any]:

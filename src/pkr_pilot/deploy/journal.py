@@ -36,7 +36,7 @@ from ..errors import DeploymentError, JournalError
 from ..journal import Journal as _Journal
 from ..journal import JournalWarning, utc_stamp
 
-__all__ = ["JOURNAL_FILE", "JOURNAL_SCHEMA", "JOURNAL_SCHEMA_VERSION", "Journal", "StepState"]
+__all__ = ["JOURNAL_FILE", "JOURNAL_SCHEMA", "JOURNAL_SCHEMA_VERSION", "DeployJournal", "StepState"]
 
 JOURNAL_SCHEMA = "pkr-pilot.deploy"
 JOURNAL_SCHEMA_VERSION = 1
@@ -68,7 +68,7 @@ class _DeployLines(_Journal):
         super().__init__(path, schema=JOURNAL_SCHEMA, version=JOURNAL_SCHEMA_VERSION, what="deploy journal")
 
 
-class Journal:
+class DeployJournal:
     """The deploy journal indexed by step; ``path=None`` keeps it in memory."""
 
     def __init__(self, path: Path | None) -> None:
@@ -82,7 +82,7 @@ class Journal:
                 self._apply(line)
 
     @classmethod
-    def in_folder(cls, folder: Path | None) -> Journal:
+    def in_folder(cls, folder: Path | None) -> DeployJournal:
         return cls(None if folder is None else folder / JOURNAL_FILE)
 
     @property

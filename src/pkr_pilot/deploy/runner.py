@@ -2,7 +2,7 @@
 
 The chain, not the journal, decides whether a step is done. For each step, in order:
 
-1. **Journal says confirmed** with the same params: the chain must still show it (code
+1. **The journal says confirmed** with the same params: the chain must still show it (code
    matching the artifact at the recorded address for a creation; the effect read back, or
    the confirming transaction mined, for a call). Then nothing to do ("up to date"); if the
    chain no longer shows it (a dev chain reverted, a block replaced), the step runs again.
@@ -59,7 +59,7 @@ from ..progress import Progress
 from ..tx import Sender, TxPolicy
 from ._code import code_hash, compare_code
 from .config import DeployConfig
-from .journal import Journal, StepState
+from .journal import DeployJournal, StepState
 from .layout import check_compatible, extract_layout
 from .plan import (
     DESK,
@@ -168,7 +168,7 @@ class _CrashSeam:
 class _JournalingSigner:
     """Wraps a signer: every signature is journaled (hash, nonce) before it can be sent."""
 
-    def __init__(self, inner: TxSigner, journal: Journal, step: str, seam: _CrashSeam) -> None:
+    def __init__(self, inner: TxSigner, journal: DeployJournal, step: str, seam: _CrashSeam) -> None:
         self._inner = inner
         self._journal = journal
         self._step = step
@@ -208,7 +208,7 @@ class DeployRunner:
         signers: Mapping[str, TxSigner],
         accounts: Mapping[str, str],
         store: RecordStore,
-        journal: Journal,
+        journal: DeployJournal,
         policy: TxPolicy,
         upgrade: bool = False,
         progress: Callable[[Progress], None] | None = None,
@@ -319,7 +319,7 @@ class DeployRunner:
         self._set_aside("the dev chain was reset (new genesis block): earlier records were moved aside, deploying afresh")
 
     def _discard_stale_history(self) -> None:
-        """Journal and records from a previous incarnation of a dev chain (same id, reset) are set aside."""
+        """The journal and records from a previous incarnation of a dev chain (same id, reset) are set aside."""
         known: list[tuple[str, str]] = []
         for step, confirmed in self.journal.confirmed_steps().items():
             address = confirmed.get("address")

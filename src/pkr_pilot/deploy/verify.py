@@ -170,9 +170,9 @@ class _Verifier:
         """Hashes of the transactions the operations journal records as confirmed operations."""
         if self.store.folder is None:
             return set()
-        from ..ops.journal import Journal
+        from ..ops.journal import OperationsJournal
 
-        journal = Journal.in_folder(self.store.folder)
+        journal = OperationsJournal.in_folder(self.store.folder)
         if not journal.path.exists():
             return set()
         return {str(line["tx_hash"]).lower() for line in journal.entries()

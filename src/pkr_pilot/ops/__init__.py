@@ -8,7 +8,7 @@
 
     stack = Stack.from_deployment(w3, deployment)              # token, desk, timelock + error decoder
     sender = Sender(w3, signer, decoder=stack.decoder, policy=TxPolicy.from_network(network))
-    operator = ops.Operator(stack, sender, ops.Journal.in_folder(folder), network="localhost",
+    operator = ops.Operator(stack, sender, ops.OperationsJournal.in_folder(folder), network="localhost",
                             confirm=lambda preview: input(preview.text() + " ok? ") == "y")
 
     ops.mint(operator, "0xRecipient…", "1,250.50", ref="BANK-TX-0042")   # -> OperationResult
@@ -27,7 +27,13 @@ from __future__ import annotations
 from . import actions as _actions
 from .actions import *  # noqa: F403 - the actions are this package's API (actions.__all__)
 from .flow import Evidence, OperationResult, Operator, Plan, Preview, RunOptions
-from .journal import JOURNAL_FILE, JOURNAL_SCHEMA, JOURNAL_SCHEMA_VERSION, Journal, OperationState
+from .journal import (
+    JOURNAL_FILE,
+    JOURNAL_SCHEMA,
+    JOURNAL_SCHEMA_VERSION,
+    OperationsJournal,
+    OperationState,
+)
 from .views import (
     BalanceReport,
     PendingRequest,
@@ -44,9 +50,9 @@ __all__ = [
     "JOURNAL_SCHEMA_VERSION",
     "BalanceReport",
     "Evidence",
-    "Journal",
     "OperationResult",
     "OperationState",
+    "OperationsJournal",
     "Operator",
     "PendingRequest",
     "Plan",

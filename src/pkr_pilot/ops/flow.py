@@ -36,7 +36,7 @@ from ..errors import (
 )
 from ..progress import eta_text
 from ..tx import Sender, Sent, TransactionDropped
-from .journal import Journal, OperationState, tx_fields, tx_from_fields
+from .journal import OperationsJournal, OperationState, tx_fields, tx_from_fields
 
 if TYPE_CHECKING:
     from eth_account.datastructures import SignedTransaction
@@ -218,7 +218,7 @@ class Operator:
         self,
         stack: Stack,
         sender: Sender,
-        journal: Journal,
+        journal: OperationsJournal,
         *,
         network: str,
         confirm: ConfirmFn | None = None,
@@ -590,7 +590,7 @@ class Operator:
 class _JournalingSigner:
     """Signs through the real signer and journals ``sending`` before the node can see the transaction."""
 
-    def __init__(self, inner: Any, journal: Journal, op: Mapping[str, Any], *, replaces: str | None) -> None:
+    def __init__(self, inner: Any, journal: OperationsJournal, op: Mapping[str, Any], *, replaces: str | None) -> None:
         self._inner = inner
         self._journal = journal
         self._op = op

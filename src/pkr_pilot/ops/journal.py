@@ -42,8 +42,8 @@ __all__ = [
     "JOURNAL_FILE",
     "JOURNAL_SCHEMA",
     "JOURNAL_SCHEMA_VERSION",
-    "Journal",
     "OperationState",
+    "OperationsJournal",
 ]
 
 JOURNAL_SCHEMA = "pkr-pilot.operations"
@@ -75,7 +75,7 @@ class OperationState:
     attempts: int = 0
 
 
-class Journal(_Journal):
+class OperationsJournal(_Journal):
     """The operations journal: a :class:`pkr_pilot.journal.Journal` indexed by ``(scope, key)``.
 
     Reading is incremental (see :mod:`pkr_pilot.journal`): each read parses only the bytes appended
@@ -88,7 +88,7 @@ class Journal(_Journal):
                          what="operations journal", loads=loads)
 
     @classmethod
-    def in_folder(cls, folder: Path) -> Journal:
+    def in_folder(cls, folder: Path) -> OperationsJournal:
         return cls(folder / JOURNAL_FILE)
 
     # -- reading -----------------------------------------------------------------------

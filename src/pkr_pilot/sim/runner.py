@@ -39,10 +39,10 @@ from eth_utils.crypto import keccak
 from ..amounts import format_amount
 from ..errors import ChainError, ContractRevert, UserInputError
 from ..progress import Progress
-from ..sending import NonceBook, fee_fields
+from ..sending import NonceBook, SignedTx, TxStatus, fee_fields
 from .model import Ledger, StepBudget
 from .participants import Participant, Participants, make_participants, sign_as
-from .sending import BlockSender, Calldata, Mined, SignedTx, call_all
+from .sending import BlockSender, Calldata, Mined, call_all
 
 if TYPE_CHECKING:
     from ..chain import Chain
@@ -268,7 +268,7 @@ class Runner:
         ]
         signed = _sign_all(self.funder, txs)
         for person, mined in zip(people, self._sender().send(signed), strict=True):
-            if mined.status != "ok":
+            if mined.status is not TxStatus.MINED:
                 raise ChainError(f"funding {person.label} {person.address} with gas failed: {mined.status} {mined.error}")
         self.counts["gas_funding"] += len(signed)
         self.nonces.forget(self.funder.address)
@@ -315,7 +315,7 @@ class Runner:
         from ..contracts import Stack
         from ..deploy import RecordStore, deploy_stack
         from ..deploy.config import DeployConfig, MinterConfig, TokenConfig
-        from ..ops import Journal
+        from ..ops import OperationsJournal
         from ..tx import TxPolicy
 
         s = self.scenario
@@ -359,7 +359,7 @@ class Runner:
         self.stack = Stack.from_deployment(self.w3, records)
         self.token = self.stack.token
         self._calldata = Calldata(self.token)
-        self.journal = Journal(segments / "setup.jsonl")
+        self.journal = OperationsJournal(segments / "setup.jsonl")
         self.counts["deploy_transactions"] = self._pending_nonce(people.central_bank.address)
         self.central_bank = self._operator(people.central_bank)
         self.bank_ops = [self._operator(b) for b in people.banks]
@@ -407,7 +407,7 @@ class Runner:
         ``setTier``/``setExempt`` calls, packed by the bulk engine into a few ``multicall`` transactions
         (sent one at a time, so blocks stay deterministic).
         """
-        from ..bulk import BulkSender, ItemStatus
+        from ..bulk import BulkSender
 
         citizens = self.people.citizens
         merchants = self.people.merchants if self.scenario.limits else ()
@@ -426,7 +426,7 @@ class Runner:
             engine.close()
         for person, item in zip((*citizens, *merchants), result.items, strict=True):
             kind = "kyc_tier" if person.kind == "citizen" else "kyc_exempt"
-            if item.status is ItemStatus.MINED:
+            if item.status is TxStatus.MINED:
                 if kind == "kyc_tier":
                     self.ledger.tier[person.address] = person.tier
                 self.counts[kind] += 1
@@ -715,7 +715,7 @@ class Runner:
                   "chainId": self.chain.chain_id, "type": 2, "data": self._calldata.transfer(p.dst, p.amount), **fees}
             items.append((p.src, tx))
         raws = sign_as(items, chain_id=self.chain.chain_id)
-        signed = [SignedTx(p.src.address, int(tx["nonce"]), raw, "0x" + keccak(raw).hex())
+        signed = [SignedTx(p.src.address, int(tx["nonce"]), "0x" + keccak(raw).hex(), raw)
                   for (p, raw, (_, tx)) in zip(planned, raws, items, strict=True)]
         mined = self._sender().send(signed)
         from ..reports.events import BlockTimes
@@ -725,7 +725,7 @@ class Runner:
             self._account_payment(p, m, times)
 
     def _account_payment(self, p: _Planned, m: Mined, times: dict[int, int]) -> None:
-        if m.status == "ok":
+        if m.status is TxStatus.MINED:
             if p.expect is not None:
                 self.unexpected.append(Failure(self.step, p.kind, "succeeded", m.tx_hash, p.expect))
             assert m.block is not None
@@ -734,7 +734,7 @@ class Runner:
             if p.redemption is not None:
                 self._redeemed.add(p.redemption)
             return
-        if m.status in ("rejected", "dropped"):
+        if m.status in (TxStatus.REJECTED, TxStatus.DROPPED):
             # The nonce was not used: later transactions of this sender must not assume it was.
             self.nonces.forget(p.src.address)
             self.unexpected.append(Failure(self.step, p.kind, m.error or m.status, m.tx_hash, p.expect))
@@ -771,13 +771,13 @@ class Runner:
     def _op(self, kind: str, action: Callable[..., OperationResult], *args: Any, expect: str | None = None,
             **kwargs: Any) -> OperationResult | None:
         """Run one operator action through pkr_pilot.ops; count it, or record how it failed."""
-        from ..ops import Journal, RunOptions
+        from ..ops import OperationsJournal, RunOptions
 
-        # One journal segment per operation (joined by finish_journal): Journal.state() reads its whole
+        # One journal segment per operation (joined by finish_journal): OperationsJournal.state() reads its whole
         # file, so a single journal would make a long run quadratic. Refs are unique within a run.
         operator = args[0]
         self.operations += 1
-        operator.journal = Journal(self.out_dir / _SEGMENTS / f"{self.operations:07d}.jsonl")
+        operator.journal = OperationsJournal(self.out_dir / _SEGMENTS / f"{self.operations:07d}.jsonl")
         try:
             result = action(*args, options=RunOptions(yes=True), **kwargs)
         except ContractRevert as exc:
@@ -858,7 +858,7 @@ def _sign_all(signer: TxSigner, txs: Sequence[dict[str, Any]]) -> list[SignedTx]
     if not callable(fast):
         return [_signed(signer, tx) for tx in txs]
     raws = [bytes(raw) for raw in fast(txs)]
-    return [SignedTx(signer.address, int(tx["nonce"]), raw, "0x" + keccak(raw).hex())
+    return [SignedTx(signer.address, int(tx["nonce"]), "0x" + keccak(raw).hex(), raw)
             for tx, raw in zip(txs, raws, strict=True)]
 
 

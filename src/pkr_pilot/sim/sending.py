@@ -24,22 +24,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ChainError, TransactionTimeout
+from ..sending import SignedTx, TxStatus
 
 if TYPE_CHECKING:
     from ..chain import Chain
     from ..transport import RpcReply, Transport
 
-__all__ = ["BlockSender", "Calldata", "Mined", "SignedTx", "call_all"]
-
-
-@dataclass(frozen=True)
-class SignedTx:
-    """A signed transaction and what the run needs to account for it."""
-
-    sender: str
-    nonce: int
-    raw: bytes
-    tx_hash: str
+__all__ = ["BlockSender", "Calldata", "Mined", "call_all"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +38,8 @@ class Mined:
     """What happened to one :class:`SignedTx`."""
 
     tx_hash: str
-    #: ``ok``, ``reverted`` (mined, status 0), ``rejected`` (the node refused it) or ``dropped``.
-    status: str
+    #: ``mined``, ``reverted`` (mined, status 0), ``rejected`` (the node refused it) or ``dropped``.
+    status: TxStatus
     block: int | None = None
     gas_used: int = 0
     error: str | None = None
@@ -154,13 +145,13 @@ class BlockSender:
         out: list[Mined] = []
         for tx in txs:
             if tx.tx_hash in rejected:
-                out.append(Mined(tx.tx_hash, "rejected", error=rejected[tx.tx_hash]))
+                out.append(Mined(tx.tx_hash, TxStatus.REJECTED, error=rejected[tx.tx_hash]))
                 continue
             receipt = receipts.get(tx.tx_hash)
             if receipt is None:
-                out.append(Mined(tx.tx_hash, "dropped", error="not mined (an earlier nonce was refused)"))
+                out.append(Mined(tx.tx_hash, TxStatus.DROPPED, error="not mined (an earlier nonce was refused)"))
                 continue
-            status = "ok" if int(receipt["status"], 16) == 1 else "reverted"
+            status = TxStatus.MINED if int(receipt["status"], 16) == 1 else TxStatus.REVERTED
             out.append(Mined(tx.tx_hash, status, int(receipt["blockNumber"], 16), int(receipt["gasUsed"], 16)))
         return out
 
