@@ -26,8 +26,6 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # helpers, _stack
-
 from _provider import ape_provider_url, under_ape
 from _stack import PilotStack, build_stack, deploy_config_for_tests
 from helpers import ContractClient
@@ -83,10 +81,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """Start slither in the background when its test was collected (it overlaps the chain tests)."""
     if not any(item.nodeid.startswith("tests/contracts/test_slither.py") for item in session.items):
         return
-    from pkr_pilot.compile import compile_project
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent / "contracts"))
     import _slither_bg
+
+    from pkr_pilot.compile import compile_project
 
     project = load_project(Path(__file__).resolve().parents[1])
     _slither_bg.start(session.config, project.paths.root, compile_project(project).build_info)

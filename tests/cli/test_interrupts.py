@@ -13,9 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
-
 from ops_env import ALICE, BOB, MINTER, StackEnv, acct, addr
 from ops_fixtures import (  # noqa: F401 - fixtures are found by name
     _no_password_env,

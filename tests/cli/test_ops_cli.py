@@ -5,7 +5,6 @@ one-line errors (decoded custom errors), confirmation, and that refused commands
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,9 +12,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
-
 from ops_env import (
     ALICE,
     ATTESTOR,

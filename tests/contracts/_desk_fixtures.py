@@ -10,9 +10,6 @@ file): compiles the contracts with ``bin/solc`` through py-solc-x using the ``[c
 from __future__ import annotations
 
 import functools
-import socket
-import subprocess
-import time
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from _gas_stack import anvil as anvil_node  # the contract tests' one private anvil (an AnvilNode)
 from eth_abi.abi import decode as abi_decode
 from eth_utils.crypto import keccak
 from web3 import Web3
@@ -28,7 +26,6 @@ from web3.logs import DISCARD
 from web3.types import RPCEndpoint, TxReceipt
 
 ROOT = Path(__file__).resolve().parents[2]
-ANVIL = ROOT / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
 SOLC = ROOT / "bin/solc"
 OZ_PROXY = "node_modules/@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol"
 SOURCES = (
@@ -219,52 +216,6 @@ def ref(label: str) -> bytes:
 
 
 # ─────────────────────────────────────────────────────────── node and deploy
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def anvil_node() -> Iterator[Web3]:
-    """A private anvil (cancun, 12 funded unlocked accounts) on a free port; killed on exit."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            str(ANVIL),
-            "--hardfork",
-            "cancun",
-            "--port",
-            str(port),
-            "--accounts",
-            "12",
-            "--silent",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 30}))
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if w3.is_connected() and w3.eth.block_number >= 0:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"anvil did not start on port {port}")
-            time.sleep(0.1)
-        yield w3
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # Test policy: 1,000.00 PKRP threshold, 2 approvals above it, 2,500.00 PKRP direct per maker per day,

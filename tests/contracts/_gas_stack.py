@@ -2,16 +2,13 @@
 
 Self-contained on purpose (the budget figures must not depend on what a fuller deploy plan
 configures): compiles ``contracts/`` with the project's settings through
-:func:`pkr_pilot.compile.compile_project` (cached in ``build/``), starts anvil with
-``--hardfork cancun`` on a free port, deploys the ``PilotRupee`` implementation behind
+:func:`pkr_pilot.compile.compile_project` (cached in ``build/``), starts anvil (``AnvilNode``,
+``--hardfork cancun``) on a free port, deploys the ``PilotRupee`` implementation behind
 ``PilotRupeeProxy`` (OZ ``ERC1967Proxy``) and grants one role per dev account.
 """
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +18,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from pkr_pilot.bench.gas import BenchAccounts
+from pkr_pilot.chain import AnvilNode, AnvilOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 ANVIL = ROOT / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
@@ -35,41 +33,12 @@ class GasStack:
     accounts: BenchAccounts
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def anvil() -> Iterator[Web3]:
-    """A private anvil (cancun, EIP-170 enforced, 12 unlocked dev accounts), killed on exit."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [str(ANVIL), "--hardfork", "cancun", "--port", str(port), "--accounts", "12", "--silent"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 30}))
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if w3.is_connected():
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"anvil did not start on port {port}")
-            time.sleep(0.1)
-        yield w3
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """A private anvil (an :class:`~pkr_pilot.chain.AnvilNode`: cancun, EIP-170 enforced, 12 unlocked dev
+    accounts), stopped on exit."""
+    with AnvilNode(ANVIL, AnvilOptions(accounts=12)) as node:
+        yield Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 30}))
 
 
 def deploy_gas_stack(w3: Web3) -> GasStack:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from _gas_stack import GasStack, anvil, deploy_gas_stack
 from web3.types import TxReceipt
 
 from pkr_pilot.bench.gas import (
@@ -20,11 +21,6 @@ from pkr_pilot.bench.gas import (
 )
 from pkr_pilot.contracts import Call, ContractHandle
 from pkr_pilot.errors import ConfigError
-
-try:
-    from tests.contracts._gas_stack import GasStack, anvil, deploy_gas_stack
-except ImportError:  # tests/ run without the repository root on sys.path
-    from _gas_stack import GasStack, anvil, deploy_gas_stack  # type: ignore[no-redef,import-not-found]
 
 EIP170_LIMIT = 24_576
 

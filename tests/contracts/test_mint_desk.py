@@ -9,31 +9,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _desk_fixtures import (
+    APPROVALS_REQUIRED,
+    DAILY_DIRECT_LIMIT,
+    REQUEST_TTL,
+    THRESHOLD,
+    DeskEnv,
+    Revert,
+    desk_env,
+    ref,
+)
 
 from _provider import ape_provider_url, under_ape
-
-try:
-    from tests.contracts._desk_fixtures import (
-        APPROVALS_REQUIRED,
-        DAILY_DIRECT_LIMIT,
-        REQUEST_TTL,
-        THRESHOLD,
-        DeskEnv,
-        Revert,
-        desk_env,
-        ref,
-    )
-except ImportError:  # tests/ run without the repository root on sys.path
-    from _desk_fixtures import (  # type: ignore[no-redef,import-not-found]
-        APPROVALS_REQUIRED,
-        DAILY_DIRECT_LIMIT,
-        REQUEST_TTL,
-        THRESHOLD,
-        DeskEnv,
-        Revert,
-        desk_env,
-        ref,
-    )
 
 MINT, BURN = 1, 2  # IMintDesk.RequestKind
 PENDING, EXECUTED, CANCELLED, EXPIRED = 1, 2, 3, 4  # IMintDesk.RequestStatus

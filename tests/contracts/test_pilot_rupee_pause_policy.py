@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _gas_stack import GasStack, anvil, deploy_gas_stack
 from eth_account import Account
 from eth_utils.crypto import keccak
 from web3 import Web3
@@ -22,11 +23,6 @@ from pkr_pilot.decode import ErrorDecoder, revert_data_from_exception
 from pkr_pilot.errors import ContractRevert
 
 pytestmark = pytest.mark.behaviour
-
-try:
-    from tests.contracts._gas_stack import GasStack, anvil, deploy_gas_stack
-except ImportError:  # tests/ run without the repository root on sys.path
-    from _gas_stack import GasStack, anvil, deploy_gas_stack  # type: ignore[no-redef,import-not-found]
 
 REF = keccak(text="case 2026/17")
 # A throwaway key generated for this test module (never funded with anything real).

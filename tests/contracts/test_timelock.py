@@ -10,27 +10,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-try:
-    from tests.contracts._desk_fixtures import (
-        IMPLEMENTATION_SLOT,
-        TIMELOCK_DELAY,
-        TOKEN_ADMIN_DELAY,
-        DeskEnv,
-        Revert,
-        desk_env,
-        ref,
-    )
-except ImportError:  # tests/ run without the repository root on sys.path
-    from _desk_fixtures import (  # type: ignore[no-redef,import-not-found]
-        IMPLEMENTATION_SLOT,
-        TIMELOCK_DELAY,
-        TOKEN_ADMIN_DELAY,
-        DeskEnv,
-        Revert,
-        desk_env,
-        ref,
-    )
+from _desk_fixtures import (
+    IMPLEMENTATION_SLOT,
+    TIMELOCK_DELAY,
+    TOKEN_ADMIN_DELAY,
+    DeskEnv,
+    Revert,
+    desk_env,
+    ref,
+)
 
 ZERO32 = b"\x00" * 32
 # TimelockController.OperationState: Unset 0, Waiting 1, Ready 2, Done 3; the error carries a bitmap.

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_env import ROOT, Node, free_port
+from deploy_env import ROOT, Node
 
+from pkr_pilot.chain import free_port
 from pkr_pilot.config import Project, load_project
 
 
@@ -67,9 +68,7 @@ def anvil(tmp_path: Path) -> Iterator[Any]:
         yield make
     finally:
         for node in nodes:
-            if node.proc is not None and node.proc.poll() is None:
-                node.proc.kill()
-                node.proc.wait()
+            node.kill()
 
 
 @pytest.fixture(autouse=True)
@@ -107,9 +106,7 @@ def shared(project: Project, compiled: Any, tmp_path_factory: pytest.TempPathFac
                             policy=TxPolicy(timeout=20, poll_interval=0.02))
         yield Shared(node, template, result, str(node.rpc("evm_snapshot")))
     finally:
-        if node.proc is not None:
-            node.proc.kill()
-            node.proc.wait()
+        node.kill()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 * ``project`` (session): a throw-away project root with a *copy* of ``contracts/`` and ``build/``
   (compiled once), ``node_modules`` linked. Other people editing the checkout's contracts while the
   suite runs cannot change what these tests deploy, and subprocesses reuse the same build (cache hit).
-* ``anvil`` (function): a factory for private anvil nodes (free port, automine, optional state file,
+* ``anvil`` (function): a factory for private anvil nodes (:class:`~pkr_pilot.chain.AnvilNode` ; free port, automine, optional state file,
   restartable from it).
 * :func:`stack_state`: what a finished deploy looks like on chain (addresses, role holders,
   allowances, settings, every dev account's nonce), to compare a resumed deploy with a clean one.
@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from web3 import Web3
 
+from pkr_pilot.chain import AnvilNode, AnvilOptions
 from pkr_pilot.config import NetworkConfig, Project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,65 +30,44 @@ DRIVER = Path(__file__).with_name("_drill_driver.py")
 MNEMONIC = "test test test test test test test test test test test junk"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
 class Node:
-    """A private anvil process; ``restart()`` brings it back from its state file."""
+    """A private anvil (a :class:`~pkr_pilot.chain.AnvilNode` on ``port``; from its state file when it has
+    one) and a Web3 on it; ``restart()`` brings it back from that file."""
 
-    port: int
-    state_file: Path | None
-    extra: tuple[str, ...] = ()
-    proc: subprocess.Popen[bytes] | None = None
-    w3: Web3 = field(init=False)
+    def __init__(self, port: int, state_file: Path | None, extra: tuple[str, ...] = ()) -> None:
+        self.anvil = AnvilNode(ANVIL, AnvilOptions(port=port, state_file=state_file, extra_args=extra))
+        self.port, self.state_file = port, state_file
+        self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 30}))
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.anvil.url
+
+    @property
+    def extra(self) -> tuple[str, ...]:
+        return self.anvil.options.extra_args
+
+    @extra.setter
+    def extra(self, args: tuple[str, ...]) -> None:  # taken by the next start
+        self.anvil.options = replace(self.anvil.options, extra_args=args)
 
     def start(self) -> Node:
-        args = [str(ANVIL), "--hardfork", "cancun", "--port", str(self.port), "--mnemonic", MNEMONIC, "--silent", *self.extra]
-        if self.state_file is not None:
-            args += ["--dump-state", str(self.state_file)]
-            if self.state_file.exists():
-                args += ["--load-state", str(self.state_file)]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 30}))
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                self.w3.eth.block_number  # noqa: B018 - the node answers
-                return self
-            except Exception:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.proc.kill()
-                    raise RuntimeError("anvil did not start") from None
-                time.sleep(0.05)
+        self.anvil.start()
+        return self
 
     def stop(self) -> None:
-        """Stop gracefully (SIGINT): anvil writes its state file on the way out."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        """Stop with SIGINT (anvil writes its state file on the way out), mining left as it is."""
+        self.anvil.stop(15, quiesce=False)
+
+    def kill(self) -> None:
+        self.anvil.kill()
 
     def restart(self) -> Node:
         self.stop()
         return self.start()
 
     def rpc(self, method: str, *params: Any) -> Any:
-        response = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-        if "error" in response:
-            raise RuntimeError(f"{method} failed: {response['error']}")
-        return response["result"]
+        return self.anvil.rpc(method, list(params), timeout=30)
 
 
 @dataclass(frozen=True)

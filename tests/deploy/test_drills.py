@@ -27,12 +27,12 @@ from deploy_env import (
     Node,
     chain_for,
     dev,
-    free_port,
     journal_lines,
     run_driver,
     stack_state,
 )
 
+from pkr_pilot.chain import free_port
 from pkr_pilot.config import Project
 from pkr_pilot.deploy import dev_default_config, run_deploy
 from pkr_pilot.deploy._signers import resolve_accounts
@@ -96,9 +96,7 @@ def genesis() -> Iterator[Genesis]:
     try:
         yield Genesis(node)
     finally:
-        if node.proc is not None:
-            node.proc.kill()
-            node.proc.wait()
+        node.kill()
 
 
 @pytest.fixture(scope="module")

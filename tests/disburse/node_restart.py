@@ -2,7 +2,7 @@
 process with its state file), the node stopped with Ctrl-C (SIGINT) mid-run and started again from its
 state, the same file run again until it ends; then the chain is asked what was paid.
 
-    .venv/bin/python tests/disburse/node_restart.py --rows 6000 --restarts 2 [--multicall]
+    PYTHONPATH=tests/ops .venv/bin/python tests/disburse/node_restart.py --rows 6000 --restarts 2 [--multicall]
 
 prints one JSON line: rows, payment events from the payer, payees paid exactly / more / less than owed,
 ``reconcile``'s exit code, and every disburse run's exit code and last output line.
@@ -29,15 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from eth_utils.address import to_checksum_address
+from ops_env import MINTER, NETWORK_TOML, acct, addr, deploy
 from web3 import Web3
 
+from pkr_pilot.chain import free_port
+from pkr_pilot.tx import Sender, TxPolicy
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "ops"))
-
-from ops_env import MINTER, NETWORK_TOML, acct, addr, deploy  # noqa: E402
-
-from pkr_pilot.chain import free_port  # noqa: E402
-from pkr_pilot.tx import Sender, TxPolicy  # noqa: E402
 
 PAYER = 10
 _TRANSFER = "0x" + "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"

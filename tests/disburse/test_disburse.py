@@ -16,9 +16,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
-
 from ops_env import ALICE, FREEZER, MINTER, StackEnv, acct, addr
 from ops_fixtures import (  # noqa: F401 - fixtures are found by name
     _no_password_env,

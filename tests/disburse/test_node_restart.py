@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from node_restart import Outcome, _count, _disburse, _finish, _nonce, drill_project, run_drill
 

@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from drill_rig import Rig
+from faultproxy import FaultProxy
+
+from pkr_pilot.chain import AnvilNode, AnvilOptions
+from pkr_pilot.config import Project, load_project
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(ROOT / "tests" / "deploy"))  # deploy_env: stack_state, dev
-
-from drill_rig import Rig  # noqa: E402
-from faultproxy import FaultProxy  # noqa: E402
-
-from pkr_pilot.chain import AnvilNode, AnvilOptions  # noqa: E402
-from pkr_pilot.config import Project, load_project  # noqa: E402
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -7,15 +7,12 @@ or stops with an error naming what is undecided, and no traceback. Marked ``slow
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from drill_rig import Rig
 from faultproxy import DropResponse, Fault, HttpError, NullReceipts
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sim"))
 from test_simulate import TINY  # the scenario with every flow on the fewest wallets
 
 pytestmark = pytest.mark.slow

@@ -9,9 +9,6 @@ unpauser, 3 freezer, 4 seizer, 5 attestor, 6 burner, 7 KYC + desk checker, 8 min
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from typing import Any
 from eth_account import Account
 from web3 import Web3
 
+from pkr_pilot.chain import AnvilNode, AnvilOptions
 from pkr_pilot.config import NetworkConfig, Project, load_project
 from pkr_pilot.contracts import Stack
 from pkr_pilot.tx import TxPolicy
@@ -49,56 +47,27 @@ def addr(index: int) -> str:
     return str(acct(index).address)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Node:
-    """A private anvil process."""
+    """A private anvil (a :class:`~pkr_pilot.chain.AnvilNode`) and a Web3 on it."""
 
-    url: str
-    proc: subprocess.Popen[bytes]
+    anvil: AnvilNode
     w3: Web3
 
+    @property
+    def url(self) -> str:
+        return self.anvil.url
+
     def rpc(self, method: str, *params: Any) -> Any:
-        response = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-        if "error" in response:
-            raise RuntimeError(f"{method} failed: {response['error']}")
-        return response["result"]
+        return self.anvil.rpc(method, list(params), timeout=30)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.anvil.stop()
 
 
 def start_anvil(*extra: str) -> Node:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(ANVIL), "--hardfork", "cancun", "--port", str(port), "--accounts", str(N_ACCOUNTS),
-         "--mnemonic", MNEMONIC, "--silent", *extra],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if w3.is_connected():
-                return Node(url, proc, w3)
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("anvil did not start")
-        time.sleep(0.1)
+    anvil = AnvilNode(ANVIL, AnvilOptions(accounts=N_ACCOUNTS, extra_args=extra)).start()
+    return Node(anvil, Web3(Web3.HTTPProvider(anvil.url, request_kwargs={"timeout": 30})))
 
 
 NETWORK_TOML = """

@@ -54,7 +54,7 @@ def node() -> Iterator[Node]:
     try:
         yield n
     finally:
-        if n.proc.poll() is None:
+        if n.anvil.running:
             n.stop()
 
 
