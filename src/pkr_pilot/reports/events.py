@@ -43,7 +43,7 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -149,8 +149,8 @@ class EventRow:
 
 
 @dataclass(frozen=True)
-class EventExport:
-    """The events of one token over a block range, oldest first, with what identifies the source."""
+class EventRange:
+    """What identifies an export's source: the chain, the token and the block range."""
 
     chain_id: int
     token: str
@@ -159,19 +159,20 @@ class EventExport:
     from_block: int
     to_block: int
     include_transfers: bool
+
+    def range_fields(self) -> dict[str, Any]:
+        """The fields above, by name (the metadata of an export without its count)."""
+        return {f.name: getattr(self, f.name) for f in fields(EventRange)}
+
+
+@dataclass(frozen=True)
+class EventExport(EventRange):
+    """The events of one token over a block range, oldest first, with what identifies the source."""
+
     rows: tuple[EventRow, ...]
 
     def metadata(self) -> dict[str, Any]:
-        return {
-            "chain_id": self.chain_id,
-            "token": self.token,
-            "symbol": self.symbol,
-            "decimals": self.decimals,
-            "from_block": self.from_block,
-            "to_block": self.to_block,
-            "include_transfers": self.include_transfers,
-            "count": len(self.rows),
-        }
+        return {**self.range_fields(), "count": len(self.rows)}
 
     def counts(self) -> dict[str, int]:
         """Rows per event name, sorted by name."""
@@ -190,7 +191,7 @@ class EventExport:
 
 
 @dataclass(frozen=True)
-class EventStream:
+class EventStream(EventRange):
     """The same metadata as :class:`EventExport`, but the rows are produced as they are consumed.
 
     Iterating it reads the rows again (from the node in chunks of blocks, or from a file line by
@@ -199,24 +200,13 @@ class EventStream:
     :func:`~pkr_pilot.reports.reconcile.reconcile` take it wherever they take an export.
     """
 
-    chain_id: int
-    token: str
-    symbol: str
-    decimals: int
-    from_block: int
-    to_block: int
-    include_transfers: bool
     produce: Callable[[], Iterator[EventRow]] = field(repr=False, compare=False)
 
     def __iter__(self) -> Iterator[EventRow]:
         return self.produce()
 
     def metadata(self, count: int) -> dict[str, Any]:
-        return {
-            "chain_id": self.chain_id, "token": self.token, "symbol": self.symbol, "decimals": self.decimals,
-            "from_block": self.from_block, "to_block": self.to_block, "include_transfers": self.include_transfers,
-            "count": count,
-        }
+        return {**self.range_fields(), "count": count}
 
 
 #: Anything with an export's metadata whose iteration gives its rows in chain order.
@@ -325,16 +315,7 @@ def export_events(
     """
     stream = stream_events(token, from_block=from_block, to_block=to_block, include_transfers=include_transfers,
                            page=page, block_times=block_times)
-    return EventExport(
-        chain_id=stream.chain_id,
-        token=stream.token,
-        symbol=stream.symbol,
-        decimals=stream.decimals,
-        from_block=stream.from_block,
-        to_block=stream.to_block,
-        include_transfers=include_transfers,
-        rows=tuple(stream),
-    )
+    return EventExport(**stream.range_fields(), rows=tuple(stream))
 
 
 #: Logs a streamed export aims to hold per chunk of blocks (the chunk adapts to the chain's density).
@@ -571,8 +552,7 @@ def open_events(path: Path, abi: Sequence[Mapping[str, Any]]) -> EventStream:
         raise UserInputError(f"events file {path} cannot be read: {exc}") from None
     if first.lstrip().startswith("{"):
         export = read_events(path, abi)
-        return EventStream(export.chain_id, export.token, export.symbol, export.decimals, export.from_block,
-                           export.to_block, export.include_transfers, produce=lambda: iter(export.rows))
+        return EventStream(**export.range_fields(), produce=lambda: iter(export.rows))
     meta = _csv_meta(path, first.rstrip("\n"))
     shell = _export_from(path, meta, [])
     types = _event_types(abi)
@@ -595,8 +575,7 @@ def open_events(path: Path, abi: Sequence[Mapping[str, Any]]) -> EventStream:
                 previous = row.key()
                 yield row
 
-    return EventStream(shell.chain_id, shell.token, shell.symbol, shell.decimals, shell.from_block, shell.to_block,
-                       shell.include_transfers, produce=produce)
+    return EventStream(**shell.range_fields(), produce=produce)
 
 
 def _read_json(path: Path, text: str, types: Mapping[str, Mapping[str, str]]) -> EventExport:

@@ -581,30 +581,31 @@ def _holder_checks(reader: _Reader, replay: Mapping[str, int], supply: int) -> l
 def _export_check(book: EventSource, chain: EventSource) -> Check:
     """Walk the file's rows and the chain's side by side (both in chain order): constant memory."""
     diffs: list[str] = []
-    count = 0
-    ours_total = 0
-    theirs_total = 0
+    count = ours_total = theirs_total = 0
+
+    def differ(kind: str, row: EventRow, before: EventRow | None = None) -> None:
+        """Count a difference; describe it while there is room (``before``: the file's row it changes)."""
+        nonlocal count
+        if len(diffs) <= MAX_DETAILS:
+            detail = f": {_row_changes(before, row)}" if before is not None else f" ({_args_text(row.args)})"
+            diffs.append(f"{kind}: {row.event} at {_where(row)}{detail}")
+        count += 1
+
     ours_iter, theirs_iter = iter(book), iter(chain)
     a, b = next(ours_iter, None), next(theirs_iter, None)
     while a is not None or b is not None:
         if b is not None and (a is None or b.key() < a.key()):
-            if len(diffs) <= MAX_DETAILS:
-                diffs.append(f"missing from the file: {b.event} at {_where(b)} ({_args_text(b.args)})")
-            count += 1
+            differ("missing from the file", b)
             theirs_total += 1
             b = next(theirs_iter, None)
         elif a is not None and (b is None or a.key() < b.key()):
-            if len(diffs) <= MAX_DETAILS:
-                diffs.append(f"not on chain: {a.event} at {_where(a)} ({_args_text(a.args)})")
-            count += 1
+            differ("not on chain", a)
             ours_total += 1
             a = next(ours_iter, None)
         else:
             assert a is not None and b is not None
             if a != b:
-                if len(diffs) <= MAX_DETAILS:
-                    diffs.append(f"changed: {b.event} at {_where(b)}: {_row_changes(a, b)}")
-                count += 1
+                differ("changed", b, a)
             ours_total += 1
             theirs_total += 1
             a, b = next(ours_iter, None), next(theirs_iter, None)
