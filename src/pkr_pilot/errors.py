@@ -25,6 +25,7 @@ class's ``exit_code``.
     ├── JournalError                        a journal is damaged, too new, or held by another process
     ├── ReconcileError                      the books do not balance
     └── SentNotConfirmed                    interrupted (Ctrl-C, SIGTERM) after a transaction was sent
+        └── SendUndecided                   the answer to a submission was lost: the node may hold it
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ __all__ = [
     "NodeStartError",
     "PilotError",
     "ReconcileError",
+    "SendUndecided",
     "SentNotConfirmed",
     "StorageLayoutError",
     "ToolchainError",
@@ -246,3 +248,21 @@ class SentNotConfirmed(PilotError):
         shown = self.tx_hashes[0] if self.tx_hashes else "?"
         more = f" (+{len(self.tx_hashes) - 1} more)" if len(self.tx_hashes) > 1 else ""
         super().__init__(f"sent, not yet confirmed: {shown}{more}; run the same command again to follow it")
+
+
+class SendUndecided(SentNotConfirmed):
+    """A signed transaction was submitted and the node's answer was lost (connection dropped, timed out).
+
+    It may have reached the node, so it is neither refused nor safe to sign again: it is undecided
+    until the chain says otherwise. Running the same command again follows it by its hash (known
+    locally: it is the hash of the signed bytes) and by its nonce.
+    """
+
+    def __init__(self, tx_hash: str, why: str) -> None:
+        self.tx_hash = tx_hash
+        self.tx_hashes = (tx_hash,)
+        PilotError.__init__(
+            self,
+            f"sent, not yet confirmed: {tx_hash} is undecided (the node's answer was lost: {why}); "
+            "run the same command again to follow it",
+        )

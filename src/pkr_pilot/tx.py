@@ -11,6 +11,12 @@
 * waits for the configured confirmations with a timeout that says what to do,
   notices a dropped transaction, and raises :class:`~pkr_pilot.errors.TransactionFailed`
   (decoded by replaying the call) when a receipt has status 0;
+* fills a nonce gap: a transaction that waits in the pool behind a nonce the chain has not
+  mined and no transaction holds (a node answered a ``pending`` count one too high) gets the
+  free nonces below it filled with empty transfers to self (:meth:`Sender.fill_gap`), so it is
+  mined once and nothing is signed twice;
+* never calls a submission whose answer was lost "refused": the signed hash is known locally,
+  so it is looked up; unknown, the send is undecided (:class:`~pkr_pilot.errors.SendUndecided`);
 * can replace a stuck transaction with the same nonce and higher fees.
 
 Deployments, operator actions, the simulator and the tests all go through it.
@@ -24,7 +30,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .decode import ErrorDecoder, revert_data_from_exception
-from .errors import ChainError, ContractRevert, PilotError, TransactionFailed, TransactionTimeout
+from .errors import (
+    ChainError,
+    ContractRevert,
+    PilotError,
+    SendUndecided,
+    TransactionFailed,
+    TransactionTimeout,
+)
 from .sending import is_already_known
 
 if TYPE_CHECKING:
@@ -34,10 +47,18 @@ if TYPE_CHECKING:
 
     from .config import NetworkConfig
 
-__all__ = ["ChainAccount", "Sender", "Sent", "Simulation", "TransactionDropped", "TxPolicy", "TxSigner"]
+__all__ = ["ChainAccount", "GapWatch", "Sender", "Sent", "Simulation", "TransactionDropped", "TxPolicy", "TxSigner"]
 
 #: Minimum fee bump a node accepts for a same-nonce replacement is 10 %; use more.
 REPLACEMENT_BUMP_PERCENT = 15
+
+#: A transaction waiting behind a free nonce for this share of the policy's timeout (at most
+#: GAP_GRACE_MAX seconds) is behind a gap, not behind a slow predecessor: the gap is filled.
+GAP_GRACE_SHARE = 0.25
+GAP_GRACE_MAX = 30.0
+
+#: Gas of an empty transfer to self (a nonce filler).
+FILLER_GAS = 21_000
 
 
 class TransactionDropped(ChainError):
@@ -224,6 +245,41 @@ class Sender(ChainAccount):
             tx["maxPriorityFeePerGas"] = min(tx["maxPriorityFeePerGas"], tx["maxFeePerGas"])
         return self._submit(tx)
 
+    def gap_below(self, sent: Sent) -> bool:
+        """Whether a nonce below ``sent``'s is not mined yet (``sent`` cannot be mined before it is)."""
+        return int(self.w3.eth.get_transaction_count(sent.sender, "latest")) < sent.nonce  # type: ignore[arg-type]
+
+    def gap_grace(self) -> float:
+        """How long a transaction may wait behind an unmined nonce before the nonce is taken for a gap."""
+        return min(self.policy.timeout * GAP_GRACE_SHARE, GAP_GRACE_MAX)
+
+    def fill_gap(
+        self, nonce: int, *, fees: Mapping[str, Any] | None = None, notice: Callable[[str], None] | None = None
+    ) -> list[Sent]:
+        """Fill the free nonces below ``nonce`` with empty transfers to self and wait for them.
+
+        The chain decides which nonces are free: those from its mined (``latest``) count up to
+        ``nonce``. A nonce a pending transaction holds is refused by the node (nonce taken): that
+        one is no gap, and nothing above it is filled (its own transaction fills it). ``fees``
+        (the waiting transaction's fee fields) price the fillers, so a filler never outbids a
+        pending transaction priced like it. Returns the fillers sent.
+        """
+        mined = int(self.w3.eth.get_transaction_count(self.address, "latest"))  # type: ignore[arg-type]
+        price = {k: v for k, v in (fees or {}).items() if k in ("maxFeePerGas", "maxPriorityFeePerGas", "gasPrice")}
+        fillers: list[Sent] = []
+        for gap in range(mined, nonce):
+            if notice is not None:
+                notice(f"nonce {gap} of {self.address} is free while nonce {nonce} waits behind it: "
+                       "sending an empty transfer to self to fill it")
+            try:
+                fillers.append(self._submit(self.build({"to": self.address, "value": 0, **price},
+                                                       gas=FILLER_GAS, nonce=gap)))
+            except _NonceTaken:
+                break  # a transaction the node holds (or has mined meanwhile) uses it: not a gap
+        for filler in fillers:
+            self.wait(filler)
+        return fillers
+
     def wait(self, sent: Sent | str, *, action: str | None = None) -> TxReceipt:
         """Wait for the receipt and the policy's confirmations; decode a failure."""
         tx_hash = sent if isinstance(sent, str) else sent.tx_hash
@@ -244,6 +300,7 @@ class Sender(ChainAccount):
         deadline = self._clock() + self.policy.timeout
         receipt = None
         misses = 0
+        gap = GapWatch(self)
         while True:
             receipt = self._receipt(tx_hash)
             if receipt is not None:
@@ -251,9 +308,12 @@ class Sender(ChainAccount):
                 if head - int(receipt["blockNumber"]) + 1 >= self.policy.confirmations:
                     break
             elif isinstance(sent, Sent):
-                misses = misses + 1 if self._dropped(sent) else 0
+                dropped = self._dropped(sent)
+                misses = misses + 1 if dropped else 0
                 if misses >= 3:
                     raise TransactionDropped(tx_hash)
+                if not dropped:
+                    gap.check(sent)
             if self._clock() > deadline:
                 raise TransactionTimeout(tx_hash, self.policy.timeout)
             self._sleep(self.policy.poll_interval)
@@ -268,6 +328,8 @@ class Sender(ChainAccount):
         try:
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         except Exception as exc:
+            if _answer_lost(exc):  # the node may hold it: follow it by its hash, never call it refused
+                return self._follow_lost(full, signed.hash, exc)
             text = str(exc).lower()
             if "nonce too low" in text or is_already_known(text) or "replacement transaction underpriced" in text:
                 ours = self._known(signed.hash)
@@ -285,6 +347,19 @@ class Sender(ChainAccount):
                 raise revert from None
             raise ChainError(f"the node refused the transaction: {exc}") from None
         return Sent(tx_hash="0x" + bytes(tx_hash).hex(), nonce=int(full["nonce"]), sender=self.address, tx=dict(full))
+
+    def _follow_lost(self, full: Mapping[str, Any], signed_hash: bytes, exc: Exception) -> Sent:
+        """The answer to a submission was lost: the transaction if the node holds it, else undecided."""
+        tx_hash = "0x" + bytes(signed_hash).hex()
+        try:
+            ours = self._known(signed_hash)
+        except Exception as again:
+            if _answer_lost(again):
+                raise SendUndecided(tx_hash, f"{type(exc).__name__}; the node is still unreachable") from None
+            raise
+        if ours is None:
+            raise SendUndecided(tx_hash, type(exc).__name__)
+        return Sent(tx_hash=ours, nonce=int(full["nonce"]), sender=self.address, tx=dict(full))
 
     def _known(self, signed_hash: bytes) -> str | None:
         """The hash of the signed transaction if the node knows it (pending or mined), else None."""
@@ -351,6 +426,40 @@ class Sender(ChainAccount):
 
     def _with_margin(self, gas: int) -> int:
         return gas * (100 + self.policy.gas_margin_percent) // 100
+
+
+class GapWatch:
+    """Watches one waiting transaction for a nonce gap below it and fills the gap once it has lasted.
+
+    ``check(sent)`` is called on each poll while ``sent`` is known to the node and not mined. When a
+    nonce below it has stayed unmined for the sender's :meth:`Sender.gap_grace`, the free nonces are
+    filled (:meth:`Sender.fill_gap`, priced like ``sent``).
+    """
+
+    def __init__(self, sender: Sender, *, notice: Callable[[str], None] | None = None) -> None:
+        self.sender = sender
+        self.notice = notice
+        self._since: float | None = None
+
+    def check(self, sent: Sent) -> None:
+        if not self.sender.gap_below(sent):
+            self._since = None
+            return
+        now = self.sender._clock()
+        if self._since is None:
+            self._since = now
+        elif now - self._since >= self.sender.gap_grace():
+            self.sender.fill_gap(sent.nonce, fees=sent.tx, notice=self.notice)
+            self._since = None
+
+
+def _answer_lost(exc: BaseException) -> bool:
+    """The request may have reached the node but its answer never came (connection dropped, timed out)."""
+    from web3.exceptions import ProviderConnectionError
+
+    if isinstance(exc, PilotError):
+        return False
+    return isinstance(exc, OSError | TimeoutError | ProviderConnectionError)
 
 
 def _lost_node(tx_hash: str, exc: BaseException) -> ChainError:

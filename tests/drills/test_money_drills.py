@@ -158,17 +158,10 @@ FAULTS: dict[str, Callable[[], tuple[Fault, ...]]] = {
 }
 
 
-#: Cells that fail on main's engines (measured 2026-12-04, see the report of the deploy-drills helper);
-#: strict: the day an engine is fixed the cell passes, the xfail fails, and this line must go.
-_NONCE_GAP = (
-    "the node answered a pending nonce one too high: the transaction waits in the pool behind a gap nothing fills; "
-    "every re-run follows that hash ('resuming: waiting for ...') and times out, and --replace keeps the same "
-    "nonce, so the run never completes without the operator filling the gap by hand"
-)
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("mint", "nonce-gap"): _NONCE_GAP,
-    ("transfer", "nonce-gap"): _NONCE_GAP,
-}
+#: Cells that fail on main's engines, as strict xfails: the day an engine is fixed the cell passes, the
+#: xfail fails, and its line must go. None today: the nonce-gap cells (mint, transfer) pass since the
+#: sender fills a gap below a waiting transaction (tx.GapWatch).
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 def _cells(faults: list[str], engines: tuple[str, ...] = MONEY + OPS) -> list[Any]:

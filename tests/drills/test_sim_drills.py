@@ -25,18 +25,7 @@ FAULTS: dict[str, Callable[[], Fault]] = {
 }
 
 
-#: Strict: the day the simulator names the undecided transaction, the cell passes and this line must go.
-KNOWN_FAILURES = {
-    "dropped-response": "a dropped eth_sendRawTransaction response (the transaction reached the node) stops the "
-    "run with 'the node refused the transaction: Connection aborted' (exit 4): wrong (it was not refused, it may "
-    "be mined) and it names neither the step nor the transaction hash as undecided",
-}
-
-
-@pytest.mark.parametrize("fault", [
-    pytest.param(f, marks=(pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[f]),) if f in KNOWN_FAILURES else ())
-    for f in FAULTS
-])
+@pytest.mark.parametrize("fault", list(FAULTS))
 def test_the_simulator_through_a_fault_reconciles_or_stops_cleanly(rig: Rig, tmp_path: Path, fault: str) -> None:
     scenario = tmp_path / "tiny.toml"
     scenario.write_text(TINY)

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from web3 import Web3
 
 from pkr_pilot.accounts import dev_account
 from pkr_pilot.chain import Chain, connect
 from pkr_pilot.config import NetworkConfig, Project, load_project
 from pkr_pilot.decode import ErrorDecoder
-from pkr_pilot.errors import ChainError, ContractRevert, TransactionFailed, TransactionTimeout
+from pkr_pilot.errors import (
+    ChainError,
+    ContractRevert,
+    SendUndecided,
+    TransactionFailed,
+    TransactionTimeout,
+)
 from pkr_pilot.tx import Sender, TxPolicy
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "drills"))
+from faultproxy import DropResponse, FaultProxy, HttpError, NonceGap
 
 # runtime: revert with custom error Boom(uint256 7) on any call
 #   PUSH4 selector, PUSH1 0xe0, SHL, PUSH1 0, MSTORE, PUSH1 7, PUSH1 4, MSTORE, PUSH1 0x24, PUSH1 0, REVERT
@@ -192,3 +204,54 @@ def test_simulate_decodes_custom_errors_on_the_memory_backend(project: Project) 
         with pytest.raises(ContractRevert) as info:
             sender.simulate({"to": target, "data": b"\x01"})
         assert info.value.name == "Boom" and info.value.args_by_name == {"code": 7}
+
+
+# -- faults between the sender and the node (the drills' fault proxy, one transaction each) -------------------
+@pytest.fixture
+def proxied(chain: Chain) -> Iterator[tuple[FaultProxy, Web3]]:
+    assert chain.url is not None
+    with FaultProxy(chain.url) as proxy:
+        yield proxy, Web3(Web3.HTTPProvider(proxy.url, request_kwargs={"timeout": 10}))
+
+
+def test_a_send_whose_answer_was_lost_is_followed_by_its_hash_not_called_refused(
+    chain: Chain, proxied: tuple[FaultProxy, Web3]
+) -> None:
+    proxy, w3 = proxied
+    proxy.add(DropResponse())  # the node gets it, the answer never comes back
+    sender = Sender(w3, dev_account(3, chain_id=chain.chain_id), policy=TxPolicy(timeout=10, poll_interval=0.02))
+    before = chain.w3.eth.get_transaction_count(sender.address)
+    sent = sender.send({"to": sender.address, "gas": 21_000, "value": 1})
+    assert proxy.injected["DropResponse"] == 1
+    assert sender.wait(sent)["status"] == 1
+    assert chain.w3.eth.get_transaction_count(sender.address) == before + 1
+
+
+def test_a_lost_answer_the_node_does_not_show_is_undecided_with_its_hash(
+    chain: Chain, proxied: tuple[FaultProxy, Web3]
+) -> None:
+    proxy, w3 = proxied
+    proxy.add(HttpError(status=502, methods=("eth_sendRawTransaction",), times=None))  # never forwarded (web3 retries 5x)
+    sender = Sender(w3, dev_account(3, chain_id=chain.chain_id))
+    before = chain.w3.eth.get_transaction_count(sender.address)
+    with pytest.raises(SendUndecided) as info:
+        sender.send({"to": sender.address, "gas": 21_000, "value": 1})
+    assert info.value.exit_code == 10
+    assert "refused" not in str(info.value) and "undecided" in str(info.value)
+    assert info.value.tx_hash.startswith("0x") and info.value.tx_hash in str(info.value)
+    assert chain.w3.eth.get_transaction_count(sender.address) == before  # nothing reached the node
+
+
+def test_a_transaction_behind_a_nonce_gap_gets_the_gap_filled_and_is_mined_once(
+    chain: Chain, proxied: tuple[FaultProxy, Web3]
+) -> None:
+    proxy, w3 = proxied
+    proxy.add(NonceGap(times=1))  # the pending count answers one too high: the transaction waits behind a gap
+    sender = Sender(w3, dev_account(4, chain_id=chain.chain_id), policy=TxPolicy(timeout=8, poll_interval=0.02))
+    payee = dev_account(5, chain_id=chain.chain_id).address
+    before, paid = chain.w3.eth.get_transaction_count(sender.address), chain.w3.eth.get_balance(payee)
+    receipt = sender.transact({"to": payee, "value": 7})
+    assert proxy.injected["NonceGap"] == 1
+    assert chain.w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == before + 1
+    assert chain.w3.eth.get_transaction_count(sender.address) == before + 2  # the filler at `before`, then it
+    assert chain.w3.eth.get_balance(payee) == paid + 7  # paid once

@@ -644,14 +644,8 @@ class DeployRunner:
         """Nonces below ``nonce`` that nothing mined or pending holds keep our transaction waiting: fill them."""
         if str(to_checksum_address(signer.address)) != str(to_checksum_address(sender_address)):
             return
-        mined = int(self.w3.eth.get_transaction_count(sender_address, "latest"))  # type: ignore[arg-type]
-        if mined >= nonce:
-            return
         filler = Sender(self.w3, signer, decoder=self._decoder, policy=self.policy, sleep=self._sleep)
-        for gap in range(mined, nonce):
-            self._notice(f"nonce {gap} of {sender_address} is free while nonce {nonce} waits behind it: sending an empty transfer to fill it")
-            sent = filler.send({"to": sender_address, "value": 0}, gas=21_000, nonce=gap)
-            filler.wait(sent)
+        filler.fill_gap(nonce, notice=self._notice)
 
     def _undecided(self, step: Step, tx_hash: str, nonce: int) -> DeploymentError:
         return DeploymentError(

@@ -11,7 +11,8 @@
       ├─ dry run? ─────────────────────────────────▶ "dry-run"        (nothing sent)
       ├─ confirm (callback) unless yes
       ├─ under the journal lock: re-check, sign, journal "sending", submit, journal "sent"
-      ├─ wait for the network's confirmations (dropped / timeout / failed raise, journalled)
+      ├─ wait for the network's confirmations (dropped / timeout / failed raise, journalled;
+      │  a nonce gap below the transaction is filled with empty transfers: tx.GapWatch)
       └─ journal "confirmed" with block, gas and supply after  ─▶ "confirmed"
 
 The idempotency check runs *before* simulation: re-running a command whose transaction was mined
@@ -35,7 +36,7 @@ from ..errors import (
     UserInputError,
 )
 from ..progress import eta_text
-from ..tx import Sender, Sent, TransactionDropped
+from ..tx import GapWatch, Sender, Sent, TransactionDropped
 from .journal import OperationsJournal, OperationState, tx_fields, tx_from_fields
 
 if TYPE_CHECKING:
@@ -468,6 +469,7 @@ class Operator:
         waiting_for = policy.confirmations
         told_at: float | None = None
         misses = 0
+        gap = GapWatch(self.sender, notice=self.progress)
         while True:
             for sent in reversed(sents):
                 if self._receipt(sent.tx_hash) is not None:
@@ -482,9 +484,12 @@ class Operator:
                 told_at = now
             # Unknown to the node (and no receipt): dropped, or its nonce went to another
             # transaction. Either way it can no longer be mined; three looks in a row to be sure.
-            misses = 0 if any(self._known(s.tx_hash) for s in sents) else misses + 1
+            known = any(self._known(s.tx_hash) for s in sents)
+            misses = 0 if known else misses + 1
             if misses >= 3:
                 raise TransactionDropped(sents[-1].tx_hash)
+            if known:  # pending: behind a nonce nothing mined (a gap)? filled once it lasts
+                gap.check(sents[-1])
             if self._clock() > deadline:
                 raise TransactionTimeout(sents[-1].tx_hash, policy.timeout)
             self._sleep(policy.poll_interval)
