@@ -12,8 +12,8 @@
   notices a dropped transaction, and raises :class:`~pkr_pilot.errors.TransactionFailed`
   (decoded by replaying the call) when a receipt has status 0;
 * fills a nonce gap: a transaction that waits in the pool behind a nonce the chain has not
-  mined and no transaction holds (a node answered a ``pending`` count one too high) gets the
-  free nonces below it filled with empty transfers to self (:meth:`Sender.fill_gap`), so it is
+  mined and no pooled transaction holds (a node answered a ``pending`` count one too high; the
+  node's own ``pending`` count, which stops at the gap, says so) gets the free nonces below it filled with empty transfers to self (:meth:`Sender.fill_gap`), so it is
   mined once and nothing is signed twice;
 * never calls a submission whose answer was lost "refused": the signed hash is known locally,
   so it is looked up; unknown, the send is undecided (:class:`~pkr_pilot.errors.SendUndecided`);
@@ -246,38 +246,41 @@ class Sender(ChainAccount):
         return self._submit(tx)
 
     def gap_below(self, sent: Sent) -> bool:
-        """Whether a nonce below ``sent``'s is not mined yet (``sent`` cannot be mined before it is)."""
-        return int(self.w3.eth.get_transaction_count(sent.sender, "latest")) < sent.nonce  # type: ignore[arg-type]
+        """Whether ``sent`` (held by the node) waits behind a gap: the node's count of executable
+        transactions (``pending``: mined plus the unbroken run of pooled ones) stops below its nonce."""
+        return self._pending_count(sent.sender) <= sent.nonce
 
     def gap_grace(self) -> float:
-        """How long a transaction may wait behind an unmined nonce before the nonce is taken for a gap."""
+        """How long a transaction may wait behind a gap before the gap is filled."""
         return min(self.policy.timeout * GAP_GRACE_SHARE, GAP_GRACE_MAX)
 
     def fill_gap(
         self, nonce: int, *, fees: Mapping[str, Any] | None = None, notice: Callable[[str], None] | None = None
     ) -> list[Sent]:
-        """Fill the free nonces below ``nonce`` with empty transfers to self and wait for them.
+        """Fill the free nonces below ``nonce`` with empty transfers to self, one at a time, each waited for.
 
-        The chain decides which nonces are free: those from its mined (``latest``) count up to
-        ``nonce``. A nonce a pending transaction holds is refused by the node (nonce taken): that
-        one is no gap, and nothing above it is filled (its own transaction fills it). ``fees``
-        (the waiting transaction's fee fields) price the fillers, so a filler never outbids a
-        pending transaction priced like it. Returns the fillers sent.
+        The chain decides which nonce is free: the node's ``pending`` count is the first nonce neither
+        mined nor held by an executable pooled transaction. Filling it makes any pooled transaction
+        above it executable, so the count is read again before the next one; a nonce the node turns
+        out to hold (refused: taken) is no gap and ends the filling. ``fees`` (the waiting
+        transaction's fee fields) price the fillers. Returns the fillers sent.
         """
-        mined = int(self.w3.eth.get_transaction_count(self.address, "latest"))  # type: ignore[arg-type]
         price = {k: v for k, v in (fees or {}).items() if k in ("maxFeePerGas", "maxPriorityFeePerGas", "gasPrice")}
         fillers: list[Sent] = []
-        for gap in range(mined, nonce):
+        free = self._pending_count(self.address)
+        while free < nonce:
             if notice is not None:
-                notice(f"nonce {gap} of {self.address} is free while nonce {nonce} waits behind it: "
+                notice(f"nonce {free} of {self.address} is free while nonce {nonce} waits behind it: "
                        "sending an empty transfer to self to fill it")
             try:
-                fillers.append(self._submit(self.build({"to": self.address, "value": 0, **price},
-                                                       gas=FILLER_GAS, nonce=gap)))
+                filler = self._submit(self.build({"to": self.address, "value": 0, **price}, gas=FILLER_GAS, nonce=free))
             except _NonceTaken:
                 break  # a transaction the node holds (or has mined meanwhile) uses it: not a gap
-        for filler in fillers:
             self.wait(filler)
+            fillers.append(filler)
+            filled, free = free, self._pending_count(self.address)
+            if free <= filled:
+                break  # the node's count did not move past the filler: stop rather than guess
         return fillers
 
     def wait(self, sent: Sent | str, *, action: str | None = None) -> TxReceipt:
@@ -361,6 +364,9 @@ class Sender(ChainAccount):
             raise SendUndecided(tx_hash, type(exc).__name__)
         return Sent(tx_hash=ours, nonce=int(full["nonce"]), sender=self.address, tx=dict(full))
 
+    def _pending_count(self, address: str) -> int:
+        return int(self.w3.eth.get_transaction_count(address, "pending"))  # type: ignore[arg-type]
+
     def _known(self, signed_hash: bytes) -> str | None:
         """The hash of the signed transaction if the node knows it (pending or mined), else None."""
         from web3.exceptions import TransactionNotFound
@@ -431,9 +437,10 @@ class Sender(ChainAccount):
 class GapWatch:
     """Watches one waiting transaction for a nonce gap below it and fills the gap once it has lasted.
 
-    ``check(sent)`` is called on each poll while ``sent`` is known to the node and not mined. When a
-    nonce below it has stayed unmined for the sender's :meth:`Sender.gap_grace`, the free nonces are
-    filled (:meth:`Sender.fill_gap`, priced like ``sent``).
+    ``check(sent)`` is called on each poll while ``sent`` is known to the node and not mined. When the
+    node has not counted it executable (:meth:`Sender.gap_below`) for the sender's
+    :meth:`Sender.gap_grace`, the free nonces below it are filled (:meth:`Sender.fill_gap`, priced
+    like ``sent``). A predecessor that is merely slow is counted by the node, so it is never touched.
     """
 
     def __init__(self, sender: Sender, *, notice: Callable[[str], None] | None = None) -> None:
