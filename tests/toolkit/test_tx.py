@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from faultproxy import DropResponse, FaultProxy, HttpError, NonceGap
 from web3 import Web3
 
 from pkr_pilot.accounts import dev_account
@@ -22,9 +21,6 @@ from pkr_pilot.errors import (
     TransactionTimeout,
 )
 from pkr_pilot.tx import Sender, TxPolicy
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "drills"))
-from faultproxy import DropResponse, FaultProxy, HttpError, NonceGap
 
 # runtime: revert with custom error Boom(uint256 7) on any call
 #   PUSH4 selector, PUSH1 0xe0, SHL, PUSH1 0, MSTORE, PUSH1 7, PUSH1 4, MSTORE, PUSH1 0x24, PUSH1 0, REVERT
