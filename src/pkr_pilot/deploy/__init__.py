@@ -271,12 +271,10 @@ def deploy_stack(
     signer: TxSigner,
     project: Project,
     config: DeployConfig | None = None,
-    *,
-    progress: Callable[[Progress], None] | None = None,
     **options: Any,
 ) -> Deployment:
-    """Deploy the stack and return its frozen :class:`Deployment` (see :func:`run_deploy`)."""
-    return run_deploy(chain, signer, project, config, progress=progress, **options).deployment
+    """Deploy the stack and return its frozen :class:`Deployment` (``options``: those of :func:`run_deploy`)."""
+    return run_deploy(chain, signer, project, config, **options).deployment
 
 
 

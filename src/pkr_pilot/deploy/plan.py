@@ -230,18 +230,10 @@ def build_plan(
                                f"set max attestation age {config.max_attestation_age} s"))
     for tier in config.tiers:
         t, mb, mo = tier.tier, tier.max_balance, tier.max_daily_outflow
-        steps.append(
-            Step(
-                id=f"token.setTierLimits.{t}",
-                title=f"set tier {t} limits: balance {money(mb)}, daily outflow {money(mo)}",
-                actor="deployer",
-                params=(mb, mo),
-                target=TOKEN,
-                function="setTierLimits",
-                args=_const_args([t, mb, mo, ref]),
-                applied=_tier_applied(t, mb, mo),
-            )
-        )
+        steps.append(_deployer_call(f"token.setTierLimits.{t}",
+                                    f"set tier {t} limits: balance {money(mb)}, daily outflow {money(mo)}", TOKEN,
+                                    "setTierLimits", _const_args([t, mb, mo, ref]), _tier_applied(t, mb, mo),
+                                    params=(mb, mo)))
     for r in config.exempt:
         steps.append(_exempt_step(acct(r), ref))
 
@@ -387,9 +379,17 @@ def _deploy_step(
 
 def _setting_step(function: str, getter: str, value: Any, ref: bytes, title: str) -> Step:
     """A token setting the deployer makes, ``function(value, ref)``; done when ``getter()`` reads ``value``."""
-    return Step(id=f"token.{function}", title=title, actor="deployer", params=(value,), target=TOKEN,
-                function=function, args=_const_args([value, ref]),
-                applied=lambda ctx: bool(_call(ctx, TOKEN, getter) == value))
+    return _deployer_call(f"token.{function}", title, TOKEN, function, _const_args([value, ref]),
+                          lambda ctx: bool(_call(ctx, TOKEN, getter) == value), params=(value,))
+
+
+def _deployer_call(
+    id: str, title: str, target: str, function: str, args: Callable[[StepContext], list[Any]],
+    applied: Callable[[StepContext], bool], *, params: tuple[Any, ...] = (),
+) -> Step:
+    """A call the deployer signs (it is admin during the deploy), done when ``applied`` reads so."""
+    return Step(id=id, title=title, actor="deployer", params=params, target=target, function=function, args=args,
+                applied=applied)
 
 
 def _const_args(values: list[Any]) -> Callable[[StepContext], list[Any]]:
@@ -442,29 +442,15 @@ def _grant_step(prefix: str, key: str, constant: str, who: str, ref_text: str) -
     def applied(ctx: StepContext) -> bool:
         return bool(_call(ctx, key, "hasRole", role, ctx.account(who)))
 
-    return Step(
-        id=f"{prefix}.grantRole.{constant}.{who}",
-        title=f"grant {constant} to {ref_text if ref_text == who else f'{ref_text} ({who})'}",
-        actor="deployer",
-        params=(),
-        target=key,
-        function="grantRole",
-        args=lambda ctx: [role, ctx.account(who)],
-        applied=applied,
-    )
+    return _deployer_call(f"{prefix}.grantRole.{constant}.{who}",
+                          f"grant {constant} to {ref_text if ref_text == who else f'{ref_text} ({who})'}",
+                          key, "grantRole", lambda ctx: [role, ctx.account(who)], applied)
 
 
 def _exempt_step(who: str, ref: bytes) -> Step:
-    return Step(
-        id=f"token.setExempt.{who}",
-        title=f"exempt {who} from tier limits and allowlist",
-        actor="deployer",
-        params=(True,),
-        target=TOKEN,
-        function="setExempt",
-        args=lambda ctx: [ctx.account(who), True, ref],
-        applied=lambda ctx: bool(_call(ctx, TOKEN, "isExempt", ctx.account(who))),
-    )
+    return _deployer_call(f"token.setExempt.{who}", f"exempt {who} from tier limits and allowlist", TOKEN,
+                          "setExempt", lambda ctx: [ctx.account(who), True, ref],
+                          lambda ctx: bool(_call(ctx, TOKEN, "isExempt", ctx.account(who))), params=(True,))
 
 
 def _admin_transfer_step(prefix: str, key: str, new_admin: str) -> Step:
@@ -475,16 +461,8 @@ def _admin_transfer_step(prefix: str, key: str, new_admin: str) -> Step:
         pending, _schedule = _call(ctx, key, "pendingDefaultAdmin")
         return bool(pending == target)
 
-    return Step(
-        id=f"{prefix}.beginDefaultAdminTransfer.{new_admin}",
-        title=f"begin handing {key} admin to {new_admin}",
-        actor="deployer",
-        params=(),
-        target=key,
-        function="beginDefaultAdminTransfer",
-        args=lambda ctx: [ctx.account(new_admin)],
-        applied=applied,
-    )
+    return _deployer_call(f"{prefix}.beginDefaultAdminTransfer.{new_admin}", f"begin handing {key} admin to {new_admin}",
+                          key, "beginDefaultAdminTransfer", lambda ctx: [ctx.account(new_admin)], applied)
 
 
 def _check_unique(steps: Sequence[Step]) -> None:
