@@ -44,45 +44,32 @@ CONFIG_FILE = "pkr-pilot.toml"
 Backend = Literal["anvil", "memory", "rpc"]
 
 
+class _Below:
+    """A read-only path below the project root (a descriptor of :class:`ProjectPaths`)."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    def __get__(self, paths: ProjectPaths, owner: type | None = None) -> Path:
+        return paths.root.joinpath(*self.parts)
+
+
 @dataclass(frozen=True)
 class ProjectPaths:
     """Where the project's files live. All paths are absolute."""
 
     root: Path
 
-    @property
-    def contracts(self) -> Path:
-        return self.root / "contracts"
-
-    @property
-    def build(self) -> Path:
-        return self.root / "build"
-
-    @property
-    def deployments(self) -> Path:
-        return self.root / "deployments"
-
-    @property
-    def state(self) -> Path:
-        """Project-local runtime state: node state files, logs, keystores."""
-        return self.root / ".pkr-pilot"
-
-    @property
-    def keystores(self) -> Path:
-        return self.state / "keystores"
-
-    @property
-    def solcx(self) -> Path:
-        """Project-local py-solc-x folder (``SOLCX_BINARY_PATH`` for Ape): the Node-backed solc wrapper."""
-        return self.state / "solcx"
-
-    @property
-    def node_modules(self) -> Path:
-        return self.root / "node_modules"
-
-    @property
-    def config_file(self) -> Path:
-        return self.root / CONFIG_FILE
+    contracts = _Below("contracts")
+    build = _Below("build")
+    deployments = _Below("deployments")
+    node_modules = _Below("node_modules")
+    config_file = _Below(CONFIG_FILE)
+    #: Project-local runtime state: node state files, logs, keystores.
+    state = _Below(".pkr-pilot")
+    keystores = _Below(".pkr-pilot", "keystores")
+    #: Project-local py-solc-x folder (``SOLCX_BINARY_PATH`` for Ape): the Node-backed solc wrapper.
+    solcx = _Below(".pkr-pilot", "solcx")
 
     def network_deployments(self, network: str) -> Path:
         return self.deployments / network

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ChainError, TransactionTimeout
@@ -88,26 +88,19 @@ def call_all(transport: Transport, calls: Sequence[tuple[str, Sequence[Any]]], *
     return out
 
 
+@dataclass
 class BlockSender:
     """Submits signed transactions in batches and reports each one's fate (see the module docstring)."""
 
-    def __init__(
-        self,
-        chain: Chain,
-        transport: Transport,
-        *,
-        controlled: bool,
-        per_block: int = 200,
-        timeout: float = 120.0,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.chain = chain
-        self.transport = transport
-        self.controlled = controlled
-        self.per_block = per_block
-        self.timeout = timeout
-        self._sleep = sleep
-        self._block_receipts = True
+    chain: Chain
+    transport: Transport
+    _: KW_ONLY
+    controlled: bool
+    per_block: int = 200
+    timeout: float = 120.0
+    sleep: Callable[[float], None] = time.sleep
+    #: Whether the node serves eth_getBlockReceipts (found out on first use).
+    _block_receipts: bool = field(default=True, init=False)
 
     def send(self, txs: Sequence[SignedTx]) -> list[Mined]:
         """Submit ``txs`` (in order) and wait until each is mined, rejected or dropped."""
@@ -198,6 +191,6 @@ class BlockSender:
                 break
             if time.monotonic() > deadline:
                 raise TransactionTimeout(pending[0], self.timeout)
-            self._sleep(0.2)
+            self.sleep(0.2)
         return found
 
