@@ -116,10 +116,14 @@ def env(stack_env: StackEnv) -> Iterator[StackEnv]:
     try:
         yield stack_env
     finally:
-        # Back to automine (interval 0 first: on anvil it switches mining off).
+        # Back to automine (interval 0 first: on anvil it switches mining off). The pool is emptied
+        # before automine comes back and again after the revert: a transaction a test left pending
+        # (manual mining) must not be mined into the next test (evm_revert keeps the pool).
         stack_env.node.rpc("evm_setIntervalMining", 0)
+        stack_env.node.rpc("anvil_dropAllTransactions")
         stack_env.node.rpc("evm_setAutomine", True)
         assert stack_env.node.rpc("evm_revert", snap) is True
+        stack_env.node.rpc("anvil_dropAllTransactions")
         for network in ("opsnet", "opsgov"):
             stack_env.journal_path(network).unlink(missing_ok=True)
 
