@@ -138,11 +138,14 @@ class NetworkConfig:
     no_mining: bool = False
     #: Account spec per role name (``deployer``, ``minter`` …) or ``default``.
     accounts: Mapping[str, str] = field(default_factory=dict)
+    #: The deployments folder that records this network's chain when it is not the network's own
+    #: (a URL resolved by chain identity: ``pkr_pilot.deploy.resolve_records``).
+    records_folder: str | None = None
 
     @property
     def deployments_name(self) -> str:
-        """Folder name under deployments/ (URLs are folded to a safe name)."""
-        return _safe_name(self.name)
+        """Folder name under deployments/ (URLs are folded to a safe name, or resolved to the folder of their chain)."""
+        return self.records_folder or _safe_name(self.name)
 
 
 @dataclass(frozen=True)

@@ -266,10 +266,21 @@ def test_ephemeral_network_is_refused_with_what_to_do(env: StackEnv, pkr, tmp_pa
     assert run.code == 2 and "ephemeral" in run.err and "pkr-pilot node" in run.err
 
 
-def test_network_without_a_deployment_says_deploy_first(env: StackEnv, pkr):
+def test_network_without_a_deployment_says_deploy_first(env: StackEnv, pkr, tmp_path):
+    networks = tmp_path / "networks.toml"
+    networks.write_text(f'[networks.opsempty]\nurl = "{env.node.url}"\n')
+
+    run = pkr("status", "--network", "opsempty", extra_env={"PKR_PILOT_NETWORKS": str(networks)})
+
+    assert run.code == 7 and "nothing is deployed in deployments/opsempty" in run.err and "pkr-pilot deploy" in run.err
+
+
+def test_a_url_reaching_two_recorded_stacks_is_refused_naming_both(env: StackEnv, pkr):
+    """The URL's chain (chain id + genesis hash) is recorded in two folders here: which stack is meant is not guessed."""
     run = pkr("status", "--network", env.node.url)
 
-    assert run.code == 7 and "nothing is deployed" in run.err and "pkr-pilot deploy" in run.err
+    assert run.code == 7 and "Traceback" not in run.err
+    assert "deployments/opsgov" in run.err and "deployments/opsnet" in run.err and "--network" in run.err
 
 
 # --------------------------------------------------------------------------- views

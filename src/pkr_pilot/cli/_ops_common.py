@@ -128,11 +128,16 @@ class OpArgs:
 
 @contextmanager
 def stack_session(cli: CliContext, network_name: str) -> Iterator[tuple[Project, NetworkConfig, Any, Stack]]:
-    """Connect to ``network_name`` and load its deployed stack (records must match the chain id)."""
+    """Connect to ``network_name`` and load its deployed stack (records must match the chain id).
+
+    The records are those :func:`pkr_pilot.deploy.resolve_records` finds for the chain: the network's
+    own folder, or for a URL the folder that records its chain (chain id + genesis hash); the network
+    yielded is bound to that folder, so the journals and caches used are the stack's own.
+    """
     from ..chain import connect
     from ..contracts import EventCache, Stack
-    from ..deploy import RecordStore
-    from ..errors import ChainIdMismatch, DeploymentError, UserInputError
+    from ..deploy import RecordStore, records_network, resolve_records
+    from ..errors import ChainIdMismatch, UserInputError
 
     project = cli.project()
     network = project.network(network_name)
@@ -141,20 +146,31 @@ def stack_session(cli: CliContext, network_name: str) -> Iterator[tuple[Project,
             f"network {network.name!r} is an ephemeral {network.backend} chain that lives only as long as one command",
             hint="run `pkr-pilot node` and use --network localhost (or a JSON-RPC URL)",
         )
-    folder = project.paths.network_deployments(network.deployments_name)
-    store = RecordStore(folder, network.deployments_name)
-    records = {r.name: r for r in store.records() if not r.name.endswith(("_Implementation", "_Proxy"))}
-    if "PilotRupee" not in records:
-        raise DeploymentError(
-            f"nothing is deployed in deployments/{network.deployments_name}",
-            hint=f"run `pkr-pilot deploy --network {network_name}` first",
-        )
+    own = RecordStore(project.paths.network_deployments(network.deployments_name), network.deployments_name)
+    if network.name in project.networks and not own.has_contents():
+        raise _nothing_deployed(network.deployments_name, network_name)  # a named network: no need to connect
     with connect(project, network) as chain:
+        store, notice = resolve_records(project, chain, reading=True)
+        if notice:
+            click.echo(f"note: {notice}", err=True)
+        network = records_network(network, store)
+        records = {r.name: r for r in store.records() if not r.name.endswith(("_Implementation", "_Proxy"))}
+        if "PilotRupee" not in records:
+            raise _nothing_deployed(store.network, network_name)
         recorded = store.recorded_chain_id()
         if recorded is not None and recorded != chain.chain_id:
-            raise ChainIdMismatch(recorded, chain.chain_id, where=f"deployments/{network.deployments_name}/.chainId")
-        cache = EventCache(folder / ".cache" / "events")
+            raise ChainIdMismatch(recorded, chain.chain_id, where=f"deployments/{store.network}/.chainId")
+        assert store.folder is not None
+        cache = EventCache(store.folder / ".cache" / "events")
         yield project, network, chain, Stack.from_deployment(chain.w3, records, cache=cache)
+
+
+def _nothing_deployed(folder: str, network_name: str) -> Exception:
+    from ..errors import DeploymentError
+
+    return DeploymentError(
+        f"nothing is deployed in deployments/{folder}", hint=f"run `pkr-pilot deploy --network {network_name}` first"
+    )
 
 
 @contextmanager

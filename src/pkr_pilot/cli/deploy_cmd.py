@@ -104,14 +104,17 @@ def deploy_command(
 def verify_command(cli: CliContext, network_name: str, config_file: Path | None, as_json: bool, show_all: bool) -> None:
     """Check the deployed code, roles, minters and settings; exit non-zero on any mismatch."""
     from ..chain import connect
-    from ..deploy import resolve_deploy_config, verify_stack
+    from ..deploy import resolve_deploy_config, resolve_records, verify_stack
     from ..errors import DeploymentError
 
     project = cli.project()
     network = project.network(network_name)
     with connect(project, network_name) as chain:
-        config = resolve_deploy_config(project, network.deployments_name, path=config_file, is_dev=chain.is_dev)
-        report = verify_stack(chain, project, config)
+        store, notice = resolve_records(project, chain, reading=True)  # a URL: the folder of its chain
+        if notice:
+            click.echo(f"note: {notice}", err=True)
+        config = resolve_deploy_config(project, store.network, path=config_file, is_dev=chain.is_dev)
+        report = verify_stack(chain, project, config, deployments_dir=store.folder)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:

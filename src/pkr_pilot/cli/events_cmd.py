@@ -83,13 +83,23 @@ def export_command(
 
 
 def load_stack(project: Project, chain: Chain, network_name: str, deployment_dir: Path | None) -> Stack:
-    """The deployed stack of ``network_name`` (or of ``deployment_dir``), checked against the chain id."""
+    """The deployed stack of ``network_name`` (or of ``deployment_dir``), checked against the chain id.
+
+    Without ``deployment_dir`` the records are those :func:`pkr_pilot.deploy.resolve_records` finds for
+    the chain (for a URL: the folder that records its chain id and genesis hash).
+    """
     from ..contracts import Stack
-    from ..deploy import RecordStore
+    from ..deploy import RecordStore, resolve_records
     from ..errors import ChainIdMismatch, DeploymentError
 
     name = chain.network.deployments_name
-    folder = deployment_dir if deployment_dir is not None else project.paths.network_deployments(name)
+    folder = deployment_dir
+    if folder is None:
+        found, notice = resolve_records(project, chain, reading=True)
+        if notice:
+            click.echo(f"note: {notice}", err=True)
+        name = found.network
+        folder = found.folder if found.folder is not None else project.paths.network_deployments(name)
     store = RecordStore(folder, name)
     recorded = store.recorded_chain_id()
     records = {r.name: r for r in store.records()} if recorded is not None else {}

@@ -62,6 +62,7 @@ __all__ = [
     "load_deploy_config",
     "load_deployment",
     "record_store",
+    "records_network",
     "resolve_deploy_config",
     "resolve_records",
     "run_deploy",
@@ -120,17 +121,22 @@ def resolve_records(
     *,
     new_stack: bool = False,
     identity: ChainIdentity | None = None,
+    reading: bool = False,
 ) -> tuple[RecordStore, str | None]:
-    """The records folder a deploy to ``chain`` uses, and a notice when it is not the network's own.
+    """The records folder of the stack on ``chain``, and a notice when it is not the network's own.
 
-    A folder is bound to one chain (chain id + genesis hash). When another folder next to
-    this network's own already holds a stack on the same chain:
+    The one place a network is matched with a deployments folder, for deploy and for every command
+    that reads records (``reading=True``: ops, disburse, verify, export, reconcile). A folder is
+    bound to one chain (chain id + genesis hash). When the network's own folder does not record a
+    stack on this chain and another folder does:
 
     * the network is a URL (``--network http://…``) and exactly one such folder exists: that
       folder is used (the notice says so);
-    * otherwise the deploy is refused, naming the folder(s), unless ``new_stack`` asks for a
-      second stack on purpose (it goes to this network's own folder).
+    * otherwise deploy is refused, naming the folder(s), unless ``new_stack`` asks for a second
+      stack on purpose (it goes to this network's own folder); a command that reads records is
+      refused naming them (two folders on one chain: which stack is meant is the user's call).
 
+    A reader whose own folder holds records gets that folder (the chain id check stays its own).
     Ephemeral networks (a managed anvil, the memory chain) keep records in memory: no question.
     """
     from ..chain.identity import read_identity
@@ -138,11 +144,10 @@ def resolve_records(
 
     network = chain.network
     store = record_store(project, network, deployments_dir)
-    if store.folder is None:
+    if store.folder is None or (reading and (deployments_dir is not DEFAULT or store.has_contents())):
         return store, None
     identity = identity or read_identity(chain.w3, int(chain.chain_id))
-    own = store.recorded_identity()
-    if own == identity and store.has_contents():
+    if store.recorded_identity() == identity and store.has_contents():
         return store, None
     others = bound_folders(store.folder.parent, identity, w3=chain.w3, exclude=store.folder)
     if not others or new_stack:
@@ -156,11 +161,26 @@ def resolve_records(
             f"{network.url} serves chain {identity.short}, already deployed as deployments/{folder.name}: using that folder",
         )
     use = others[0].name
+    if reading:
+        raise DeploymentError(
+            f"nothing is deployed in deployments/{network.deployments_name}, but chain {identity.short} reached "
+            f"through network {network.name!r} holds the stack{'s' if len(others) > 1 else ''} recorded in {names}",
+            hint=f"name the network of the stack meant, e.g. --network {use}",
+        )
     raise DeploymentError(
         f"chain {identity.short} reached through network {network.name!r} already holds a stack recorded in {names}",
         hint=f"use --network {use} to work on that stack, or pass --new-stack to deploy a second stack "
         f"recorded in deployments/{network.deployments_name}",
     )
+
+
+def records_network(network: NetworkConfig, store: RecordStore) -> NetworkConfig:
+    """``network`` bound to the folder :func:`resolve_records` chose (its journals and caches live there)."""
+    from dataclasses import replace
+
+    if store.folder is None or store.network == network.deployments_name:
+        return network
+    return replace(network, records_folder=store.network)
 
 
 def run_deploy(
@@ -292,11 +312,10 @@ def verify_stack(
     from ._signers import refs_of, resolve_accounts
     from .verify import verify_deployment
 
-    network = chain.network
     is_dev = bool(chain.is_dev)
+    store, _notice = resolve_records(project, chain, deployments_dir, reading=True)
     if config is None:
-        config = resolve_deploy_config(project, network.deployments_name, path=None, is_dev=is_dev)
-    store = record_store(project, network, deployments_dir)
+        config = resolve_deploy_config(project, store.network, path=None, is_dev=is_dev)
     compiled = compiled if compiled is not None else compile_project(project)
     deployer = _recorded_deployer(store)
     accounts = resolve_accounts(
