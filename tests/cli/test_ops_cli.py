@@ -40,6 +40,7 @@ from ops_fixtures import (  # noqa: F401 - fixtures are found by name
 )
 from ops_helpers import journal_lines, statuses
 
+from pkr_pilot.amounts import parse_ref
 from pkr_pilot.cli import main
 
 
@@ -183,6 +184,30 @@ def test_frozen_target_shows_the_decoded_error(env: StackEnv, pkr):
     assert run.code == 6
     assert run.err == f"error: mint reverted: FrozenAccount(account={addr(ALICE)})\n"
     assert env.nonce(MINTER) == nonce and len(journal_lines(_journal(env))) == lines
+
+
+def test_a_repeat_under_its_own_key_is_found_on_chain_whatever_the_journal_holds(env: StackEnv, pkr):
+    """--idempotency-key: the key is the ref on chain, so a lost or an old journal never pays the repeat twice."""
+    pkr("mint", "--to", addr(ALICE), "--amount", "100", "--ref", "BANK-CLI-K", "--yes")
+    assert pkr("transfer", "--to", addr(BOB), "--amount", "10", "--ref", "PAY-K", "--yes", "--account", f"dev:{ALICE}").code == 0
+    old_journal = _journal(env).read_bytes()  # before the repeat
+    bob = env.token.balance_of(addr(BOB))
+    repeat = ("transfer", "--to", addr(BOB), "--amount", "10", "--ref", "PAY-K", "--idempotency-key", "PAY-K/2",
+              "--yes", "--account", f"dev:{ALICE}", "--json")
+
+    first = pkr(*repeat)
+    assert first.code == 0 and first.json()["status"] == "confirmed", first.err
+    _journal(env).write_bytes(old_journal)  # an old copy restored: it knows nothing of the repeat
+    restored = pkr(*repeat)
+    _journal(env).unlink()  # the journal lost
+    lost = pkr(*repeat)
+
+    for run in (restored, lost):
+        assert run.code == 0 and run.json()["status"] == "already-done", run.err
+        assert run.json()["tx_hash"] == first.json()["tx_hash"]
+    assert env.token.balance_of(addr(BOB)) == bob + 1_000  # 10.00 once more, not three times
+    paid = list(env.token.find_events("PaymentReference", {"from": addr(ALICE), "ref": parse_ref("PAY-K/2")}))
+    assert len(paid) == 1
 
 
 def test_paused_token_refuses_a_transfer_with_enforced_pause(env: StackEnv, pkr):

@@ -69,7 +69,8 @@ def op_options(*, ref: bool = True, ref_help: str | None = None) -> Callable[[F]
             click.option(
                 "--idempotency-key",
                 help="Key that makes a re-run safe (default: the ref). A new key deliberately repeats an "
-                "operation (never a mint of the same ref).",
+                "operation (never a mint of the same ref); the key is then the ref carried on chain (at most "
+                "32 bytes), so the chain says whether it was done, whatever the journal holds.",
             ),
             click.option(
                 "--replace",

@@ -156,7 +156,17 @@ def perform(op: Operator, action: str, options: RunOptions | None = None, **raw:
         values["ref"] = _ref(raw.get("ref"))
     if spec.check is not None:
         spec.check(values)
-    return op.run(spec.plan(op, values) if spec.plan is not None else _common_plan(op, spec, values), options)
+    if spec.plan is not None:
+        return op.run(spec.plan(op, values), options)
+    key = (options.idempotency_key or "").strip() if options is not None else ""
+    if not (key and spec.ref and not spec.strict_ref):
+        return op.run(_common_plan(op, spec, values), options)
+    # A deliberate repeat under its own key: the key is the ref carried on chain, so whether it was done is
+    # found on chain by that ref (like any ref), never in the journal alone; the ref given stays in the journal.
+    given = values["ref"][1]
+    values["ref"] = _ref(key, what="--idempotency-key (carried on chain as the ref)")
+    plan = _common_plan(op, spec, values)
+    return op.run(replace(plan, strict_ref=True, display={**plan.display, "for ref": given}), options)
 
 
 def _common_plan(op: Operator, spec: ActionSpec, v: Values) -> Plan:
@@ -953,10 +963,15 @@ def _fmt_limit(units: int, token: Token) -> str:
     return "unlimited" if units >= UNLIMITED else _fmt(units, token)
 
 
-def _ref(text: object) -> tuple[bytes, str]:
+def _ref(text: object, *, what: str = "the ref") -> tuple[bytes, str]:
     if not isinstance(text, str):
-        raise UserInputError("the ref must be text (a bank transfer id, case number or 0x + 64 hex)")
-    return parse_ref(text), text.strip()
+        raise UserInputError(f"{what} must be text (a bank transfer id, case number or 0x + 64 hex)")
+    try:
+        return parse_ref(text), text.strip()
+    except UserInputError as exc:
+        if what == "the ref":
+            raise
+        raise UserInputError(f"{what}: {exc.message}", hint=exc.hint) from None
 
 
 def _tier(value: int | str) -> int:

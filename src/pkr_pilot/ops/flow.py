@@ -87,7 +87,8 @@ class Plan:
     ref_text: str | None = None
     #: Looks for the operation on chain; may raise UserInputError on a conflicting use of the ref.
     evidence: Callable[[], Evidence | None] | None = None
-    #: Check the chain even under an explicit --idempotency-key (money creation: a ref mints once).
+    #: Check the chain even under an explicit --idempotency-key: money creation (a ref mints once), and
+    #: every plan whose on-chain ref is that key (``actions.perform``: a deliberate repeat found by its key).
     strict_ref: bool = False
     #: Extracts result values (e.g. ``request_id``) from the receipt's decoded events.
     values_from_events: Callable[[Sequence[DecodedEvent]], Mapping[str, Any]] | None = None
