@@ -35,7 +35,12 @@ class Node:
     one) and a Web3 on it; ``restart()`` brings it back from that file."""
 
     def __init__(self, port: int, state_file: Path | None, extra: tuple[str, ...] = ()) -> None:
-        self.anvil = AnvilNode(ANVIL, AnvilOptions(port=port, state_file=state_file, extra_args=extra))
+        options = AnvilOptions(port=port, state_file=state_file)
+        if "--chain-id" in extra:  # AnvilNode passes its own --chain-id (anvil refuses two)
+            at = extra.index("--chain-id")
+            options = replace(options, chain_id=int(extra[at + 1]))
+            extra = extra[:at] + extra[at + 2 :]
+        self.anvil = AnvilNode(ANVIL, replace(options, extra_args=extra))
         self.port, self.state_file = port, state_file
         self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 30}))
 
