@@ -1,7 +1,8 @@
 """Child process for the crash drills: run the library deploy against a URL, print the result as JSON.
 
 It calls exactly what ``pkr-pilot deploy`` calls (:func:`pkr_pilot.deploy.run_deploy`), with the
-records folder given on the command line. The crash seam is read from ``PKR_PILOT_CRASH_AT``.
+records folder given on the command line. The drills crash it from outside: its ``--url`` is a fault proxy
+that SIGKILLs it at the point under test (``deploy_env.run_driver``).
 """
 
 from __future__ import annotations

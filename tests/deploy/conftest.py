@@ -71,11 +71,6 @@ def anvil(tmp_path: Path) -> Iterator[Any]:
             node.kill()
 
 
-@pytest.fixture(autouse=True)
-def _no_crash_seam(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PKR_PILOT_CRASH_AT", raising=False)
-
-
 
 
 @dataclass

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from faultproxy import FaultProxy, Kill
 from web3 import Web3
 
 from pkr_pilot.chain import AnvilNode, AnvilOptions
@@ -95,19 +96,66 @@ def dev(index: int) -> Any:
     return dev_signer(index, chain_id=31337, dev_chain_ids={31337})
 
 
+#: Where the drills crash a deploy: what the child's journal (fsynced before each call) ends with, at which
+#: calls, and whether the call reaches the node first. ``before-send``: ``planned`` written, the simulation
+#: next; ``after-sign``: ``sending`` written (signed), never submitted; ``after-send``: submitted, the answer
+#: never heard; ``after-confirm``: ``confirmed`` written, at the next call.
+CRASH_POINTS: dict[str, tuple[str, tuple[str, ...], bool]] = {
+    "before-send": ("planned", (), False),
+    "after-sign": ("sending", ("eth_sendRawTransaction",), False),
+    "after-send": ("sending", ("eth_sendRawTransaction",), True),
+    "after-confirm": ("confirmed", (), False),
+}
+
+
+def crash_fault(folder: Path, step: str, point: str) -> Kill:
+    """The fault proxy's :class:`Kill` for ``<step>:<point>`` of a deploy journaling into ``folder``."""
+    event, methods, forward = CRASH_POINTS[point]
+
+    def at_point() -> bool:
+        try:
+            last = journal_lines(folder)[-1]
+        except (OSError, ValueError, IndexError):  # not written yet, or a line half written
+            return False
+        return bool(last.get("step") == step and last.get("event") == event)
+
+    return Kill(methods=methods, when=at_point, forward=forward)
+
+
 def run_driver(node: Node, project: Project, folder: Path, *, crash_at: str | None = None,
                config: Path | None = None, upgrade: bool = False, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the deploy in a child process (tests/deploy/_drill_driver.py)."""
-    env = {k: v for k, v in os.environ.items() if k != "PKR_PILOT_CRASH_AT"}
+    """Run the deploy in a child process (tests/deploy/_drill_driver.py).
+
+    ``crash_at="<step>:<point>"``: the child talks to the node through a fault proxy that SIGKILLs it
+    there (:data:`CRASH_POINTS`); production code carries no crash hook.
+    """
+    env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    if crash_at is not None:
-        env["PKR_PILOT_CRASH_AT"] = crash_at
-    args = [sys.executable, str(DRIVER), "--root", str(project.paths.root), "--url", node.url, "--dir", str(folder)]
+    proxy = FaultProxy(node.url) if crash_at is not None else None
+    kill = None
+    if proxy is not None and crash_at is not None:
+        step, point = crash_at.rsplit(":", 1)
+        kill = crash_fault(folder, step, point)
+        proxy.add(kill)
+    url = proxy.url if proxy is not None else node.url
+    args = [sys.executable, str(DRIVER), "--root", str(project.paths.root), "--url", url, "--dir", str(folder)]
     if config is not None:
         args += ["--config", str(config)]
     if upgrade:
         args.append("--upgrade")
-    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    try:
+        child = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if kill is not None:
+            kill.pid = child.pid
+        try:
+            out, err = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            out, err = child.communicate()
+        return subprocess.CompletedProcess(args, child.returncode, out, err)
+    finally:
+        if proxy is not None:
+            proxy.close()
 
 
 def stack_state(w3: Web3, folder: Path, network: str = "drill") -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Crash-and-resume drills: kill the deploy process at each step, restart the node from its state file.
 
 The deploy runs in a child process (``_drill_driver.py``, which calls what ``pkr-pilot deploy``
-calls) with the test seam ``PKR_PILOT_CRASH_AT=<step>:<point>``: the child SIGKILLs itself there (no
-cleanup, no flush beyond what the journal already fsynced). The same deploy is then run again and
+calls) that talks to the node through the fault proxy, which SIGKILLs it at ``<step>:<point>``
+(``deploy_env.CRASH_POINTS``: read from what its journal says it is doing; no cleanup, no flush beyond
+what the journal already fsynced; production code carries no crash hook). The same deploy is then run again and
 the result must equal a clean deploy: the same addresses, role holders, allowances and settings,
 the same nonce for every signing account (no second copy of any contract, no extra transaction) and
 the same number of ``RoleGranted``/``MinterConfigured`` events (no repeated grant).
@@ -65,14 +66,19 @@ REPRESENTATIVE = {
     (next(s for s in STEPS if s.startswith("token.grantRole.PAUSER_ROLE")), "after-send"),
     ("token.attestReserves", "after-send"),
     ("desk", "before-send"),
-    ("token.configureMinter.mint_desk", "after-confirm"),
+    (STEPS[-2], "after-confirm"),
 }
+#: After the last step is confirmed the deploy makes no call the proxy could stop: that point is the end of
+#: a finished deploy (a re-run is up to date: every case below checks it), not a crash.
+UNREACHABLE = {(STEPS[-1], "after-confirm")}
 
 
 def _cases() -> list[Any]:
     cases = []
     for step in STEPS:
         for point in MAIN_POINTS + EARLY_POINTS:
+            if (step, point) in UNREACHABLE:
+                continue
             marks = () if (step, point) in REPRESENTATIVE else (pytest.mark.slow,)
             cases.append(pytest.param(step, point, id=f"{step}:{point}", marks=marks))
     return cases
@@ -127,7 +133,7 @@ def test_deploy_killed_at_a_step_resumes_to_the_clean_result(
     assert crashed.returncode == -9, crashed.stderr[-2000:]  # SIGKILL at the seam, not an error
 
     last = [line for line in journal_lines(folder) if line.get("step") == step][-1]
-    assert last["event"] == {"before-send": "planned", "after-sign": "sending", "after-send": "sent", "after-confirm": "confirmed"}[point]
+    assert last["event"] == {"before-send": "planned", "after-sign": "sending", "after-send": "sending", "after-confirm": "confirmed"}[point]
 
     resumed = run_deploy(chain_for(fresh_chain, project), dev(0), project, deployments_dir=folder, compiled=compiled, policy=POLICY)
     status = {o.step: o.status for o in resumed.outcomes}
@@ -150,7 +156,7 @@ def test_node_restarted_from_its_state_file_mid_deploy(
     env_cmd = [sys.executable, str(DRIVER), "--root", str(project.paths.root), "--url", node.url, "--dir", str(folder)]
     import os
 
-    env = {k: v for k, v in os.environ.items() if k != "PKR_PILOT_CRASH_AT"}
+    env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT / "src")
     child = subprocess.Popen(env_cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -201,9 +207,9 @@ def test_node_restart_after_a_crash_between_steps(anvil: Any, project: Any, comp
 
 
 def test_crash_matrix_size() -> None:
-    """Documents the matrix: every step of the dev-default plan at four crash points."""
+    """Documents the matrix: every step of the dev-default plan at four crash points (but after the last one)."""
     assert len(STEPS) == 26
-    assert len(_cases()) == 26 * 4
+    assert len(_cases()) == 26 * 4 - 1
 
 
 # --------------------------------------------------------------------------- the journal is not the evidence

@@ -18,7 +18,9 @@ Faults (each fires on the calls it matches, after ``skip`` of them, at most ``ti
 * :class:`Timeout`       forwards the call, holds the answer ``delay`` seconds, then closes the connection;
 * :class:`Lag`           after each submitted transaction the node's view stays at the block before it
   for ``seconds``: ``eth_blockNumber``, ``latest`` state reads and receipts of newer blocks lag;
-* :class:`NonceGap`      ``eth_getTransactionCount`` answers one more than the truth (a nonce gap).
+* :class:`NonceGap`      ``eth_getTransactionCount`` answers one more than the truth (a nonce gap);
+* :class:`Kill`          SIGKILLs the client process at a call (before forwarding it, or after): a crash at
+  an exact point of its work, chosen by a predicate (e.g. what its journal says it is doing).
 
 A node restart that loses recent blocks and receipts, and a chain reverted to before mined transactions,
 are actions on the node (``AnvilNode.restart()`` from its state file, ``evm_snapshot``/``evm_revert``);
@@ -30,11 +32,15 @@ by call through the same faults.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -45,6 +51,7 @@ __all__ = [
     "Fault",
     "FaultProxy",
     "HttpError",
+    "Kill",
     "Lag",
     "NonceGap",
     "NullReceipts",
@@ -148,6 +155,34 @@ class NonceGap(Fault):
 
 
 @dataclass
+class Kill(Fault):
+    """SIGKILL the client (process ``pid``, set once it is started) at a matching call for which ``when()`` holds.
+
+    ``forward``: the call reaches the node first (the client dies before hearing the answer); otherwise it
+    never does. The connection is then closed. ``when`` is asked at each call of ``methods`` (any method
+    when empty), e.g. "the client's journal ends with this step's ``sending`` line".
+    """
+
+    when: Callable[[], bool] = lambda: True
+    forward: bool = False
+    pid: int | None = None
+
+    def matches(self, call: dict[str, Any]) -> bool:
+        return super().matches(call) and self.when()
+
+    def apply(self, proxy: FaultProxy, call: dict[str, Any]) -> dict[str, Any] | None:
+        if self.forward:
+            proxy.forward(call)
+        deadline = time.monotonic() + 10
+        while self.pid is None and time.monotonic() < deadline:  # the test sets it right after starting the client
+            time.sleep(0.01)
+        if self.pid is None:
+            raise RuntimeError("Kill fault: no client pid was set")
+        os.kill(self.pid, signal.SIGKILL)
+        raise _Drop
+
+
+@dataclass
 class Lag(Fault):
     """For ``seconds`` after each ``eth_sendRawTransaction`` the node's view stays at the block before."""
 
@@ -203,6 +238,12 @@ class FaultProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out in two writes: without this, Nagle holds the body until the
+                # client's delayed ACK (40 ms), on every call of a keep-alive connection.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

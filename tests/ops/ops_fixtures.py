@@ -156,4 +156,3 @@ def operator_for(env: StackEnv, tmp_path: Path) -> OperatorFactory:
 @pytest.fixture(autouse=True)
 def _no_password_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PKR_PILOT_PASSWORD", raising=False)
-    monkeypatch.delenv("PKR_PILOT_CRASH_AT", raising=False)

@@ -34,7 +34,7 @@ from .config import DeployConfig, default_config_path, dev_default_config, load_
 from .journal import DeployJournal
 from .layout import check_compatible, extract_layout
 from .records import ContractRecord, DeployedContract, Deployment, RecordStore, load_deployment
-from .runner import CRASH_ENV, STEP_DONE, DeployResult, DeployRunner, StepOutcome
+from .runner import STEP_DONE, DeployResult, DeployRunner, StepOutcome
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -195,7 +195,6 @@ def run_deploy(
     deployments_dir: Path | None = DEFAULT,
     compiled: CompileResult | None = None,
     policy: TxPolicy | None = None,
-    crash_at: str | None = None,
     new_stack: bool = False,
 ) -> DeployResult:
     """Deploy (or finish, or check) the stack described by ``config`` on ``chain``.
@@ -208,13 +207,10 @@ def run_deploy(
 
     ``deployments_dir``: default ``deployments/<network>/`` (in memory for an ephemeral
     ``anvil``/``memory`` backend); ``None`` forces in-memory records and journal.
-    ``crash_at`` is the test seam described in :mod:`.runner` (default: ``$PKR_PILOT_CRASH_AT``).
     The folder is bound to the chain (chain id and genesis hash); a chain already deployed under
     another folder is used or refused as :func:`resolve_records` says; ``new_stack`` deploys a
     second stack on purpose.
     """
-    import os
-
     from eth_utils.address import to_checksum_address
 
     from ..chain.identity import read_identity
@@ -266,7 +262,6 @@ def run_deploy(
         policy=policy or TxPolicy.from_network(network),
         upgrade=upgrade,
         progress=progress,
-        crash_at=os.environ.get(CRASH_ENV) if crash_at is None else crash_at,
         foreign=_foreign_addresses(store, identity),
     )
     if notice is not None:

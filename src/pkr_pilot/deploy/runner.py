@@ -23,18 +23,12 @@ The chain, not the journal, decides whether a step is done. For each step, in or
    the evidence, journal ``confirmed``, write the record.
 
 Losing the journal, or restoring an old copy, therefore never deploys a second contract.
-
-Test seam: ``PKR_PILOT_CRASH_AT="<step-id>:<point>"`` makes the process SIGKILL
-itself at ``before-send`` (after ``planned``), ``after-sign`` (after ``sending``,
-before submission), ``after-send`` (after ``sent``) or ``after-confirm`` (after
-``confirmed`` and the record). It exists for the crash-and-resume drills in
-``tests/deploy`` and is never set in normal use.
+The crash-and-resume drills (``tests/deploy``) kill the process at each of these points
+from outside, through the fault proxy (``tests/drills/faultproxy.py``): no hook here.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -84,7 +78,7 @@ if TYPE_CHECKING:
     from ..compile import Artifact, Artifacts
     from ..tx import TxSigner
 
-__all__ = ["CRASH_ENV", "CRASH_POINTS", "DeployResult", "DeployRunner", "StepOutcome", "create_address"]
+__all__ = ["DeployResult", "DeployRunner", "StepOutcome", "create_address"]
 
 #: What a step's progress event says (its phase is the status: start | sent | confirmed | applied |
 #: up-to-date | recovered; "notice" events carry a message of their own). Empty: nothing to show.
@@ -98,10 +92,6 @@ _STEP_TEXT: dict[str, Callable[[str | None], str]] = {
 }
 #: Statuses that finish a step (the count of a progress line).
 STEP_DONE = frozenset({"confirmed", "recovered", "applied", "up-to-date"})
-
-CRASH_ENV = "PKR_PILOT_CRASH_AT"
-CRASH_POINTS = ("before-send", "after-sign", "after-send", "after-confirm")
-
 
 def create_address(sender: str, nonce: int) -> str:
     """The address a CREATE from ``sender`` with ``nonce`` deploys to."""
@@ -156,23 +146,13 @@ class DeployResult:
         return out
 
 
-class _CrashSeam:
-    def __init__(self, spec: str | None) -> None:
-        self.spec = (spec or "").strip() or None
-
-    def hit(self, step: str, point: str) -> None:
-        if self.spec is not None and self.spec == f"{step}:{point}":
-            os.kill(os.getpid(), signal.SIGKILL)
-
-
 class _JournalingSigner:
     """Wraps a signer: every signature is journaled (hash, nonce) before it can be sent."""
 
-    def __init__(self, inner: TxSigner, journal: DeployJournal, step: str, seam: _CrashSeam) -> None:
+    def __init__(self, inner: TxSigner, journal: DeployJournal, step: str) -> None:
         self._inner = inner
         self._journal = journal
         self._step = step
-        self._seam = seam
 
     @property
     def address(self) -> str:
@@ -184,7 +164,6 @@ class _JournalingSigner:
         nonce = int(tx["nonce"])
         address = create_address(self.address, nonce) if not tx.get("to") else None
         self._journal.append("sending", self._step, tx=tx_hash, nonce=nonce, sender=self.address, address=address)
-        self._seam.hit(self._step, "after-sign")
         return signed
 
 
@@ -212,7 +191,6 @@ class DeployRunner:
         policy: TxPolicy,
         upgrade: bool = False,
         progress: Callable[[Progress], None] | None = None,
-        crash_at: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         foreign: frozenset[str] = frozenset(),
     ) -> None:
@@ -240,7 +218,6 @@ class DeployRunner:
         self.policy = policy
         self.upgrade = upgrade
         self._progress = progress
-        self._seam = _CrashSeam(crash_at)
         self._sleep = sleep
         self._notices: list[str] = []
         self._git: GitInfo | None = None
@@ -666,25 +643,21 @@ class DeployRunner:
         self.journal.append(
             "planned", step.id, params=step.params_hash, args=args, sender=signer.address, nonce=nonce, address=address
         )
-        self._seam.hit(step.id, "before-send")
-        wrapped = _JournalingSigner(signer, self.journal, step.id, self._seam)
+        wrapped = _JournalingSigner(signer, self.journal, step.id)
         sender = Sender(self.w3, wrapped, decoder=self._decoder, policy=self.policy, sleep=self._sleep)
         simulation = sender.simulate(tx, action=step.title)
         gas = simulation.gas * (100 + self.policy.gas_margin_percent) // 100
         sent = sender.send(tx, gas=gas, nonce=nonce)
         self.journal.append("sent", step.id, tx=sent.tx_hash, nonce=sent.nonce)
         self._emit(index, total, step, "sent", sent.tx_hash)
-        self._seam.hit(step.id, "after-send")
         try:
             receipt = sender.wait(sent, action=step.title)
         except TransactionTimeout:
             found = self._evidence(step, signer.address, [(sent.tx_hash, sent.nonce)], args=args)
             if found is None:
                 raise self._undecided(step, sent.tx_hash, sent.nonce) from None
-            self._seam.hit(step.id, "after-confirm")
             return found
         confirmed = self._confirm_receipt(step, sent.tx_hash, sent.nonce, receipt, args=args)
-        self._seam.hit(step.id, "after-confirm")
         return confirmed
 
     def _transaction(self, step: Step, args: list[Any]) -> dict[str, Any]:
