@@ -57,8 +57,6 @@ import contextlib
 import csv
 import hashlib
 import io
-import os
-import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -83,7 +81,6 @@ if TYPE_CHECKING:
 __all__ = [
     "JOURNAL_SCHEMA",
     "JOURNAL_SCHEMA_VERSION",
-    "KILL_ENV",
     "DisbursementJournal",
     "DisbursementResult",
     "Payment",
@@ -97,9 +94,6 @@ __all__ = [
 
 JOURNAL_SCHEMA = "pkr-pilot.disbursement"
 JOURNAL_SCHEMA_VERSION = 2
-#: Test seam: ``signed:K`` / ``sent:K`` / ``confirmed:K`` SIGKILLs this process once K rows
-#: have been journaled as signed / accepted by the node / confirmed (at a batch boundary).
-KILL_ENV = "PKR_PILOT_DISBURSE_KILL"
 _COLUMNS = ("address", "amount", "ref")
 _ZERO = "0x" + "00" * 20
 
@@ -507,7 +501,6 @@ def run_disbursement(
     batch_size: int = 250,
     window: int = 500,
     stall_hook: Callable[[], None] | None = None,
-    kill_at: str | None = None,
 ) -> DisbursementResult:
     """Pay ``payments`` from ``signer`` through the bulk engine (see the module docstring).
 
@@ -519,7 +512,7 @@ def run_disbursement(
     ``stall_hook`` is the bulk engine's (on a dev chain: mine a block when nothing was mined for a
     while). ``progress`` hears what each phase is about to do, ``counter`` how far the long ones
     are (:class:`~pkr_pilot.progress.Progress` of the phases ``evidence`` in blocks searched,
-    ``send`` in rows sent and ``confirm`` in rows settled). ``kill_at`` is the test seam (default ``$PKR_PILOT_DISBURSE_KILL``).
+    ``send`` in rows sent and ``confirm`` in rows settled).
 
     Raises:
         PaymentFileError: rows whose ref another disbursement of this network already paid.
@@ -541,7 +534,6 @@ def run_disbursement(
         )
     journal = DisbursementJournal.for_file(folder, payments.sha256)
     chain_id = int(w3.eth.chain_id)
-    seam = _KillSeam.parse(os.environ.get(KILL_ENV) if kill_at is None else kill_at)
     with journal.locked(wait=False):
         lines = journal.lines()
         if any(line.get("v") == 1 and line.get("event") == "signed" for line in lines):
@@ -577,7 +569,7 @@ def run_disbursement(
                 unmined = [open_txs[h] for h, f in facts.items() if f.status == "unmined"]
                 if unmined and not dry_run:
                     say(f"broadcasting {len(unmined)} journaled transaction(s) again (same bytes, same nonces)")
-                    observer = _JournalObserver(journal, [], seam, count, track=False)
+                    observer = _JournalObserver(journal, [], count, track=False)
                     with observer.interruptible([t.tx_hash for t in unmined]):
                         again, _fillers = engine.resend([_as_signed(t, engine.address) for t in unmined], observer=observer)
                     resent = len(unmined)
@@ -670,7 +662,7 @@ def run_disbursement(
                     ]
                 )
                 keys = [row.key for row in sendable]
-                observer = _JournalObserver(journal, keys, seam, count, track=True, total=len(sendable))
+                observer = _JournalObserver(journal, keys, count, track=True, total=len(sendable))
                 say(f"paying {len(sendable)} row(s) as {mode}")
                 started = time.perf_counter()
                 calls = [transfer_data(row.address, row.amount, row.ref32, strict=strict_refs) for row in sendable]
@@ -1035,31 +1027,6 @@ def _preflight(engine: BulkSender, token: Any, rows: Sequence[Payment], strict: 
 # --------------------------------------------------------------------------- journal observer
 
 
-class _KillSeam:
-    """``signed:K`` / ``sent:K`` / ``confirmed:K``: SIGKILL this process at that point (tests)."""
-
-    def __init__(self, stage: str, count: int) -> None:
-        self.stage = stage
-        self.count = count
-        self.seen = 0
-
-    @classmethod
-    def parse(cls, text: str | None) -> _KillSeam | None:
-        if not text:
-            return None
-        stage, _, count = text.partition(":")
-        if stage not in ("signed", "sent", "confirmed") or not count.isdigit():
-            raise UserInputError(f"{KILL_ENV}={text!r}: expected signed:K, sent:K or confirmed:K")
-        return cls(stage, int(count))
-
-    def reached(self, stage: str, rows: int) -> None:
-        if stage != self.stage:
-            return
-        self.seen += rows
-        if self.seen >= self.count:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-
 class _JournalObserver:
     """Writes the engine's events to the journal (write-ahead for ``signed``) and counts rows sent and settled."""
 
@@ -1067,7 +1034,6 @@ class _JournalObserver:
         self,
         journal: DisbursementJournal,
         refs: Sequence[str],
-        seam: _KillSeam | None,
         count: Callable[[Progress], None],
         *,
         track: bool,
@@ -1075,7 +1041,6 @@ class _JournalObserver:
     ) -> None:
         self.journal = journal
         self.refs = refs
-        self.seam = seam
         self.count = count
         self.track = track
         self.total = total
@@ -1110,8 +1075,6 @@ class _JournalObserver:
             entries.append(entry)
         self.journal.append(entries)
         self.live.extend(tx.tx_hash for tx in txs)
-        if self.seam is not None:
-            self.seam.reached("signed", sum(len(tx.items) for tx in txs if self.track))
 
     def sent(self, txs: Sequence[SignedTx]) -> None:
         self.journal.append([{"event": "sent", "hashes": [tx.tx_hash for tx in txs]}])
@@ -1119,8 +1082,6 @@ class _JournalObserver:
         self.sent_rows += rows
         if self.track:
             self.count(Progress(self.sent_rows, self.total, "send"))
-        if self.seam is not None and self.track:
-            self.seam.reached("sent", rows)
 
     def settled(self, outcomes: Sequence[TxOutcome]) -> None:
         entries = []
@@ -1140,5 +1101,3 @@ class _JournalObserver:
         self.settled_rows += rows
         if self.track:
             self.count(Progress(self.settled_rows, self.total, "confirm"))
-        if self.seam is not None and self.track:
-            self.seam.reached("confirmed", rows)

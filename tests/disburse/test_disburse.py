@@ -9,13 +9,14 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from faultproxy import FaultProxy, Kill
 from ops_env import ALICE, FREEZER, MINTER, StackEnv, acct, addr
 from ops_fixtures import (  # noqa: F401 - fixtures are found by name
     _no_password_env,
@@ -28,7 +29,7 @@ from ops_fixtures import (  # noqa: F401 - fixtures are found by name
 )
 
 from pkr_pilot.cli import main
-from pkr_pilot.disburse import KILL_ENV, DisbursementJournal
+from pkr_pilot.disburse import DisbursementJournal
 from pkr_pilot.tx import Sender, TxPolicy
 
 PAYER = ALICE  # dev:10, a plain holder in the ops stack
@@ -241,18 +242,47 @@ def test_another_payer_cannot_take_over_a_started_disbursement(funded: StackEnv,
 
 
 def _cli(env: StackEnv, *argv: str, kill: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``pkr-pilot disburse`` in a child process; ``kill="signed:K"`` (``sent:K``, ``confirmed:K``) SIGKILLs it,
+    through the fault proxy it talks to the node by, once this run has journaled K rows signed (at its next
+    submission: never sent), sent or confirmed (at its next call). Production code carries no kill hook."""
     environment = {**os.environ, "PKR_PILOT_ROOT": str(env.root), "PKR_PILOT_PASSWORD": ""}
-    environment.pop(KILL_ENV, None)
-    if kill is not None:
-        environment[KILL_ENV] = kill
-    return subprocess.run(
-        [sys.executable, "-m", "pkr_pilot", "disburse", *argv, "--network", "opsnet", "--yes", "--json"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    args = [sys.executable, "-m", "pkr_pilot", "disburse", *argv, "--network", "opsnet", "--yes", "--json"]
+    if kill is None:
+        return subprocess.run(args, env=environment, capture_output=True, text=True, timeout=120, check=False)
+    stage, _, rows = kill.partition(":")
+    csv = Path(argv[0])
+    fault = Kill(methods=("eth_sendRawTransaction",) if stage == "signed" else (),
+                 when=_rows_journaled(_journal_path(env, csv), stage, int(rows)))
+    with FaultProxy(env.node.url) as proxy:
+        proxy.add(fault)
+        networks = csv.parent / "proxied-networks.toml"
+        networks.write_text(f'[networks.opsnet]\nurl = "{proxy.url}"\nchain_id = 31337\ntimeout = 20\n')
+        child = subprocess.Popen(args, env={**environment, "PKR_PILOT_NETWORKS": str(networks)},
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        fault.pid = child.pid
+        out, err = child.communicate(timeout=120)
+    return subprocess.CompletedProcess(args, child.returncode, out, err)
+
+
+def _rows_journaled(path: Path, stage: str, rows: int) -> Callable[[], bool]:
+    """Whether the run started now has journaled ``rows`` rows of its own ``signed`` / ``sent`` / ``confirmed``."""
+    start = len(path.read_text().splitlines()) if path.exists() else 0
+
+    def reached() -> bool:
+        try:
+            lines = [json.loads(text) for text in path.read_text().splitlines()[start:] if text.strip()]
+        except (OSError, ValueError):  # not there yet, or a line half written
+            return False
+        signed = {ln["hash"]: len(ln.get("refs") or []) for ln in lines if ln.get("event") == "signed"}
+        if stage == "signed":
+            done = sum(signed.values())
+        elif stage == "sent":
+            done = sum(signed.get(h, 0) for ln in lines if ln.get("event") == "sent" for h in ln["hashes"])
+        else:
+            done = sum(signed.get(ln["hash"], 0) for ln in lines if ln.get("event") == "settled")
+        return done >= rows
+
+    return reached
 
 
 @pytest.mark.parametrize(
