@@ -20,7 +20,9 @@ Faults (each fires on the calls it matches, after ``skip`` of them, at most ``ti
   for ``seconds``: ``eth_blockNumber``, ``latest`` state reads and receipts of newer blocks lag;
 * :class:`NonceGap`      ``eth_getTransactionCount`` answers one more than the truth (a nonce gap);
 * :class:`Kill`          SIGKILLs the client process at a call (before forwarding it, or after): a crash at
-  an exact point of its work, chosen by a predicate (e.g. what its journal says it is doing).
+  an exact point of its work, chosen by a predicate (e.g. what its journal says it is doing);
+* :class:`Act`           runs an action (with the call) before forwarding it: e.g. Ctrl-C in the test's own
+  process (``_thread.interrupt_main``), or a node that drops the transaction asked about.
 
 A node restart that loses recent blocks and receipts, and a chain reverted to before mined transactions,
 are actions on the node (``AnvilNode.restart()`` from its state file, ``evm_snapshot``/``evm_revert``);
@@ -46,6 +48,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 __all__ = [
+    "Act",
     "DropResponse",
     "Duplicate",
     "Fault",
@@ -180,6 +183,17 @@ class Kill(Fault):
             raise RuntimeError("Kill fault: no client pid was set")
         os.kill(self.pid, signal.SIGKILL)
         raise _Drop
+
+
+@dataclass
+class Act(Fault):
+    """Run ``action(call)`` at a matching call, then forward it as usual."""
+
+    action: Callable[[dict[str, Any]], None] = lambda _call: None
+
+    def apply(self, proxy: FaultProxy, call: dict[str, Any]) -> dict[str, Any] | None:
+        self.action(call)
+        return None
 
 
 @dataclass

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
+import _thread
 import json
 import threading
 
 import pytest
+from faultproxy import Act, FaultProxy
 from ops_env import ALICE, BOB, FREEZER, MINTER, StackEnv, addr
 from ops_helpers import YES, journal_lines, sends_nothing, statuses
 from web3 import Web3
 
 from pkr_pilot import ops
-from pkr_pilot.errors import ChainError, UserInputError
+from pkr_pilot.errors import ChainError, SentNotConfirmed, UserInputError
 from pkr_pilot.journal import JournalWarning
 from pkr_pilot.ops import RunOptions
 
 
 class Crash(BaseException):
     """Stands for the process dying (not an Exception: nothing in the flow may swallow it)."""
-
-
-def _crash(_sent) -> None:
-    raise Crash()
 
 
 def _minted(env: StackEnv, ref: bytes) -> int:
@@ -106,10 +104,13 @@ def test_an_explicit_idempotency_key_allows_a_deliberate_repeat_of_a_non_mint(en
     assert env.token.frozen_balance_of(addr(ALICE)) == 2_000
 
 
-def test_crash_after_send_then_rerun_resumes_without_a_second_mint(env: StackEnv, operator_for, tmp_path):
+def test_interrupted_after_send_then_rerun_resumes_without_a_second_mint(env: StackEnv, operator_for, tmp_path):
     supply = env.token.total_supply()
-    with pytest.raises(Crash):
-        ops.mint(operator_for(MINTER, after_send=_crash), addr(ALICE), "100", ref="BANK-TX-7", options=YES)
+    with FaultProxy(env.node.url) as proxy:  # Ctrl-C as the operator waits for the receipt: sent, not yet confirmed
+        proxy.add(Act(methods=("eth_getTransactionReceipt",), action=lambda _call: _thread.interrupt_main()))
+        with pytest.raises(SentNotConfirmed):
+            ops.mint(operator_for(MINTER, w3=Web3(Web3.HTTPProvider(proxy.url))), addr(ALICE), "100",
+                     ref="BANK-TX-7", options=YES)
     assert statuses(tmp_path / "operations.jsonl") == ["sending", "sent"]
 
     before = env.nonce(MINTER)

@@ -7,8 +7,10 @@ import threading
 import time
 
 import pytest
+from faultproxy import Act, FaultProxy
 from ops_env import ALICE, MINTER, StackEnv, addr
 from ops_helpers import YES, journal_lines, sends_nothing, statuses
+from web3 import Web3
 
 from pkr_pilot import ops
 from pkr_pilot.errors import ChainError, TransactionTimeout, UserInputError
@@ -144,12 +146,14 @@ def test_replace_with_nothing_pending_is_refused(env: StackEnv, operator_for, tm
 def test_dropped_transaction_raises_and_a_rerun_resends_exactly_once(env: StackEnv, operator_for, tmp_path):
     _manual_mining(env)
 
-    def drop(sent) -> None:
-        env.node.rpc("anvil_dropTransaction", sent.tx_hash)
+    def drop(call) -> None:  # the node forgets the transaction as the operator first asks for its receipt
+        env.node.rpc("anvil_dropTransaction", call["params"][0])
 
     nonce = env.nonce(MINTER)
-    with pytest.raises(TransactionDropped) as info:
-        ops.mint(operator_for(MINTER, after_send=drop), addr(ALICE), "1", ref="BANK-NET", options=YES)
+    with FaultProxy(env.node.url) as proxy, pytest.raises(TransactionDropped) as info:
+        proxy.add(Act(methods=("eth_getTransactionReceipt",), action=drop))
+        ops.mint(operator_for(MINTER, w3=Web3(Web3.HTTPProvider(proxy.url))), addr(ALICE), "1", ref="BANK-NET",
+                 options=YES)
     assert "re-run the same command" in str(info.value)
     assert statuses(tmp_path / "operations.jsonl") == ["sending", "sent", "dropped"]
     assert env.nonce(MINTER) == nonce and _minted(env) == 0

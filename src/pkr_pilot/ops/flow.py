@@ -212,8 +212,8 @@ class Operator:
 
     ``sender`` signs and sends (its policy carries the network's confirmations, fee caps and timeout);
     ``confirm`` is asked before anything is sent unless ``yes``; ``progress`` receives one-line status
-    messages (``sent 0x… (nonce 7), waiting for 2 confirmations``). ``after_send`` is a test seam:
-    it is called with the accepted transaction before waiting (raise from it to simulate a crash).
+    messages (``sent 0x… (nonce 7), waiting for 2 confirmations``). Tests crash or fault it from outside
+    (the fault proxy in front of its node, a signal), never through a hook here.
     """
 
     def __init__(
@@ -225,7 +225,6 @@ class Operator:
         network: str,
         confirm: ConfirmFn | None = None,
         progress: ProgressFn | None = None,
-        after_send: Callable[[Sent], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -235,7 +234,6 @@ class Operator:
         self.network = network
         self.confirm = confirm
         self.progress = progress or (lambda _msg: None)
-        self.after_send = after_send
         self._sleep = sleep
         self._clock = clock
 
@@ -414,8 +412,6 @@ class Operator:
                     raise SentNotConfirmed([str(t["hash"]) for t in signer.signed]) from None
                 raise
         self.progress(f"sent {sent.tx_hash} (nonce {sent.nonce})")
-        if self.after_send is not None:
-            self.after_send(sent)
         return [sent]
 
     def _replace(self, op: Mapping[str, Any], stuck: Sent) -> Sent:
