@@ -9,7 +9,6 @@ folder to use; `--new-stack` deploys a second stack on purpose.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -95,6 +94,8 @@ def test_cli_url_after_named_deploy_uses_the_named_folder_and_sends_nothing(anvi
     assert "up to date (nothing sent)" in by_url.stdout
     assert "already deployed as deployments/pilotnode: using that folder" in by_url.stdout + by_url.stderr
     assert node.w3.eth.get_transaction_count(dev(0).address) == nonce
+    _url_reads_and_operates_through_the_named_folder(project, node, env, named=project.paths.deployments / "pilotnode")
+    nonce = node.w3.eth.get_transaction_count(dev(0).address)
 
     other = pkr(project, "deploy", "--network", "othername", "--account", "dev:0", "--yes", env=env)
     assert other.returncode != 0 and "Traceback" not in other.stderr
@@ -112,32 +113,22 @@ def test_cli_url_after_named_deploy_uses_the_named_folder_and_sends_nothing(anvi
     assert "deployments/othername" in reads.stderr and "deployments/pilotnode" in reads.stderr
 
 
-def test_cli_url_after_named_deploy_is_read_and_operated_through_the_named_folder(
-    anvil: Any, project: Any, compiled: Any, tmp_path: Path
-) -> None:
+def _url_reads_and_operates_through_the_named_folder(project: Any, node: Any, env: dict[str, str], *, named: Path) -> None:
     """ops, verify, events export and reconcile given the node's URL find deployments/<name> by chain identity."""
-    node = anvil()
-    env = {"PKR_PILOT_NETWORKS": str(_networks_file(tmp_path, node.url, "urlnode"))}
-    assert pkr(project, "deploy", "--network", "urlnode", "--account", "dev:0", "--yes", env=env).returncode == 0
-    named = project.paths.deployments / "urlnode"
     by_url = project.paths.deployments / project.network(node.url).deployments_name
-    try:
-        mint = pkr(project, "mint", "--to", dev(12).address, "--amount", "5.00", "--ref", "URL-1",
-                   "--network", node.url, "--account", "dev:8", "--yes", "--json", env=env)
-        assert mint.returncode == 0, mint.stderr[-2000:]
-        assert json.loads(mint.stdout)["status"] == "confirmed"
-        assert "already deployed as deployments/urlnode: using that folder" in mint.stderr
-        assert [json.loads(line)["status"] for line in (named / "operations.jsonl").read_text().splitlines()][-1] == "confirmed"
-        again = pkr(project, "mint", "--to", dev(12).address, "--amount", "5.00", "--ref", "URL-1",
-                    "--network", "urlnode", "--account", "dev:8", "--yes", "--json", env=env)
-        assert json.loads(again.stdout)["status"] == "already-done"  # the named network sees the URL's operation
-        balance = pkr(project, "balance", dev(12).address, "--network", node.url, "--json", env=env)
-        assert balance.returncode == 0, balance.stderr[-2000:]
-        assert json.loads(balance.stdout)["balance"] == "500"  # 5.00 PKRP in base units, minted once
-        for reader in (("verify",), ("reconcile",), ("events", "export", "--format", "json")):
-            run = pkr(project, *reader, "--network", node.url, env=env)
-            assert run.returncode == 0, (reader, run.stdout[-1500:], run.stderr[-1500:])
-        assert not by_url.exists()  # nothing was recorded under the URL's own name
-    finally:
-        shutil.rmtree(named, ignore_errors=True)
-        shutil.rmtree(by_url, ignore_errors=True)
+    mint = pkr(project, "mint", "--to", dev(12).address, "--amount", "5.00", "--ref", "URL-1",
+               "--network", node.url, "--account", "dev:8", "--yes", "--json", env=env)
+    assert mint.returncode == 0, mint.stderr[-2000:]
+    assert json.loads(mint.stdout)["status"] == "confirmed"
+    assert f"already deployed as deployments/{named.name}: using that folder" in mint.stderr
+    assert [json.loads(line)["status"] for line in (named / "operations.jsonl").read_text().splitlines()][-1] == "confirmed"
+    again = pkr(project, "mint", "--to", dev(12).address, "--amount", "5.00", "--ref", "URL-1",
+                "--network", named.name, "--account", "dev:8", "--yes", "--json", env=env)
+    assert json.loads(again.stdout)["status"] == "already-done"  # the named network sees the URL's operation
+    balance = pkr(project, "balance", dev(12).address, "--network", node.url, "--json", env=env)
+    assert balance.returncode == 0, balance.stderr[-2000:]
+    assert json.loads(balance.stdout)["balance"] == "500"  # 5.00 PKRP in base units, minted once
+    for reader in (("verify",), ("reconcile",), ("events", "export", "--format", "json")):
+        run = pkr(project, *reader, "--network", node.url, env=env)
+        assert run.returncode == 0, (reader, run.stdout[-1500:], run.stderr[-1500:])
+    assert not by_url.exists()  # nothing was recorded under the URL's own name
