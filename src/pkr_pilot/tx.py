@@ -462,10 +462,13 @@ class GapWatch:
 
 def _answer_lost(exc: BaseException) -> bool:
     """The request may have reached the node but its answer never came (connection dropped, timed out)."""
+    from requests import HTTPError
     from web3.exceptions import ProviderConnectionError
 
     if isinstance(exc, PilotError):
         return False
+    if isinstance(exc, HTTPError) and exc.response is not None and exc.response.status_code < 500:
+        return False  # the node (not a gateway on its way) answered: a refusal
     return isinstance(exc, OSError | TimeoutError | ProviderConnectionError)
 
 
