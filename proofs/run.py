@@ -1,10 +1,15 @@
-"""Run the symbolic proofs (halmos) and print one table: rule, expected, result, paths, seconds.
+"""Run the symbolic proofs (halmos) and print one table: check, expected, result, paths, seconds.
 
-Every ``check_<rule>`` in proofs/src must be PROVED (halmos finds no counterexample on any path), and
-every rule has a twin ``check_twin_<rule>`` (the property made false, or asked of a copy of the contract
-with the guard removed) that must produce a COUNTEREXAMPLE: a twin that passes shows the rule's check
-is vacuous (it never reaches the paths it claims to cover). Exits 1 on any unexpected result, on a
-rule without a twin (or a twin without a rule), and on a halmos error or timeout.
+Every ``check_<rule>`` in proofs/src must be PROVED (halmos finds no counterexample on any path). A
+check may prove several rules over one path exploration: it lists them in a ``/// @custom:rules`` line
+of its NatSpec. Every rule has a twin ``check_twin_<rule>`` (the property made false, or asked of a
+copy of the contract with the guard removed) that must produce a COUNTEREXAMPLE: a twin that passes
+shows the rule's check is vacuous (it never reaches the paths it claims to cover). Exits 1 on any
+unexpected result, on a rule without a twin (or a twin without a rule), and on a halmos error or
+timeout.
+
+The checks run in ``--jobs`` halmos processes side by side (default 2, this machine's cores), balanced
+by each check's seconds in the last run (kept in .pkr-pilot/prove/seconds.json).
 
 Standard library only: it runs in the proof venv (.venv-prove), which holds halmos and yices. Used by
 ``make prove``; nothing is written outside the repository (forge's and halmos's HOME caches go to
@@ -55,11 +60,9 @@ class Outcome:
         return f"error (exit {self.exitcode})"
 
 
-def halmos_command(
-    json_path: Path, args: argparse.Namespace, names: list[str], twins: bool
-) -> list[str]:
-    """One halmos run over `names`: rules explore every path; twins stop at their first counterexample
-    (one is all a twin has to show)."""
+def halmos_command(json_path: Path, args: argparse.Namespace, names: list[str]) -> list[str]:
+    """One halmos run over `names`, rules and twins alike. --early-exit stops a check (not the run) at
+    its first counterexample: one is all a twin has to show, and a rule that has one has failed."""
     venv_bin = Path(sys.executable).parent
     cmd = [
         "timeout",
@@ -84,35 +87,57 @@ def halmos_command(
         "--solver-threads",
         "1",  # the runs share the machine's cores
         "--no-status",
+        "--early-exit",
         "--match-test",
         "^(" + "|".join(names) + r")\(",
     ]
-    if twins:
-        cmd.append("--early-exit")
     return cmd
 
 
-def discover(match: str) -> list[tuple[str, int]]:
-    """Every check in proofs/src with a cost weight: a check over ANY call (arbitrary calldata)
-    explores every function of the token and weighs 6, any other check 1."""
+@dataclass(frozen=True)
+class Check:
+    """One ``check_`` function: the rules it proves (its own name, or the ``@custom:rules`` list of a
+    check that proves several rules over one path exploration; none for a twin) and its cost weight."""
+
+    name: str
+    rules: tuple[str, ...]
+    weight: float
+
+
+RULES_TAG = re.compile(r"///\s*@custom:rules\s+([\w ]+)\n")
+
+
+def discover(last: dict[str, float]) -> list[Check]:
+    """Every check in proofs/src. The weight is the check's seconds in the last run when known, else a
+    guess: a check over ANY call (arbitrary calldata) explores every function of the token and weighs
+    60, any other check 5."""
     found = []
     for source in sorted((PROOFS / "src").glob("*.t.sol")):
         text = source.read_text()
-        starts = [m for m in re.finditer(r"function (check_\w+)\(", text)]
+        starts = list(re.finditer(r"function (check_\w+)\(", text))
         for i, m in enumerate(starts):
+            name = m.group(1)
             body = text[m.end() : starts[i + 1].start() if i + 1 < len(starts) else len(text)]
-            heavy = "_anyCall(" in body or "_anyMulticall(" in body
-            if not match or re.search(match, m.group(1)):
-                found.append((m.group(1), 6 if heavy else 1))
+            doc_start = starts[i - 1].end() if i else 0
+            tagged = RULES_TAG.findall(text[doc_start : m.start()])
+            if name.startswith(TWIN):
+                rules: tuple[str, ...] = ()
+            elif tagged:
+                rules = tuple(tagged[-1].split())
+            else:
+                rules = (name.removeprefix("check_"),)
+            heavy = "_anyCall(" in body or "_anyMulticall(" in body or "_moneyCall(0)" in body
+            weight = last.get(name, 60.0 if heavy else 5.0)
+            found.append(Check(name, rules, weight))
     return found
 
 
-def split(checks: list[tuple[str, int]], parts: int) -> list[list[str]]:
+def split(checks: list[Check], parts: int) -> list[list[str]]:
     """Greedy balance of the checks over `parts` runs by weight (heaviest first)."""
-    bins: list[tuple[int, list[str]]] = [(0, []) for _ in range(parts)]
-    for name, weight in sorted(checks, key=lambda c: -c[1]):
+    bins: list[tuple[float, list[str]]] = [(0.0, []) for _ in range(parts)]
+    for check in sorted(checks, key=lambda c: -c.weight):
         i = min(range(parts), key=lambda j: bins[j][0])
-        bins[i] = (bins[i][0] + weight, [*bins[i][1], name])
+        bins[i] = (bins[i][0] + check.weight, [*bins[i][1], check.name])
     return [names for _, names in bins if names]
 
 
@@ -148,6 +173,11 @@ def halmos_env() -> dict[str, str]:
         [*(str(p) for p in forge_bins), str(venv_bin), env.get("PATH", "")]
     )
     env["FOUNDRY_SOLC"] = str(ROOT / "bin" / "solc")
+    # Absolute out and cache paths: with foundry.toml's relative ones, forge records the build-info
+    # path relative on a cold build and absolute on the next, so the next build (halmos runs its own)
+    # found the cache stale and compiled everything again.
+    env["FOUNDRY_OUT"] = str(WORK / "out")
+    env["FOUNDRY_CACHE_PATH"] = str(WORK / "cache")
     env.pop("FOUNDRY_PROFILE", None)
     return env
 
@@ -172,23 +202,51 @@ def read_outcomes(json_path: Path) -> list[Outcome]:
     return outcomes
 
 
-def judge(outcomes: list[Outcome]) -> tuple[list[tuple[str, str, str, str, str, str]], list[str]]:
-    """Table rows and the list of problems (empty when everything is as expected)."""
+def select(checks: list[Check], match: str) -> list[Check]:
+    """The checks whose name or one of whose rules matches `match` (all when it is empty), with the
+    twins of their rules and the checks proving the rules of selected twins: a rule never runs without
+    its twin, nor a twin without its rule."""
+    if not match:
+        return checks
+    chosen = {c.name for c in checks if any(re.search(match, n) for n in (c.name, *c.rules))}
+    proving = {r: c.name for c in checks for r in c.rules}
+    for c in checks:
+        if c.name in chosen:
+            chosen.update(TWIN + r for r in c.rules)
+            if c.name.startswith(TWIN) and c.name[len(TWIN) :] in proving:
+                chosen.add(proving[c.name[len(TWIN) :]])
+    return [c for c in checks if c.name in chosen]
+
+
+def judge(
+    outcomes: list[Outcome], checks: list[Check]
+) -> tuple[list[tuple[str, str, str, str, str, str]], list[str]]:
+    """Table rows and the list of problems (empty when everything is as expected). Every rule (a
+    check's own name, or one of the rules a shared check lists) must have its twin, and every twin
+    its rule."""
     problems: list[str] = []
     names = {o.name for o in outcomes}
+    rules_of = {c.name: c.rules for c in checks}
+    proving: dict[str, str] = {}
     for o in outcomes:
+        for rule in rules_of.get(o.name, ()):
+            if rule in proving:
+                problems.append(f"{rule}: proved by both {proving[rule]} and {o.name}")
+            proving[rule] = o.name
+    for rule, check in sorted(proving.items()):
+        if TWIN + rule not in names:
+            problems.append(f"{rule} ({check}): a rule without a twin (add {TWIN}{rule})")
+    for o in outcomes:
+        if o.name.startswith(TWIN) and o.name[len(TWIN) :] not in proving:
+            problems.append(f"{o.name}: a twin without its rule")
+
+    def order(o: Outcome) -> tuple[str, bool]:
         if o.name.startswith(TWIN):
-            if "check_" + o.name[len(TWIN) :] not in names:
-                problems.append(f"{o.name}: a twin without its rule")
-        elif TWIN + o.name[len("check_") :] not in names:
-            problems.append(
-                f"{o.name}: a rule without a twin (add {TWIN}{o.name[len('check_') :]})"
-            )
+            return (o.name[len(TWIN) :], True)
+        return ((rules_of.get(o.name) or (o.name,))[0], False)
+
     rows = []
-    for o in sorted(
-        outcomes,
-        key=lambda o: (o.name.removeprefix(TWIN).removeprefix("check_"), o.name.startswith(TWIN)),
-    ):
+    for o in sorted(outcomes, key=order):
         twin = o.name.startswith(TWIN)
         expected = "counterexample" if twin else "proved"
         note = ""
@@ -205,13 +263,16 @@ def judge(outcomes: list[Outcome]) -> tuple[list[tuple[str, str, str, str, str, 
             problems.append(f"{o.name}: expected {expected}, got {o.result}")
         if o.bounded_loops and o.result == "proved":
             note = (note + "; " if note else "") + f"{o.bounded_loops} loop(s) bounded"
+        shared = rules_of.get(o.name, ())
+        if len(shared) > 1:
+            note = (note + "; " if note else "") + f"{len(shared)} rules, listed below"
         verdict = ("ok" if ok else "UNEXPECTED") + (f" ({note})" if note else "")
         rows.append((o.name, expected, o.result, str(o.paths), f"{o.seconds:.1f}", verdict))
     return rows, problems
 
 
 def render(rows: Sequence[tuple[str, ...]]) -> str:
-    header = ("rule", "expected", "result", "paths", "seconds", "verdict")
+    header = ("check", "expected", "result", "paths", "seconds", "verdict")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(row: tuple[str, ...]) -> str:
@@ -222,18 +283,36 @@ def render(rows: Sequence[tuple[str, ...]]) -> str:
     )
 
 
+SECONDS = WORK / "seconds.json"
+
+
+def read_seconds() -> dict[str, float]:
+    """Each check's seconds in the last run (to balance the runs), empty on the first run."""
+    try:
+        data = json.loads(SECONDS.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def write_seconds(outcomes: list[Outcome]) -> None:
+    seconds = read_seconds() | {o.name: round(o.seconds, 1) for o in outcomes}
+    SECONDS.write_text(json.dumps(seconds, indent=1, sort_keys=True) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument(
         "--match",
         default="",
-        help="only rules (and twins) whose name contains a match of this regex",
+        help="only the checks whose name, or one of whose rules, contains a match of this regex"
+        " (with their twins)",
     )
     p.add_argument(
         "--jobs",
         type=int,
-        default=4,
-        help="halmos runs for the rules (the twins get half); default 4",
+        default=2,
+        help="halmos runs side by side, each on one core (default 2: this machine's cores)",
     )
     p.add_argument(
         "--timeout", type=int, default=1800, help="seconds before halmos is killed (default 1800)"
@@ -254,22 +333,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"prove: forge build failed; its log: {WORK / 'build.log'}", file=sys.stderr)
         return 1
     built = time.monotonic() - start
-    checks = discover(args.match)
+    checks = select(discover(read_seconds()), args.match)
     runs = []
-    for kind, parts in (("rules", args.jobs), ("twins", max(1, args.jobs // 2))):
-        group = [c for c in checks if c[0].startswith(TWIN) == (kind == "twins")]
-        for n, names in enumerate(split(group, parts)):
-            json_path, log_path = WORK / f"{kind}-{n}.json", WORK / f"{kind}-{n}.log"
-            json_path.unlink(missing_ok=True)
-            with log_path.open("w") as log:
-                proc = subprocess.Popen(
-                    halmos_command(json_path, args, names, kind == "twins"),
-                    cwd=PROOFS,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            runs.append((f"{kind}-{n}", proc, json_path, log_path))
+    for n, names in enumerate(split(checks, max(1, args.jobs))):
+        json_path, log_path = WORK / f"run-{n}.json", WORK / f"run-{n}.log"
+        json_path.unlink(missing_ok=True)
+        with log_path.open("w") as log:
+            proc = subprocess.Popen(
+                halmos_command(json_path, args, names),
+                cwd=PROOFS,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        runs.append((f"run-{n}", proc, json_path, log_path))
     outcomes: list[Outcome] = []
     failed_runs = 0
     for kind, proc, json_path, log_path in runs:
@@ -297,17 +374,23 @@ def main(argv: list[str] | None = None) -> int:
     if not outcomes:
         print(f"prove: halmos ran no check; logs in {WORK}", file=sys.stderr)
         return 1
-    rows, problems = judge(outcomes)
+    rows, problems = judge(outcomes, checks)
     problems += [
-        f"{name}: no result from halmos"
-        for name, _ in checks
-        if name not in {o.name for o in outcomes}
+        f"{c.name}: no result from halmos"
+        for c in checks
+        if c.name not in {o.name for o in outcomes}
     ]
+    write_seconds(outcomes)
     print(render(rows))
-    rules = sum(1 for o in outcomes if not o.name.startswith(TWIN))
+    for c in checks:
+        if len(c.rules) > 1:
+            print(f"\n{c.name} proves, over one path exploration: {', '.join(c.rules)}")
+    rules = sum(len(c.rules) for c in checks)
+    twins = sum(1 for o in outcomes if o.name.startswith(TWIN))
     print(
-        f"\n{rules} rules, {len(outcomes) - rules} twins; build {built:.0f} s, total {wall:.0f} s wall;"
-        f" halmos's output (counterexamples) in {WORK}/rules-*.log and twins-*.log"
+        f"\n{rules} rules ({len(outcomes) - twins} checks), {twins} twins; build {built:.0f} s,"
+        f" halmos {sum(o.seconds for o in outcomes):.0f} s summed over the checks, total {wall:.0f} s"
+        f" wall; halmos's output (counterexamples) in {WORK}/run-*.log"
     )
     for problem in problems:
         print(f"UNEXPECTED: {problem}", file=sys.stderr)

@@ -44,6 +44,9 @@ abstract contract PilotBase {
     uint256 internal constant TIER_LIMITS_SLOT = ROOT + 7;
     uint256 internal constant OUTFLOWS_SLOT = ROOT + 8;
 
+    // OpenZeppelin AccessControlUpgradeable's ERC-7201 root (its `_roles` mapping).
+    uint256 internal constant ACCESS_CONTROL_ROOT = 0x02dd7bc7dec4dceedda775e58dd541e08a116c6c53815c0bd028192f7b626800;
+
     uint256 internal constant MASK96 = (1 << 96) - 1;
     uint256 internal constant MASK128 = (1 << 128) - 1;
     uint256 internal constant FROZEN_FLAG = 1 << 192;
@@ -55,11 +58,14 @@ abstract contract PilotBase {
 
     uint256 internal constant NOW = 1_800_000_000;
 
+    bytes32 internal constant SEIZER_ROLE = keccak256("SEIZER_ROLE");
+
     bytes4 internal constant PERMIT_VRS = bytes4(keccak256("permit(address,address,uint256,uint256,uint8,bytes32,bytes32)"));
     bytes4 internal constant ERC2612_EXPIRED = bytes4(keccak256("ERC2612ExpiredSignature(uint256)"));
     bytes4 internal constant NOT_BURNER = bytes4(keccak256("NotBurner(address)"));
     bytes4 internal constant SEIZE = bytes4(keccak256("seize(address,address,uint256,bytes32)"));
     bytes4 internal constant MINT = bytes4(keccak256("mint(address,uint256,bytes32)"));
+    bytes4 internal constant TRANSFER = bytes4(keccak256("transfer(address,uint256)"));
     bytes4 internal constant BURN = bytes4(keccak256("burn(uint256,bytes32)"));
     bytes4 internal constant MULTICALL = bytes4(keccak256("multicall(bytes[])"));
     bytes4 internal constant UPGRADE = bytes4(keccak256("upgradeToAndCall(address,bytes)"));
@@ -186,8 +192,16 @@ abstract contract PilotBase {
     /// and not `upgradeToAndCall` when `noUpgrade` (an upgrade replaces the code these rules are about;
     /// who may upgrade is its own rule).
     function _anyCall(address sender, bool noUpgrade) internal returns (bool ok, bytes4 selector) {
+        return _anyCall(sender, noUpgrade, 0);
+    }
+
+    /// @dev {_anyCall} with the selector pinned to `only` unless it is zero: for twins, which need one
+    /// counterexample and name the function that gives it, so they do not search every other function
+    /// first. The calldata is still halmos's arbitrary calldata (any arguments), in the same state.
+    function _anyCall(address sender, bool noUpgrade, bytes4 only) internal returns (bool ok, bytes4 selector) {
         bytes memory data = svm.createCalldata("PilotRupee");
         selector = bytes4(data);
+        if (only != 0) vm.assume(selector == only);
         vm.assume(selector != MULTICALL);
         if (noUpgrade) vm.assume(selector != UPGRADE);
         vm.prank(sender);
@@ -195,10 +209,12 @@ abstract contract PilotBase {
     }
 
     /// @dev `multicall` with ONE arbitrary inner call (two symbolic inner calls do not finish in halmos).
-    function _anyMulticall(address sender) internal returns (bool ok, bytes4 inner) {
+    /// `only` pins the inner selector unless it is zero (for twins, as in {_anyCall}).
+    function _anyMulticall(address sender, bytes4 only) internal returns (bool ok, bytes4 inner) {
         bytes[] memory calls = new bytes[](1);
         calls[0] = svm.createCalldata("PilotRupee");
         inner = bytes4(calls[0]);
+        if (only != 0) vm.assume(inner == only);
         vm.assume(inner != MULTICALL && inner != UPGRADE);
         vm.prank(sender);
         (ok,) = address(token).call(abi.encodeCall(token.multicall, (calls)));
@@ -206,10 +222,39 @@ abstract contract PilotBase {
 
     /// @dev The EIP-3009 entry points: signed by the holder, submitted by anyone.
     function _isAuthorization(bytes4 sel) internal pure returns (bool) {
-        return sel == bytes4(keccak256("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"))
-            || sel == bytes4(keccak256("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"))
-            || sel == bytes4(keccak256("receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"))
-            || sel == bytes4(keccak256("receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"));
+        return _or(
+            _or(
+                sel == bytes4(keccak256("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)")),
+                sel == bytes4(keccak256("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"))
+            ),
+            _or(
+                sel == bytes4(keccak256("receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)")),
+                sel == bytes4(keccak256("receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"))
+            )
+        );
+    }
+
+    // ------------------------------------------------------------------ branch-free logic
+    // Solidity's `&&`, `||` and `?:` compile to jumps, and every jump on a symbolic condition asks the
+    // solver and may split the path; after an arbitrary call that is paid on every one of hundreds of
+    // paths. These evaluate both sides (EVM AND/OR on clean booleans), so a rule's claim after the call
+    // is one condition and one `assert`.
+
+    function _and(bool a, bool b) internal pure returns (bool r) {
+        assembly ("memory-safe") {
+            r := and(a, b)
+        }
+    }
+
+    function _or(bool a, bool b) internal pure returns (bool r) {
+        assembly ("memory-safe") {
+            r := or(a, b)
+        }
+    }
+
+    /// @dev `a` implies `b`.
+    function _implies(bool a, bool b) internal pure returns (bool) {
+        return _or(!a, b);
     }
 
     // ------------------------------------------------------------------ reading
@@ -220,6 +265,40 @@ abstract contract PilotBase {
 
     function _supply() internal view returns (uint256) {
         return token.totalSupply();
+    }
+
+    // The same values read straight from the token's storage words (a cheatcode, not a call through the
+    // proxy): the rules over any call read the state after the call this way, on every path. Each
+    // mirrors the token's getter of the same name (the packing is documented in PilotRupee.sol).
+
+    function _rawBalance(address a) internal view returns (uint256) {
+        return _word(_accountSlot(a)) & MASK96;
+    }
+
+    function _rawFrozenAmount(address a) internal view returns (uint256) {
+        return (_word(_accountSlot(a)) >> 96) & MASK96;
+    }
+
+    function _rawSupply() internal view returns (uint256) {
+        return _word(bytes32(GLOBAL_SLOT)) & MASK96;
+    }
+
+    function _rawCap() internal view returns (uint256) {
+        return (_word(bytes32(GLOBAL_SLOT)) >> 96) & MASK96;
+    }
+
+    function _rawAllowance(address owner, address spender) internal view returns (uint256) {
+        return _word(_allowanceSlot(owner, spender));
+    }
+
+    /// @dev The minter word: [0,128) allowance, bit 255 enabled.
+    function _rawMinter(address minter) internal view returns (uint256) {
+        return _word(keccak256(abi.encode(minter, MINTERS_SLOT)));
+    }
+
+    /// @dev OpenZeppelin AccessControl's ERC-7201 storage: `_roles[role].hasRole[account]`.
+    function _rawHasRole(bytes32 role, address account) internal view returns (bool) {
+        return _word(keccak256(abi.encode(account, keccak256(abi.encode(role, ACCESS_CONTROL_ROOT))))) != 0;
     }
 
     /// @dev The selector of a revert reason (zero when there is none).
