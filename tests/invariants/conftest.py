@@ -19,12 +19,13 @@ settings.register_profile(
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    from test_token_state_machine import Stats
-
-    if Stats.examples:
-        rate = Stats.steps / Stats.seconds if Stats.seconds else 0.0
-        terminalreporter.write_line(
-            f"stateful property test ({Stats.profile} profile, {Stats.backend}): {Stats.examples} sequences, "
-            f"{Stats.steps} steps ({Stats.reverted} reverted as the model predicted) in {Stats.seconds:.1f} s "
-            f"= {rate:.0f} steps/s"
-        )
+    """One line per run of the stateful test, from the test's report (so also under xdist workers)."""
+    for report in terminalreporter.stats.get("passed", []):
+        stats = dict(getattr(report, "user_properties", ())).get("stateful_stats")
+        if stats and stats["examples"]:
+            rate = stats["steps"] / stats["seconds"] if stats["seconds"] else 0.0
+            terminalreporter.write_line(
+                f"stateful property test ({stats['profile']} profile, {stats['backend']}): {stats['examples']} sequences, "
+                f"{stats['steps']} steps ({stats['reverted']} reverted as the model predicted) in {stats['seconds']:.1f} s "
+                f"= {rate:.0f} steps/s"
+            )

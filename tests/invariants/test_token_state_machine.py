@@ -72,6 +72,10 @@ class Stats:
     profile = ""
     backend = ""
 
+    @classmethod
+    def as_dict(cls) -> dict[str, object]:
+        return {k: getattr(cls, k) for k in ("examples", "steps", "reverted", "seconds", "profile", "backend")}
+
 
 class TokenMachine(RuleBasedStateMachine):
     stack: PilotStack
@@ -375,7 +379,8 @@ def test_token_matches_its_model_under_random_operation_sequences(deployed_stack
     chosen = machine_settings()
     Stats.profile = settings.get_current_profile_name()
     Stats.backend = stack.backend
-    examples_before, start = Stats.examples, time.perf_counter()
+    before, start = Stats.as_dict(), time.perf_counter()
+    examples_before = Stats.examples
     with stack.snapshot(), fast.session():
         # Base state of every sequence: the deployed stack plus tokens for the burners and minter.
         for i, (name, amount) in enumerate(EXTRA_FUNDING.items()):
@@ -386,6 +391,9 @@ def test_token_matches_its_model_under_random_operation_sequences(deployed_stack
         # shorter ones); a failure still shrinks each step to its simplest form.
         run_state_machine_as_test(Machine, settings=chosen, _min_steps=chosen.stateful_step_count - 1)
     Stats.seconds += time.perf_counter() - start
+    # The summary line is printed by the process that reports (under xdist: not this worker).
+    this_run = {k: v - before[k] if isinstance(v, (int, float)) else v for k, v in Stats.as_dict().items()}
+    request.node.user_properties.append(("stateful_stats", this_run))
     assert Stats.examples - examples_before >= chosen.max_examples
 
 
