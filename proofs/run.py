@@ -240,10 +240,13 @@ def judge(
         if o.name.startswith(TWIN) and o.name[len(TWIN) :] not in proving:
             problems.append(f"{o.name}: a twin without its rule")
 
-    def order(o: Outcome) -> tuple[str, bool]:
+    def order(o: Outcome) -> tuple[str, bool, str]:
+        """A check, then the twins of its rules (a shared check's twins follow it)."""
         if o.name.startswith(TWIN):
-            return (o.name[len(TWIN) :], True)
-        return ((rules_of.get(o.name) or (o.name,))[0], False)
+            rule = o.name[len(TWIN) :]
+            check = proving.get(rule, "")
+            return ((rules_of.get(check) or (rule,))[0], True, rule)
+        return ((rules_of.get(o.name) or (o.name,))[0], False, "")
 
     rows = []
     for o in sorted(outcomes, key=order):
