@@ -104,13 +104,16 @@ class Check:
     weight: float
 
 
+# An unpinned arbitrary call: `_anyCall(sender, noUpgrade)`, `_anyMulticall(sender, 0)`,
+# `_moneyCall(0)`. A twin that pins the selector explores only that function's paths.
+ANY_CALL = re.compile(r"_anyCall\([^,]+,\s*\w+\)|_anyMulticall\([^,()]+,\s*0\)|_moneyCall\(0\)")
 RULES_TAG = re.compile(r"///\s*@custom:rules\s+([\w ]+)\n")
 
 
 def discover(last: dict[str, float]) -> list[Check]:
     """Every check in proofs/src. The weight is the check's seconds in the last run when known, else a
-    guess: a check over ANY call (arbitrary calldata) explores every function of the token and weighs
-    60, any other check 5."""
+    guess: a check over ANY call (arbitrary calldata, no pinned selector) explores every function of
+    the token and weighs 60, any other check 5."""
     found = []
     for source in sorted((PROOFS / "src").glob("*.t.sol")):
         text = source.read_text()
@@ -126,7 +129,7 @@ def discover(last: dict[str, float]) -> list[Check]:
                 rules = tuple(tagged[-1].split())
             else:
                 rules = (name.removeprefix("check_"),)
-            heavy = "_anyCall(" in body or "_anyMulticall(" in body or "_moneyCall(0)" in body
+            heavy = ANY_CALL.search(body) is not None
             weight = last.get(name, 60.0 if heavy else 5.0)
             found.append(Check(name, rules, weight))
     return found

@@ -111,3 +111,15 @@ def test_runs_are_balanced_by_last_seconds(run: ModuleType) -> None:
     parts = run.split(checks, 2)
     weight = {c.name: c.weight for c in checks}
     assert sorted(sum(weight[n] for n in part) for part in parts) == [100.0, 100.0]
+
+
+def test_first_run_weights_only_unpinned_any_call_checks_heavy(run: ModuleType) -> None:
+    heavy = {c.name for c in run.discover({}) if c.weight > 5}
+    assert heavy == {
+        "check_anyCallMoneyRules", "check_frozenNeverMoves", "check_pauseStopsMoney",
+        "check_tierLimits", "check_noRoleChangesNoControls", "check_noRoleMulticall",
+    }  # fmt: skip
+    assert (
+        next(c for c in run.discover({"check_transfer": 42.0}) if c.name == "check_transfer").weight
+        == 42.0
+    )
