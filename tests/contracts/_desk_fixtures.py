@@ -1,8 +1,7 @@
 """Self-contained chain fixtures for the MintDesk and timelock tests.
 
-Stop-gap until the package's compile/deploy modules exist (then the shared fixtures replace this
-file): compiles the contracts with ``bin/solc`` through py-solc-x using the ``[compiler]`` settings of
-``pkr-pilot.toml``, starts a private anvil on a free port, deploys PilotRupee behind an
+Takes the contracts from the project's build (the toolkit's compile, cached), starts a private anvil
+on a free port (or uses Ape's node), deploys PilotRupee behind an
 ``ERC1967Proxy``, a MintDesk and a PilotTimelock, and gives each test a fresh chain through
 ``evm_snapshot``/``evm_revert``. Reverts are decoded against the ABIs into ``(name, args)``.
 """
@@ -10,7 +9,6 @@ file): compiles the contracts with ``bin/solc`` through py-solc-x using the ``[c
 from __future__ import annotations
 
 import functools
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,14 +24,7 @@ from web3.logs import DISCARD
 from web3.types import RPCEndpoint, TxReceipt
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLC = ROOT / "bin/solc"
-OZ_PROXY = "node_modules/@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol"
-SOURCES = (
-    "contracts/PilotRupee.sol",
-    "contracts/MintDesk.sol",
-    "contracts/governance/PilotTimelock.sol",
-    OZ_PROXY,
-)
+CONTRACTS = ("PilotRupee", "MintDesk", "PilotTimelock", "ERC1967Proxy")
 # ERC-1967 implementation slot: bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1).
 IMPLEMENTATION_SLOT = int.from_bytes(keccak(text="eip1967.proxy.implementation"), "big") - 1
 
@@ -43,29 +34,13 @@ Artifacts = dict[str, dict[str, Any]]  # contract name -> {"abi": [...], "byteco
 
 
 def compile_contracts() -> Artifacts:
-    """Compile SOURCES with bin/solc and the project's [compiler] settings."""
-    import solcx
+    """The stack's contracts from the project's build (``pkr_pilot.compile``: compiled once with the
+    project's settings, cached in ``build/``)."""
+    from pkr_pilot.compile import compile_project
+    from pkr_pilot.config import load_project
 
-    settings = tomllib.loads((ROOT / "pkr-pilot.toml").read_text())["compiler"]
-    std_input = {
-        "language": "Solidity",
-        "sources": {path: {"urls": [path]} for path in SOURCES},
-        "settings": {
-            "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
-            "evmVersion": settings["evm_version"],
-            "optimizer": {"enabled": settings["optimizer"], "runs": settings["optimizer_runs"]},
-            "viaIR": settings.get("via_ir", False),
-            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
-        },
-    }
-    out = solcx.compile_standard(
-        std_input, solc_binary=str(SOLC), base_path=str(ROOT), allow_paths=[str(ROOT)]
-    )
-    artifacts: Artifacts = {}
-    for contracts in out["contracts"].values():
-        for name, c in contracts.items():
-            artifacts[name] = {"abi": c["abi"], "bytecode": "0x" + c["evm"]["bytecode"]["object"]}
-    return artifacts
+    built = compile_project(load_project(ROOT)).artifacts
+    return {name: {"abi": built[name].abi, "bytecode": built[name].bytecode_hex} for name in CONTRACTS}
 
 
 @dataclass(frozen=True)
@@ -289,7 +264,7 @@ def deploy_stack(w3: Web3, artifacts: Artifacts) -> DeskEnv:
 
 @functools.cache
 def artifacts_once() -> Artifacts:
-    """Compile once per test process (solc-js takes several seconds)."""
+    """Read the build once per test process."""
     return compile_contracts()
 
 
