@@ -53,8 +53,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: setup
 	$(PY) scripts/demo.py
 
-# The whole suite (no PYTEST_ARGS): tests/run-lanes.sh runs the contracts lane (no coverage), the
-# toolkit lane (coverage of src/ >= 90 %) and the Ape lane side by side, and times each.
+# The whole suite (no PYTEST_ARGS): tests/run-lanes.sh runs the plain lane (contract tests and the
+# end-to-end drills, no coverage), the toolkit lane (coverage of src/ >= 90 %) and the Ape lane side
+# by side, and times each.
 # With PYTEST_ARGS only that pytest selection runs (no coverage gate, no Ape lane).
 test: setup
 ifeq ($(strip $(PYTEST_ARGS)),)
