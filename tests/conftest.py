@@ -33,6 +33,11 @@ from pkr_pilot.chain import Chain, connect
 from pkr_pilot.config import Project, load_project
 
 BACKENDS = ("anvil", "memory")
+# The session chain keeps every block's state in memory. With the managed node's default bound on
+# spilled states (--max-persisted-states), hundreds of snapshot/revert cycles made anvil drop the state
+# of blocks a few behind the head ("BlockOutOfRangeError: block height is 55 but requested was 48"),
+# which a reconcile from an opening state needs. A test session's chain is small and short-lived.
+KEEP_ALL_STATES = ("--prune-history", "1000000")
 _NETWORK_OF = {"anvil": "local", "memory": "memory"}
 
 
@@ -135,7 +140,7 @@ def compiled(project: Project) -> Any:
 def chain(project: Project, backend: str) -> Iterator[Chain]:
     """A fresh dev chain of ``backend`` for the whole session (anvil is stopped afterwards)."""
     network = ape_provider_url() if backend == "ape" else _NETWORK_OF[backend]
-    with connect(project, network, log=False) as connected:
+    with connect(project, network, log=False, node_args=KEEP_ALL_STATES) as connected:
         yield connected
 
 
