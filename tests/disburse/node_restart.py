@@ -74,10 +74,12 @@ class ManagedNode:
                 time.sleep(0.1)
 
     def interrupt(self) -> int:
-        """Ctrl-C: SIGINT, then wait for the node to save its state and exit."""
+        """Ctrl-C: SIGINT, then wait for the node to save its state and exit (it stops mining, waits for
+        the head to be still, then anvil dumps the chain: seconds at rest, over a minute seen in make
+        test with every lane busy on two cores)."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGINT)
-        return self.proc.wait(timeout=60)
+        return self.proc.wait(timeout=180)
 
     def lose_last_blocks(self, count: int) -> list[str]:
         """Edit the saved state as anvil's dump race does: the last ``count`` blocks, their transactions
