@@ -33,16 +33,6 @@ GAS_LIMIT = 12_000_000  # above any deploy in the stack, below the 30M block lim
 Artifacts = dict[str, dict[str, Any]]  # contract name -> {"abi": [...], "bytecode": "0x..."}
 
 
-def compile_contracts() -> Artifacts:
-    """The stack's contracts from the project's build (``pkr_pilot.compile``: compiled once with the
-    project's settings, cached in ``build/``)."""
-    from pkr_pilot.compile import compile_project
-    from pkr_pilot.config import load_project
-
-    built = compile_project(load_project(ROOT)).artifacts
-    return {name: {"abi": built[name].abi, "bytecode": built[name].bytecode_hex} for name in CONTRACTS}
-
-
 @dataclass(frozen=True)
 class Revert:
     """A decoded revert: the custom error's name and its arguments (addresses checksummed)."""
@@ -264,8 +254,13 @@ def deploy_stack(w3: Web3, artifacts: Artifacts) -> DeskEnv:
 
 @functools.cache
 def artifacts_once() -> Artifacts:
-    """Read the build once per test process."""
-    return compile_contracts()
+    """The stack's contracts from the project's build (``pkr_pilot.compile``: compiled once with the
+    project's settings, cached in ``build/``), read once per test process."""
+    from pkr_pilot.compile import compile_project
+    from pkr_pilot.config import load_project
+
+    built = compile_project(load_project(ROOT)).artifacts
+    return {name: {"abi": built[name].abi, "bytecode": built[name].bytecode_hex} for name in CONTRACTS}
 
 
 @contextmanager

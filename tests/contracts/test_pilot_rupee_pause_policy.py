@@ -19,6 +19,7 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from _provider import ape_web3, under_ape
+from pkr_pilot.contracts._eip712 import AUTHORIZATION_FIELDS
 from pkr_pilot.decode import ErrorDecoder, revert_data_from_exception
 from pkr_pilot.errors import ContractRevert
 
@@ -110,16 +111,8 @@ def test_transfer_with_authorization_reverts_enforced_pause(env: Paused) -> None
         "validBefore": valid_before,
         "nonce": nonce,
     }
-    fields = [
-        {"name": "from", "type": "address"},
-        {"name": "to", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "validAfter", "type": "uint256"},
-        {"name": "validBefore", "type": "uint256"},
-        {"name": "nonce", "type": "bytes32"},
-    ]
     signed = Account.sign_typed_data(
-        HOLDER.key, env.domain(), {"TransferWithAuthorization": fields}, message
+        HOLDER.key, env.domain(), {"TransferWithAuthorization": AUTHORIZATION_FIELDS}, message
     )
     fn = env.stack.token.get_function_by_signature(
         "transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"
