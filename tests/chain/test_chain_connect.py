@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from faultproxy import FaultProxy
 
 from pkr_pilot.chain import AnvilNode, connect, free_port
 from pkr_pilot.config import NetworkConfig, Project
@@ -44,6 +45,22 @@ def test_rpc_url_with_the_expected_chain_id_connects(project: Project, anvil: Ca
     with connect(project, net) as chain:
         assert chain.kind == "rpc" and chain.chain_id == 31337 and chain.is_dev
         assert chain.w3.eth.get_balance(chain.w3.eth.accounts[0]) == 10_000 * 10**18
+
+
+def test_the_chain_id_is_read_once_not_before_every_call(project: Project, anvil: Callable[..., AnvilNode]) -> None:
+    """web3's validation middleware would ask eth_chainId before each eth_call and estimate."""
+    node = anvil()
+    proxy = FaultProxy(node.url)
+    try:
+        with connect(project, NetworkConfig(name="mine", backend="rpc", url=proxy.url, chain_id=31337)) as chain:
+            sender = chain.w3.eth.accounts[0]
+            for _ in range(5):
+                chain.w3.eth.call({"from": sender, "to": sender, "data": "0x"})
+                chain.w3.eth.estimate_gas({"from": sender, "to": sender, "value": 1})
+        assert proxy.calls["eth_call"] == 5 and proxy.calls["eth_estimateGas"] == 5
+        assert proxy.calls["eth_chainId"] == 1  # the guard's own read when connecting
+    finally:
+        proxy.close()
 
 
 def test_a_url_given_as_network_name_is_accepted(project: Project, anvil: Callable[..., AnvilNode]) -> None:

@@ -22,8 +22,7 @@ def main() -> int:
     parser.add_argument("--upgrade", action="store_true")
     args = parser.parse_args()
 
-    from web3 import Web3
-
+    from pkr_pilot.chain import web3_for_url
     from pkr_pilot.config import load_project
     from pkr_pilot.deploy import load_deploy_config, run_deploy
     from pkr_pilot.deploy._signers import dev_signer
@@ -33,7 +32,7 @@ def main() -> int:
     project = load_project(Path(args.root), env={})
 
     class Chain:
-        w3 = Web3(Web3.HTTPProvider(args.url, request_kwargs={"timeout": 30}))
+        w3 = web3_for_url(args.url)
         network = project.network(args.url)
         chain_id = 31337
         is_dev = True

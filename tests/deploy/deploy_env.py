@@ -22,7 +22,7 @@ from typing import Any
 from faultproxy import FaultProxy, Kill
 from web3 import Web3
 
-from pkr_pilot.chain import AnvilNode, AnvilOptions
+from pkr_pilot.chain import AnvilNode, AnvilOptions, web3_for_url
 from pkr_pilot.config import NetworkConfig, Project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ class Node:
             extra = extra[:at] + extra[at + 2 :]
         self.anvil = AnvilNode(ANVIL, replace(options, extra_args=extra))
         self.port, self.state_file = port, state_file
-        self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 30}))
+        self.w3 = web3_for_url(self.url)
 
     @property
     def url(self) -> str:

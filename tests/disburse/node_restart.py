@@ -32,7 +32,7 @@ from eth_utils.address import to_checksum_address
 from ops_env import MINTER, NETWORK_TOML, acct, addr, deploy
 from web3 import Web3
 
-from pkr_pilot.chain import free_port
+from pkr_pilot.chain import free_port, web3_for_url
 from pkr_pilot.tx import Sender, TxPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,7 +145,7 @@ def drill_project(rows: int, *, keep: Path | None = None) -> Iterator[Drill]:
         (root / "contracts").symlink_to(ROOT / "contracts")
         (root / "node_modules").symlink_to(ROOT / "node_modules")
         node.start()
-        w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 30}))
+        w3 = web3_for_url(node.url)
         stack = deploy(types.SimpleNamespace(w3=w3), root, real, compiled, "opsnet", dev_default_config())  # type: ignore[arg-type]
         payees = [str(to_checksum_address(f"0x{0xCAFE0000 + i:040x}")) for i in range(rows)]
         owed = {to: 100 * (1 + i % 7) + i % 100 for i, to in enumerate(payees)}

@@ -16,7 +16,7 @@ from typing import Any
 from eth_account import Account
 from web3 import Web3
 
-from pkr_pilot.chain import AnvilNode, AnvilOptions
+from pkr_pilot.chain import AnvilNode, AnvilOptions, web3_for_url
 from pkr_pilot.config import NetworkConfig, Project, load_project
 from pkr_pilot.contracts import Stack
 from pkr_pilot.tx import TxPolicy
@@ -67,7 +67,7 @@ class Node:
 
 def start_anvil(*extra: str) -> Node:
     anvil = AnvilNode(ANVIL, AnvilOptions(accounts=N_ACCOUNTS, extra_args=extra)).start()
-    return Node(anvil, Web3(Web3.HTTPProvider(anvil.url, request_kwargs={"timeout": 30})))
+    return Node(anvil, web3_for_url(anvil.url))
 
 
 NETWORK_TOML = """

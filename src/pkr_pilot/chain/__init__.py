@@ -32,7 +32,7 @@ from .anvil import (
     find_anvil,
     free_port,
 )
-from .handle import REQUEST_TIMEOUT, Chain, ChainKind, SnapshotId, connect
+from .handle import REQUEST_TIMEOUT, Chain, ChainKind, SnapshotId, connect, web3_for_url
 
 __all__ = [
     "DEFAULT_CHAIN_ID",
@@ -46,4 +46,5 @@ __all__ = [
     "connect",
     "find_anvil",
     "free_port",
+    "web3_for_url",
 ]
