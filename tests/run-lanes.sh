@@ -23,6 +23,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 PY=.venv/bin/python
+# About a hundred Python processes start in the lanes (xdist workers, CLI and drill subprocesses,
+# Ape's scripts); each imports src/ and tests/. Where the environment forbids bytecode caches
+# (PYTHONDONTWRITEBYTECODE, set in many CI images), every one of them compiled those sources again:
+# the lanes let Python keep them in __pycache__/ (ignored by git) instead.
+unset PYTHONDONTWRITEBYTECODE
 LOGS=.pkr-pilot/logs
 mkdir -p "$LOGS"
 CONTRACT_LANE=(tests/invariants tests/contracts/test_signatures.py tests/contracts/test_pilot_rupee_*.py)

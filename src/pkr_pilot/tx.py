@@ -135,6 +135,7 @@ class ChainAccount:
         policy: TxPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        chain_id: int | None = None,
     ) -> None:
         self.w3 = w3
         self.signer = signer
@@ -142,7 +143,8 @@ class ChainAccount:
         self.policy = policy or TxPolicy()
         self._sleep = sleep
         self._clock = clock
-        self._chain_id: int | None = None
+        #: Given by a caller that already knows it (a sender built from another), else read once.
+        self._chain_id: int | None = chain_id
 
     @property
     def address(self) -> str:

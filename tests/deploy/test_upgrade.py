@@ -210,7 +210,8 @@ def test_governed_upgrade_deploys_the_implementation_and_waits_for_the_timelock(
     node.rpc("anvil_impersonateAccount", timelock_address)
     node.rpc("anvil_setBalance", timelock_address, hex(10**18))
     call = token.build("upgradeToAndCall", nxt["address"], b"")
-    node.w3.eth.send_transaction({"from": timelock_address, "to": token_address, "data": call.tx()["data"]})  # type: ignore[typeddict-item]
+    executed = node.w3.eth.send_transaction({"from": timelock_address, "to": token_address, "data": call.tx()["data"]})  # type: ignore[typeddict-item]
+    assert node.w3.eth.wait_for_transaction_receipt(executed)["status"] == 1  # mined before it is read back
     assert token.view("version") == 2
 
     done = _deploy(node, project, compiled, folder, v2, upgrade=True)

@@ -183,7 +183,8 @@ def operator_session(cli: CliContext, args: OpArgs, action: str) -> Iterator[Ope
     with stack_session(cli, args.network_name) as (project, network, chain, stack):
         role = ACTION_ROLES.get(action, "default")
         signer = _load_signer(project, network, chain.chain_id, args.account_spec, role)
-        sender = Sender(chain.w3, signer, decoder=stack.decoder, policy=TxPolicy.from_network(network))
+        sender = Sender(chain.w3, signer, decoder=stack.decoder, policy=TxPolicy.from_network(network),
+                        chain_id=chain.chain_id)
         journal = OperationsJournal.in_folder(project.paths.network_deployments(network.deployments_name))
         yield Operator(
             stack,

@@ -560,7 +560,8 @@ class DeployRunner:
         found = self._evidence(step, sender_address, state.inflight, args=state.args)
         if found is not None:
             return found
-        sender = Sender(self.w3, signer, decoder=self._decoder, policy=self.policy, sleep=self._sleep)
+        sender = Sender(self.w3, signer, decoder=self._decoder, policy=self.policy, sleep=self._sleep,
+                        chain_id=self.chain_id)
         for tx_hash, nonce in reversed(state.inflight):
             try:  # mined or pending in the node?
                 self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
@@ -621,7 +622,8 @@ class DeployRunner:
         """Nonces below ``nonce`` that nothing mined or pending holds keep our transaction waiting: fill them."""
         if str(to_checksum_address(signer.address)) != str(to_checksum_address(sender_address)):
             return
-        filler = Sender(self.w3, signer, decoder=self._decoder, policy=self.policy, sleep=self._sleep)
+        filler = Sender(self.w3, signer, decoder=self._decoder, policy=self.policy, sleep=self._sleep,
+                        chain_id=self.chain_id)
         filler.fill_gap(nonce, notice=self._notice)
 
     def _undecided(self, step: Step, tx_hash: str, nonce: int) -> DeploymentError:
@@ -644,7 +646,8 @@ class DeployRunner:
             "planned", step.id, params=step.params_hash, args=args, sender=signer.address, nonce=nonce, address=address
         )
         wrapped = _JournalingSigner(signer, self.journal, step.id)
-        sender = Sender(self.w3, wrapped, decoder=self._decoder, policy=self.policy, sleep=self._sleep)
+        sender = Sender(self.w3, wrapped, decoder=self._decoder, policy=self.policy, sleep=self._sleep,
+                        chain_id=self.chain_id)
         simulation = sender.simulate(tx, action=step.title)
         gas = simulation.gas * (100 + self.policy.gas_margin_percent) // 100
         sent = sender.send(tx, gas=gas, nonce=nonce)

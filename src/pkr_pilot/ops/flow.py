@@ -401,7 +401,8 @@ class Operator:
                     hint="re-run the same command to follow that transaction",
                 )
             signer = _JournalingSigner(self.sender.signer, self.journal, op, replaces=None)
-            journalled = Sender(self.sender.w3, signer, decoder=self.sender.decoder, policy=self.sender.policy)
+            journalled = Sender(self.sender.w3, signer, decoder=self.sender.decoder, policy=self.sender.policy,
+                                chain_id=self.sender.chain_id)
             # A refused submission leaves its "sending" line: whether the node kept it or not is
             # settled on the next run (receipt, mempool, nonce), never guessed here.
             try:
@@ -417,7 +418,8 @@ class Operator:
     def _replace(self, op: Mapping[str, Any], stuck: Sent) -> Sent:
         with self.journal.locked():
             signer = _JournalingSigner(self.sender.signer, self.journal, op, replaces=stuck.tx_hash)
-            journalled = Sender(self.sender.w3, signer, decoder=self.sender.decoder, policy=self.sender.policy)
+            journalled = Sender(self.sender.w3, signer, decoder=self.sender.decoder, policy=self.sender.policy,
+                                chain_id=self.sender.chain_id)
             sent = journalled.replace(stuck)
             self.journal.append(
                 "sent", op, tx=_journal_tx(sent, replaces=stuck.tx_hash), tx_hash=sent.tx_hash, nonce=sent.nonce

@@ -765,7 +765,8 @@ class Runner:
         from ..ops import Operator
         from ..tx import Sender
 
-        sender = Sender(self.w3, person.signer, decoder=self.stack.decoder, policy=self.policy)
+        sender = Sender(self.w3, person.signer, decoder=self.stack.decoder, policy=self.policy,
+                        chain_id=self.chain.chain_id)
         return Operator(self.stack, sender, self.journal, network=self.chain.network.deployments_name)
 
     def _op(self, kind: str, action: Callable[..., OperationResult], *args: Any, expect: str | None = None,
