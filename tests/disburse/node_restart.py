@@ -60,7 +60,7 @@ class ManagedNode:
         log = (self.root / "node.log").open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pkr_pilot", "node", "--port", str(self.port), "--state", str(self.state)],
-            cwd=self.root, env=_env(self.root), stdout=log, stderr=subprocess.STDOUT,
+            cwd=self.root, env={**_env(self.root), "PYTHONFAULTHANDLER": "1"}, stdout=log, stderr=subprocess.STDOUT,
         )
         w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 5}))
         deadline = time.monotonic() + 30
@@ -79,7 +79,16 @@ class ManagedNode:
         test with every lane busy on two cores)."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGINT)
-        return self.proc.wait(timeout=180)
+        try:
+            return self.proc.wait(timeout=180)
+        except subprocess.TimeoutExpired:
+            # Where it hangs: faulthandler (PYTHONFAULTHANDLER, see start()) prints every thread's
+            # stack into node.log on SIGABRT; anvil's own log is in .pkr-pilot/logs of the project.
+            self.proc.send_signal(signal.SIGABRT)
+            self.proc.wait(timeout=30)
+            tails = [(self.root / "node.log").read_text(errors="replace")[-6000:]]
+            tails += [p.read_text(errors="replace")[-1500:] for p in sorted((self.root / ".pkr-pilot" / "logs").glob("anvil-*.log"))[-2:]]
+            raise AssertionError("pkr-pilot node did not exit within 180 s of SIGINT:\n" + "\n----\n".join(tails)) from None
 
     def lose_last_blocks(self, count: int) -> list[str]:
         """Edit the saved state as anvil's dump race does: the last ``count`` blocks, their transactions
