@@ -117,7 +117,9 @@ class ProgressLine:
         parts = [f"{self.label} {self.done:,}" + (f"/{self.total:,}" if self.total else "")]
         if self.total:
             parts[0] += f" ({100 * self.done // self.total} %)"
-        tail = f"{rate:,.1f}/s"
+        # Under one item a second (a simulation's steps), the rate would print as "0.0/s": say the
+        # seconds each item takes instead.
+        tail = f"{rate:,.1f}/s" if rate >= 1 or not self.done else f"{elapsed / self.done:,.1f} s each"
         if final:
             tail += f", done in {eta_text(elapsed)}"
         elif self.total and rate > 0:
@@ -168,7 +170,7 @@ class ProgressPhases:
     >>> phases.close()
     >>> print(out.getvalue(), end="")
     sending: rows 1/2 (50 %) 1.0/s, ETA 1 s
-    sending: rows 2/2 (100 %) 0.7/s, done in 3 s
+    sending: rows 2/2 (100 %) 1.5 s each, done in 3 s
     confirming: rows 2/2 (100 %) 1.0/s, done in 2 s
     """
 

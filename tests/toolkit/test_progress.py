@@ -21,7 +21,7 @@ def test_a_terminal_gets_one_line_redrawn_with_count_rate_and_eta() -> None:
     assert frames == [
         "simulating: step 2/10 (20 %) 2.0/s, ETA 4 s",
         "simulating: step 4/10 (40 %) 2.0/s, ETA 3 s",
-        "simulating: step 4/10 (40 %) 0.8/s, done in 5 s\n",
+        "simulating: step 4/10 (40 %) 1.2 s each, done in 5 s\n",
     ]
 
 
@@ -44,6 +44,17 @@ def test_a_log_gets_a_line_now_and_then_and_json_gets_nothing() -> None:
     silent.note("x")
     silent.close()
     assert quiet.getvalue() == ""
+
+
+def test_fewer_than_one_item_a_second_shows_the_seconds_each_not_zero_per_second() -> None:
+    out = io.StringIO()
+    line = ProgressLine("simulating: step", 72, stream=out, tty=False, every=0.0, clock=_clock(0.0, 30.0, 45.0))
+    line.update(2)
+    line.close()
+    assert out.getvalue().splitlines() == [
+        "simulating: step 2/72 (2 %) 15.0 s each, ETA 17 min 30 s",
+        "simulating: step 2/72 (2 %) 22.5 s each, done in 45 s",
+    ]
 
 
 def test_eta_text() -> None:
