@@ -225,7 +225,7 @@ def connect(
 
     * ``anvil``: start a managed anvil on a free port (its EVM version from the compiler
       settings; ``state_file`` to load and dump state; ``node_args`` appended to its command line,
-      e.g. ``("--prune-history", "256")``), stop it afterwards;
+      e.g. ``("--prune-history", "8")``), stop it afterwards;
     * ``memory``: a fresh in-process py-evm chain;
     * ``rpc``: HTTP(S) or WS(S) JSON-RPC to ``network.url``.
 

@@ -107,7 +107,7 @@ def simulate(
     starts the managed anvil from a state saved by ``state_out`` (or ``pkr-pilot node --state``); the
     file itself is not modified. ``funder(chain_id)`` gives the account that pays participants' gas
     (default: ``dev:0`` on a dev chain). ``node_args`` go to the managed anvil's command line:
-    ``("--prune-history", "256")`` keeps its memory bounded on long runs (the reconcile check that
+    ``("--prune-history", "8")`` keeps its memory bounded on long runs (the reconcile check that
     reads balances at old blocks then reports *skipped*).
     """
     from ..chain import connect
