@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -51,8 +52,12 @@ def check_page(binary: str, page: Path, profile: Path, *, timeout: float = 30.0)
     from websockets.sync.client import connect
 
     profile.mkdir(parents=True, exist_ok=True)
+    # Chromium keeps its crash-report settings under $XDG_CONFIG_HOME (~/.config/chromium), whatever
+    # --user-data-dir says: HOME and the XDG folders point into the profile, so nothing lands in HOME.
+    env = {**os.environ, "HOME": str(profile), "XDG_CONFIG_HOME": str(profile / "config"),
+           "XDG_CACHE_HOME": str(profile / "cache"), "XDG_DATA_HOME": str(profile / "data")}
     proc = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         port = _devtools_port(profile, proc, timeout)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as answer:
