@@ -30,7 +30,6 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 from ops_env import MINTER, NETWORK_TOML, acct, addr, deploy
-from web3 import Web3
 
 from pkr_pilot.chain import free_port, web3_for_url
 from pkr_pilot.tx import Sender, TxPolicy
@@ -62,7 +61,7 @@ class ManagedNode:
             [sys.executable, "-m", "pkr_pilot", "node", "--port", str(self.port), "--state", str(self.state)],
             cwd=self.root, env={**_env(self.root), "PYTHONFAULTHANDLER": "1"}, stdout=log, stderr=subprocess.STDOUT,
         )
-        w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 5}))
+        w3 = web3_for_url(self.url, 5)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -189,7 +188,7 @@ def _finish(proc: subprocess.Popen[str], timeout: float = 300) -> dict[str, Any]
 
 
 def _nonce(url: str) -> int:
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 5}))
+    w3 = web3_for_url(url, 5)
     try:
         return int(w3.eth.get_transaction_count(addr(PAYER), "latest"))  # type: ignore[arg-type]
     except Exception:
@@ -230,7 +229,7 @@ def run_drill(rows: int, restarts: int, *extra: str, keep: Path | None = None, m
 
 def _count(url: str, token: str, owed: dict[str, int], outcome: Outcome) -> None:
     """Transfers from the payer (logs, block range chunked) and every payee's balance."""
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+    w3 = web3_for_url(url, 60)
     payer_topic = "0x" + bytes(12).hex() + addr(PAYER)[2:].lower()
     head = int(w3.eth.block_number)
     received: Counter[str] = Counter()
