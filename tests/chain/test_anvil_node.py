@@ -235,3 +235,37 @@ def test_spilled_states_stay_in_the_project_bounded_and_are_removed_on_stop(tmp_
         assert 0 < len(spilled) <= 2
     assert list(cache_root.iterdir()) == []
     assert AnvilNode.for_project(project).options.cache_root == project.paths.state / "anvil-cache"
+
+
+def test_a_new_node_removes_the_spilled_states_of_nodes_whose_process_is_gone(tmp_path: Path, project: Project) -> None:
+    """A process killed outright cannot remove its node's folder; the next node does, and only those."""
+    cache_root = tmp_path / "anvil-cache"
+    cache_root.mkdir()
+    claim = "import fcntl, sys; f = open(sys.argv[1], 'wb'); fcntl.flock(f.fileno(), fcntl.LOCK_EX); print(flush=True)"
+    # A live owner: another process holding its folder's lock (sleeps until the test ends).
+    live = cache_root / "anvil-1111-live"
+    live.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", claim + "; import time; time.sleep(60)", str(live / ".owner")], stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"\n"
+        # A dead owner: its process took the lock and exited (the OS released it).
+        dead = cache_root / "anvil-2222-dead"
+        (dead / "states").mkdir(parents=True)
+        (dead / "states" / "1.json").write_text("{}")
+        subprocess.run([sys.executable, "-c", claim, str(dead / ".owner")], check=True, capture_output=True)
+        # Folders without an owner file: an old one (older pkr-pilot) goes, a fresh one (being claimed) stays.
+        old, fresh = cache_root / "anvil-3333-old", cache_root / "anvil-4444-fresh"
+        old.mkdir()
+        fresh.mkdir()
+        os.utime(old, (time.time() - 3600, time.time() - 3600))
+        unrelated = cache_root / "ape-lane-55"
+        unrelated.mkdir()
+        with AnvilNode.for_project(project, AnvilOptions(cache_root=cache_root)) as node:
+            names = {p.name for p in cache_root.iterdir()}
+            (own,) = [n for n in names if n.startswith(f"anvil-{node.port}-")]
+            assert names == {own, live.name, fresh.name, unrelated.name}
+    finally:
+        holder.kill()
+        holder.wait()

@@ -23,6 +23,7 @@ with what anvil said.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import platform
 import re
@@ -205,6 +206,7 @@ class AnvilNode:
         self._pump: _OutputPump | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._cache_path: Path | None = None
+        self._owner: IO[bytes] | None = None
         #: Seconds the last start took from spawn to the first eth_chainId answer.
         self.last_start_seconds: float | None = None
 
@@ -402,7 +404,9 @@ class AnvilNode:
         root = self.options.cache_root
         if root is not None:
             root.mkdir(parents=True, exist_ok=True)
+            _sweep_orphaned_caches(root)
         self._cache_path = Path(tempfile.mkdtemp(prefix=f"anvil-{self.port}-", dir=root))
+        self._owner = _claim(self._cache_path)
         command = _dies_with_parent(self.options.command(self.binary, self.port, cache_path=self._cache_path))
         log_file = self.log_file
         if log_file is not None:
@@ -491,6 +495,51 @@ class AnvilNode:
         if self._cache_path is not None:
             shutil.rmtree(self._cache_path, ignore_errors=True)
             self._cache_path = None
+        if self._owner is not None:
+            self._owner.close()
+            self._owner = None
+
+
+OWNER_FILE = ".owner"
+ORPHAN_GRACE_SECONDS = 60.0
+
+
+def _claim(cache_path: Path) -> IO[bytes]:
+    """Hold a lock on ``cache_path/.owner`` for as long as this process lives (the OS drops it
+    when the process dies, even by SIGKILL), so a later node can tell an orphaned folder from a
+    live one."""
+    owner = (cache_path / OWNER_FILE).open("wb")  # not inherited by anvil (close-on-exec)
+    fcntl.flock(owner.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return owner
+
+
+def _sweep_orphaned_caches(root: Path) -> None:
+    """Remove the spilled-state folders of nodes whose process is gone.
+
+    A node removes its folder when it stops; a process killed outright (SIGKILL, a lost
+    terminal) cannot, and one national-scale run leaves hundreds of megabytes behind. A folder
+    is orphaned when nobody holds its ``.owner`` lock, or when it has no ``.owner`` and is older
+    than a minute (made by an older pkr-pilot, or by a node that never claimed it).
+    """
+    for folder in root.glob("anvil-*"):
+        if not folder.is_dir():
+            continue
+        owner_file = folder / OWNER_FILE
+        try:
+            if not owner_file.exists():
+                orphaned = time.time() - folder.stat().st_mtime > ORPHAN_GRACE_SECONDS
+            else:
+                with owner_file.open("rb") as probe:
+                    try:
+                        fcntl.flock(probe.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        orphaned = False  # its node is alive
+                    else:
+                        orphaned = True
+        except OSError:
+            continue  # removed meanwhile by its own node, or unreadable: leave it
+        if orphaned:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _dies_with_parent(command: list[str]) -> list[str]:
