@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -87,3 +89,34 @@ def test_version_answer_reads_like_native_solc_for_py_solc_x(box: Sandbox) -> No
         "solc, the solidity compiler commandline interface",
         "Version: 0.8.28+commit.7893614a.Emscripten.clang",
     ]
+
+
+def test_version_is_answered_from_a_cache_that_a_replaced_compiler_invalidates(tmp_path: Path) -> None:
+    """`--version` (asked before every compile by py-solc-x and ape-solidity) skips loading solc-js
+    while soljson.js is the one that answered; a reinstalled compiler is asked again."""
+    box = make_sandbox(tmp_path / "proj", {})
+    package = box.root / "node_modules" / "solc"
+    real = package.resolve()
+    package.unlink()
+    package.mkdir()
+    for entry in real.iterdir():  # the package's files as links, its soljson.js a copy of its own
+        if entry.name == "soljson.js":
+            shutil.copy2(entry, package / entry.name)
+        else:
+            (package / entry.name).symlink_to(entry)
+    solc = box.root / "bin" / "solc"
+    cache = box.root / "node_modules" / ".cache" / "pkr-pilot-solc" / "version.json"
+
+    def answer() -> str:
+        out = subprocess.run([solc, "--version"], capture_output=True, text=True, check=True).stdout
+        return out.splitlines()[1]
+
+    real_answer = "Version: 0.8.28+commit.7893614a.Emscripten.clang"
+    assert answer() == real_answer
+    key = json.loads(cache.read_text())["key"]
+    assert str(package / "soljson.js") in key
+    cache.write_text(json.dumps({"key": key, "version": "0.0.1+planted"}))
+    assert answer() == "Version: 0.0.1+planted"  # answered from the cache, solc-js not loaded
+    os.utime(package / "soljson.js", (1_700_000_000, 1_700_000_000))  # another compiler file
+    assert answer() == real_answer
+    assert json.loads(cache.read_text())["version"] == real_answer.removeprefix("Version: ")

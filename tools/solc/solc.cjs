@@ -286,6 +286,40 @@ function combinedJson(solc, opts) {
   }
 }
 
+// `solc --version` is asked far more often than anything is compiled (py-solc-x and ape-solidity
+// ask before every compile, crytic-compile and pkr-pilot once per process), and loading solc-js's
+// 8 MB soljson.js to answer takes about half a CPU-second. The answer is kept in
+// node_modules/.cache/pkr-pilot-solc/version.json, keyed by soljson.js's size and modification time
+// (a reinstalled or replaced compiler is asked again), and written atomically.
+function version() {
+  let soljson;
+  try {
+    soljson = require.resolve('solc/soljson.js', { paths: [PROJECT_ROOT] });
+  } catch (err) {
+    return loadSolc().version(); // reports solc-js missing the usual way
+  }
+  const stat = fs.statSync(soljson);
+  const key = `${soljson}:${stat.size}:${stat.mtimeMs}`;
+  const folder = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'pkr-pilot-solc');
+  const file = path.join(folder, 'version.json');
+  try {
+    const cached = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (cached.key === key && typeof cached.version === 'string') return cached.version;
+  } catch (err) {
+    // absent or unreadable: ask solc-js
+  }
+  const answer = loadSolc().version();
+  try {
+    fs.mkdirSync(folder, { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, JSON.stringify({ key, version: answer }));
+    fs.renameSync(temp, file);
+  } catch (err) {
+    // a read-only checkout still answers, only slower
+  }
+  return answer;
+}
+
 function help() {
   // py-solc-x takes the list of --combined-json keys from the line starting with "  --combined-json".
   const keys = [...Object.keys(COMBINED), ...COMBINED_SPECIAL].sort().join(',');
@@ -319,11 +353,11 @@ function main() {
     process.stderr.write('solc (Node-backed, solc-js): use --version, --standard-json or --combined-json KEYS FILE... (see --help)\n');
     process.exit(1);
   }
-  const solc = loadSolc();
   if (opts.mode === 'version') {
-    process.stdout.write(`solc, the solidity compiler commandline interface\nVersion: ${solc.version()}\n`);
+    process.stdout.write(`solc, the solidity compiler commandline interface\nVersion: ${version()}\n`);
     return undefined;
   }
+  const solc = loadSolc();
   if (opts.mode === 'standard-json') return standardJson(solc, opts);
   return combinedJson(solc, opts);
 }
