@@ -9,10 +9,16 @@
             A  operator actions, each through pkr_pilot.ops (simulate → send → wait → journal):
                unpause / releases of partial freezes / court-order freeze or seizure / partial
                freezes on suspicious activity / pause drill / reserve attestation (scheduled, or on
-               demand before mints would exceed it) / allowance top-ups / deposit mints
+               demand before mints would exceed it) / allowance top-ups; then the banks' deposit
+               mints, pre-signed and mined together in a block of their own
             B  the step's payments, pre-signed and sent in JSON-RPC batches (person to person,
                merchant payments, redemptions to banks, and the attempts that must fail)
-            C  banks burn what was redeemed to them
+            C  banks burn what was redeemed to them (pre-signed, one block)
+
+The banks' routine calls go like the payments, not one operation (and one block) each: a node's cost
+per block grows with its state (anvil 1.7 rebuilds its whole state trie for every block: 145 ms for
+an empty block at 100,000 funded accounts against 1 ms on a fresh chain), so at national scale the
+number of blocks, not of transactions, decided a step's time.
 
 Everything random comes from one ``random.Random(seed)``, drawn in a fixed order, and on a node whose
 clock and mining the runner controls (anvil) every block gets a planned timestamp and the same
@@ -36,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils.crypto import keccak
 
-from ..amounts import format_amount
+from ..amounts import format_amount, parse_ref
 from ..errors import ChainError, ContractRevert, UserInputError
 from ..progress import Progress
 from ..sending import NonceBook, SignedTx, TxStatus, fee_fields
@@ -60,6 +66,9 @@ JOURNAL_FILE = "operations.jsonl"
 _SEGMENTS = ".journal"
 #: Gas limit of every plain payment (a transfer with tier limits on uses about 75,000).
 TRANSFER_GAS = 120_000
+#: Gas limit of a bank's deposit mint or redemption burn (about 52,000 to 70,000 used): explicit, so
+#: one that reverts is mined and its error decoded like a payment's.
+BANK_CALL_GAS = 200_000
 #: Gas of one KYC call (setTier or setExempt) inside a multicall, with room to spare.
 _KYC_GAS = 60_000
 #: Smallest payment planned, in whole token units (smaller draws are skipped).
@@ -460,10 +469,16 @@ class Runner:
         self._send_payments(planned)
 
         # ---- C: banks burn what was redeemed to them -------------------------------------
-        for p in planned:
-            if p.redemption is not None and p.redemption in self._redeemed:
-                bank = self.people.banks[p.src.bank]
-                self._burn(bank, p.amount, f"RED-{p.redemption:06d}")
+        burns = [
+            (self.people.banks[p.src.bank], p.amount, f"RED-{p.redemption:06d}")
+            for p in planned
+            if p.redemption is not None and p.redemption in self._redeemed
+        ]
+        calls = [(bank, self.token.burn(amount, parse_ref(ref)).data) for bank, amount, ref in burns]
+        for (bank, amount, _), done in zip(burns, self._send_bank_calls("redemption_burn", calls), strict=True):
+            if done:
+                self.ledger.burn(bank.address, amount)
+                self.ledger.reserves_held -= amount
 
     def _count(self, rate: float) -> int:
         whole = int(rate)
@@ -573,10 +588,19 @@ class Runner:
             self.ledger.reserves_held += pending
             self._attest(f"RES-S{step:05d}" if scheduled else f"RES-S{step:05d}-DEMAND")
             self.ledger.reserves_held -= pending
+        mints: list[tuple[Participant, bytes]] = []
+        drawn: Counter[str] = Counter()  # what this step's mints will draw from each bank's allowance
         for citizen, amount in deposits:
             bank = self.people.banks[citizen.bank]
             self.deposits += 1
-            if self._mint(bank, citizen.address, amount, f"DEP-{self.deposits:06d}", "deposit_mint"):
+            drawn[bank.address] += amount
+            self._top_up(bank, drawn[bank.address])
+            mints.append((bank, self.token.mint(citizen.address, amount, parse_ref(f"DEP-{self.deposits:06d}")).data))
+        for (citizen, amount), (bank, _), done in zip(
+            deposits, mints, self._send_bank_calls("deposit_mint", mints), strict=True
+        ):
+            if done:
+                self.ledger.mint(citizen.address, amount, bank.address)
                 self.ledger.reserves_held += amount
 
     def _attest(self, report: str) -> None:
@@ -589,26 +613,59 @@ class Runner:
             self.attestations += 1
 
     def _mint(self, bank: Participant, to: str, amount: int, ref: str, kind: str, *, expect: str | None = None) -> bool:
+        """One mint through pkr_pilot.ops (the opening mints, the pause drill's refused one)."""
         from .. import ops
 
-        if expect is None and self.ledger.allowance.get(bank.address, 0) < amount:
-            self.topups += 1
-            allowance = max(self.scenario.participants.bank_allowance, amount)
-            if self._op("allowance_topup", ops.configure_minter, self.central_bank, bank.address, allowance,
-                        ref=f"ALLOW-B{bank.index:02d}-{self.topups:04d}") is not None:
-                self.ledger.allowance[bank.address] = allowance
+        if expect is None:
+            self._top_up(bank, amount)
         result = self._op(kind, ops.mint, self.bank_ops[bank.index], to, amount, ref=ref, expect=expect)
         if result is None or expect is not None:
             return False
         self.ledger.mint(to, amount, bank.address)
         return True
 
-    def _burn(self, bank: Participant, amount: int, ref: str) -> None:
+    def _top_up(self, bank: Participant, needed: int) -> None:
+        """Raise ``bank``'s minting allowance (through ops) when it is below ``needed``."""
         from .. import ops
 
-        if self._op("redemption_burn", ops.burn, self.bank_ops[bank.index], amount, ref=ref) is not None:
-            self.ledger.burn(bank.address, amount)
-            self.ledger.reserves_held -= amount
+        if self.ledger.allowance.get(bank.address, 0) >= needed:
+            return
+        self.topups += 1
+        allowance = max(self.scenario.participants.bank_allowance, needed)
+        if self._op("allowance_topup", ops.configure_minter, self.central_bank, bank.address, allowance,
+                    ref=f"ALLOW-B{bank.index:02d}-{self.topups:04d}") is not None:
+            self.ledger.allowance[bank.address] = allowance
+
+    def _send_bank_calls(self, kind: str, calls: Sequence[tuple[Participant, bytes]]) -> list[bool]:
+        """Send banks' token calls (``kind``: deposit mints, redemption burns) pre-signed, mined
+        together like the payments; count each one that succeeded, record how the others failed."""
+        if not calls:
+            return []
+        fees = self._fees()
+        for address in {b.address: None for b, _ in calls}:
+            self.nonces.forget(address)  # banks also send through ops: ask the node
+        items: list[tuple[Participant, dict[str, Any]]] = [
+            (bank, {"to": self.token.address, "value": 0, "gas": BANK_CALL_GAS, "nonce": self.nonces.take(bank.address),
+                    "chainId": self.chain.chain_id, "type": 2, "data": data, **fees})
+            for bank, data in calls
+        ]
+        raws = sign_as(items, chain_id=self.chain.chain_id)
+        signed = [SignedTx(bank.address, int(tx["nonce"]), "0x" + keccak(raw).hex(), raw)
+                  for (bank, tx), raw in zip(items, raws, strict=True)]
+        done: list[bool] = []
+        for (bank, data), m in zip(calls, self._sender().send(signed), strict=True):
+            if m.status is TxStatus.MINED:
+                self.counts[kind] += 1
+                done.append(True)
+                continue
+            if m.status in (TxStatus.REJECTED, TxStatus.DROPPED):
+                self.nonces.forget(bank.address)
+                reason = m.error or str(m.status)
+            else:
+                reason = self._replayed_error(bank.address, data, m.block)
+            self.unexpected.append(Failure(self.step, kind, reason, m.tx_hash))
+            done.append(False)
+        return done
 
     # ---------------------------------------------------------------- payments
     def _plan_payments(self, step: int) -> list[_Planned]:
@@ -747,12 +804,15 @@ class Runner:
 
     def _revert_reason(self, p: _Planned, m: Mined) -> str:
         """The custom error of a reverted payment, replayed against the state of its block."""
+        return self._replayed_error(p.src.address, self._calldata.transfer(p.dst, p.amount), m.block)
+
+    def _replayed_error(self, sender: str, data: bytes, block: int | None) -> str:
+        """The custom error of a reverted call to the token, replayed against the state of its block."""
         from ..decode import revert_data_from_exception
 
-        data = "0x" + self._calldata.transfer(p.dst, p.amount).hex()
         try:
-            self.w3.eth.call({"from": p.src.address, "to": self.token.address, "data": data,  # type: ignore[typeddict-item]
-                              "gas": TRANSFER_GAS}, m.block)
+            self.w3.eth.call({"from": sender, "to": self.token.address, "data": "0x" + data.hex(),  # type: ignore[typeddict-item]
+                              "gas": BANK_CALL_GAS}, block)
         except Exception as exc:  # web3 raises several types for a revert; decode what it carries
             raw = revert_data_from_exception(exc)
             if raw is None:
