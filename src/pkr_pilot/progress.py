@@ -96,6 +96,11 @@ class ProgressLine:
     def advance(self, count: int = 1) -> None:
         self.update(self.done + count)
 
+    def restart(self) -> None:
+        """Count the rate and the time left from now: work before the first unit (a simulation's
+        setup) is not spread over the units."""
+        self.started = self._clock()
+
     def note(self, message: str) -> None:
         """A line of its own (a phase starting, a warning), above the progress line."""
         if self.quiet:

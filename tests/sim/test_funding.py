@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from test_simulate import TINY
 
+from pkr_pilot.cli import main
 from pkr_pilot.errors import UserInputError
 from pkr_pilot.sim import load_scenario, parse_scenario, simulate
 from pkr_pilot.sim.runner import check_funding
+from pkr_pilot.sim.sending import txs_per_block
 
 ETH = 10**18
 FUNDER = "0x" + "ab" * 20
@@ -94,11 +98,25 @@ def _tiny_with(**participants: str) -> dict[str, Any]:
     return data
 
 
-def test_a_run_on_a_history_pruning_node_still_reconciles(project: Any, compiled: Any, tmp_path: Path) -> None:
-    """``--prune-history``: anvil keeps few states; the books still balance (old-block reads are skipped)."""
+def test_a_run_on_a_history_pruning_node_with_larger_blocks_still_reconciles(project: Any, compiled: Any,
+                                                                            tmp_path: Path) -> None:
+    """``--prune-history``: anvil keeps few states; the books still balance (old-block reads are skipped).
+    ``--block-gas-limit``: the throw-away node's blocks take what a pilot network's genesis allows."""
     path = tmp_path / "tiny.toml"
     path.write_text(TINY)
-    result = simulate(project, load_scenario(path), out_dir=tmp_path / "out", compiled=compiled,
-                      node_args=("--prune-history", "8"))
-    assert result.ok, (result.summary["figures"]["failures"], result.summary["reconcile"])
-    assert result.summary["wall_clock"]["node_peak_rss_mib"] > 0
+    runner = CliRunner(mix_stderr=False)
+    with runner.isolation(env={"PKR_PILOT_ROOT": str(project.paths.root)}) as (out, err):
+        code = main(["simulate", str(path), "--out", str(tmp_path / "out"), "--prune-history", "8",
+                     "--block-gas-limit", "60000000", "--json"])
+        summary = json.loads(out.getvalue().decode())
+    assert code == 0, (err.getvalue().decode()[-2000:], summary["figures"]["failures"])
+    assert summary["reconcile"]["ok"]
+    assert summary["chain"]["block_gas_limit"] == 60_000_000
+    assert summary["wall_clock"]["node_peak_rss_mib"] > 0
+
+
+def test_a_block_takes_as_many_transactions_as_its_gas_limit_allows_with_a_tenth_to_spare() -> None:
+    assert txs_per_block(30_000_000, 120_000) == 225  # a step's payments on anvil's default blocks
+    assert txs_per_block(300_000_000, 120_000) == 2_250
+    assert txs_per_block(30_000_000, 21_000) == 1_285  # gas funding
+    assert txs_per_block(1_000_000, 2_000_000) == 1  # never less than one

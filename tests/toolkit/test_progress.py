@@ -83,3 +83,21 @@ def test_phases_take_turns_on_one_line_and_an_open_ended_phase_holds_none_back()
     quiet.note("hidden")
     quiet.close()
     assert silent.getvalue() == ""
+
+
+def test_the_simulators_step_rate_and_eta_leave_setup_out() -> None:
+    """A national run's setup takes minutes: spread over the first steps it made the ETA hours too long."""
+    from pkr_pilot.cli.simulate_cmd import _ProgressBar
+
+    out = io.StringIO()
+    bar = _ProgressBar(72, quiet=False)
+    bar.line = ProgressLine("simulating: step", 72, stream=out, tty=False, every=0.0,
+                            clock=_clock(0.0, 280.0, 284.0, 288.0))
+    bar(Progress(0, 72, "setup", "onboarding"))  # setup ends at 280 s
+    bar(Progress(1, 72, "step"))
+    bar(Progress(2, 72, "step"))
+    assert out.getvalue().splitlines() == [
+        "setup: onboarding",
+        "simulating: step 1/72 (1 %) 4.0 s each, ETA 4 min 44 s",
+        "simulating: step 2/72 (2 %) 4.0 s each, ETA 4 min 40 s",
+    ]

@@ -25,6 +25,7 @@ __all__ = ["simulate_command"]
 @click.option("--state-out", type=click.Path(dir_okay=False, path_type=Path), help="Save the chain state after the run (anvil's --state format).")
 @click.option("--funder", "funder_spec", help="Account paying participants' gas: keystore NAME (default: dev:0 on a dev chain).")
 @click.option("--prune-history", type=click.IntRange(min=1), help="Throw-away anvil keeps only the last N states in memory (bounded memory on long runs; the reconcile check at old blocks is then skipped).")
+@click.option("--block-gas-limit", type=click.IntRange(min=1_000_000), help="Throw-away anvil's block gas limit (anvil --gas-limit; default 30,000,000). A pilot network sets its own in genesis; larger blocks hold a step's payments in fewer blocks.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout (and no progress on stderr).")
 @pass_cli
 def simulate_command(
@@ -37,6 +38,7 @@ def simulate_command(
     state_out: Path | None,
     funder_spec: str | None,
     prune_history: int | None,
+    block_gas_limit: int | None,
     as_json: bool,
 ) -> None:
     """Run SCENARIO_FILE (a scenario TOML) end to end and write its report folder."""
@@ -47,12 +49,17 @@ def simulate_command(
     funder = None
     if funder_spec is not None:
         funder = _funder(project, funder_spec)
+    node_args: tuple[str, ...] = ()
+    if prune_history is not None:
+        node_args += ("--prune-history", str(prune_history))
+    if block_gas_limit is not None:
+        node_args += ("--gas-limit", str(block_gas_limit))
     show = _ProgressBar(scenario.steps, quiet=as_json)
     try:
         result = simulate(
             project, scenario, network=network_name, seed=seed, out_dir=out_dir, state_in=state_in,
             state_out=state_out, funder=funder, progress=show,
-            node_args=("--prune-history", str(prune_history)) if prune_history is not None else (),
+            node_args=node_args,
         )
     finally:
         show.close()
@@ -79,6 +86,8 @@ class _ProgressBar:
         if event.phase == "report":
             self.line.close()
         self.line.note(f"{event.phase}: {event.message}" if event.phase == "setup" else event.message)
+        if event.phase == "setup":
+            self.line.restart()  # the steps' rate and ETA start after setup (minutes at national scale)
 
     def close(self) -> None:
         self.line.close()

@@ -186,6 +186,7 @@ def _summary(
             "network": network,
             "chain_id": chain_id,
             "controlled": outcome.controlled,
+            "block_gas_limit": outcome.block_gas_limit,
             "state_in_sha256": state_in_sha256,
             "token": token.address,
             "first_block": outcome.first_block,

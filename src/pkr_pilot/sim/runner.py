@@ -48,7 +48,7 @@ from ..progress import Progress
 from ..sending import NonceBook, SignedTx, TxStatus, fee_fields
 from .model import Ledger, StepBudget
 from .participants import Participant, Participants, make_participants, sign_as
-from .sending import BlockSender, Calldata, Mined, call_all
+from .sending import BlockSender, Calldata, Mined, call_all, txs_per_block
 
 if TYPE_CHECKING:
     from ..chain import Chain
@@ -108,6 +108,8 @@ class RunOutcome:
     attestations: int = 0
     controlled: bool = True
     timings: dict[str, float] = field(default_factory=dict)
+    #: The chain's block gas limit (how many transactions a block of the run could take).
+    block_gas_limit: int = 0
 
 
 @dataclass
@@ -177,6 +179,7 @@ class Runner:
         started = self.clock()
         self.controlled = self._take_control()
         self.transport = transport_for(self.w3)
+        self.block_gas_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
         try:
             self.start_time = self._start_time()
             self.first_block = int(self.w3.eth.block_number) + 1
@@ -215,6 +218,7 @@ class Runner:
             attestations=self.attestations,
             controlled=self.controlled,
             timings=self.timings,
+            block_gas_limit=self.block_gas_limit,
         )
 
     # ================================================================== clock and mining
@@ -276,7 +280,7 @@ class Runner:
             for n, (person, wei) in enumerate(zip(people, gas, strict=True))
         ]
         signed = _sign_all(self.funder, txs)
-        for person, mined in zip(people, self._sender().send(signed), strict=True):
+        for person, mined in zip(people, self._sender(21_000).send(signed), strict=True):
             if mined.status is not TxStatus.MINED:
                 raise ChainError(f"funding {person.label} {person.address} with gas failed: {mined.status} {mined.error}")
         self.counts["gas_funding"] += len(signed)
@@ -653,7 +657,7 @@ class Runner:
         signed = [SignedTx(bank.address, int(tx["nonce"]), "0x" + keccak(raw).hex(), raw)
                   for (bank, tx), raw in zip(items, raws, strict=True)]
         done: list[bool] = []
-        for (bank, data), m in zip(calls, self._sender().send(signed), strict=True):
+        for (bank, data), m in zip(calls, self._sender(BANK_CALL_GAS).send(signed), strict=True):
             if m.status is TxStatus.MINED:
                 self.counts[kind] += 1
                 done.append(True)
@@ -774,7 +778,7 @@ class Runner:
         raws = sign_as(items, chain_id=self.chain.chain_id)
         signed = [SignedTx(p.src.address, int(tx["nonce"]), "0x" + keccak(raw).hex(), raw)
                   for (p, raw, (_, tx)) in zip(planned, raws, items, strict=True)]
-        mined = self._sender().send(signed)
+        mined = self._sender(TRANSFER_GAS).send(signed)
         from ..reports.events import BlockTimes
 
         times = BlockTimes(self.w3).fetch(m.block for m in mined if m.block is not None)
@@ -856,8 +860,11 @@ class Runner:
         self.counts[kind] += 1
         return result
 
-    def _sender(self) -> BlockSender:
-        return BlockSender(self.chain, self.transport, controlled=self.controlled)
+    def _sender(self, gas_each: int) -> BlockSender:
+        """Sends transactions whose gas limit is ``gas_each``, as many to a block as the block's gas takes
+        (a pilot network with larger blocks mines a step's payments in fewer of them)."""
+        per_block = txs_per_block(self.block_gas_limit, gas_each)
+        return BlockSender(self.chain, self.transport, controlled=self.controlled, per_block=per_block)
 
     def _fees(self) -> dict[str, int]:
         return fee_fields(int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0)))

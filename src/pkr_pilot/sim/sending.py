@@ -30,7 +30,13 @@ if TYPE_CHECKING:
     from ..chain import Chain
     from ..transport import RpcReply, Transport
 
-__all__ = ["BlockSender", "Calldata", "Mined", "call_all"]
+__all__ = ["BlockSender", "Calldata", "Mined", "call_all", "txs_per_block"]
+
+
+def txs_per_block(block_gas_limit: int, gas_each: int) -> int:
+    """How many transactions with the gas limit ``gas_each`` one block of ``block_gas_limit`` takes,
+    a tenth of the block left to spare (a node fills a block by the transactions' gas limits)."""
+    return max(1, block_gas_limit * 9 // 10 // gas_each)
 
 
 @dataclass(frozen=True)
