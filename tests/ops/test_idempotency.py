@@ -7,7 +7,7 @@ import json
 import threading
 
 import pytest
-from faultproxy import Act, FaultProxy
+from faultproxy import Act, FaultProxy, NullReceipts
 from ops_env import ALICE, BOB, FREEZER, MINTER, StackEnv, addr
 from ops_helpers import YES, journal_lines, sends_nothing, statuses
 from web3 import Web3
@@ -107,7 +107,10 @@ def test_an_explicit_idempotency_key_allows_a_deliberate_repeat_of_a_non_mint(en
 def test_interrupted_after_send_then_rerun_resumes_without_a_second_mint(env: StackEnv, operator_for, tmp_path):
     supply = env.token.total_supply()
     with FaultProxy(env.node.url) as proxy:  # Ctrl-C as the operator waits for the receipt: sent, not yet confirmed
-        proxy.add(Act(methods=("eth_getTransactionReceipt",), action=lambda _call: _thread.interrupt_main()))
+        # At every receipt poll, answered "not mined yet": an interrupt Python drops (one that lands in a
+        # destructor is only printed) is followed by another at the next poll instead of a finished mint.
+        proxy.add(Act(methods=("eth_getTransactionReceipt",), times=None, action=lambda _call: _thread.interrupt_main()),
+                  NullReceipts(times=None))
         with pytest.raises(SentNotConfirmed):
             ops.mint(operator_for(MINTER, w3=Web3(Web3.HTTPProvider(proxy.url))), addr(ALICE), "100",
                      ref="BANK-TX-7", options=YES)
