@@ -143,3 +143,12 @@ def test_load_artifacts_without_a_build_says_run_compile(sandbox: Sandbox) -> No
     shutil.rmtree(sandbox.root / "build")
     with pytest.raises(ToolchainError, match=r"no compiled contracts in .*run `pkr-pilot compile`"):
         load_artifacts(sandbox.project().paths)
+
+
+def test_a_compile_result_reads_its_build_info_once_for_every_deploy_made_with_it(built: Built) -> None:
+    _, result, _ = built
+    first = result.read_build_info(result.build_info_id)
+    assert first == json.loads(result.build_info.read_text())
+    assert result.read_build_info(result.build_info_id) is first  # parsed once (7.8 MB for the pilot's build)
+    with pytest.raises(ToolchainError, match="missing"):
+        result.read_build_info("0" * 32)

@@ -398,7 +398,11 @@ def load_artifacts(paths: ProjectPaths, *, check_fresh: bool = True) -> Artifact
 
 def load_build_info(paths: ProjectPaths, build_info_id: str) -> dict[str, Any]:
     """A Hardhat build-info file (full standard-JSON input and output)."""
-    path = paths.build / "build-info" / f"{build_info_id}.json"
+    return read_build_info_file(paths.build / "build-info" / f"{build_info_id}.json")
+
+
+def read_build_info_file(path: Path) -> dict[str, Any]:
+    """The build-info file at ``path`` (see :func:`load_build_info`)."""
     try:
         data: dict[str, Any] = json.loads(path.read_bytes())
     except FileNotFoundError:

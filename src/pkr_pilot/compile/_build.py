@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -20,6 +20,7 @@ from ._artifacts import (
     Artifacts,
     Manifest,
     file_sha256,
+    read_build_info_file,
     read_manifest,
     write_manifest,
 )
@@ -59,6 +60,17 @@ class CompileResult:
     #: Every source unit solc read, project and imported.
     sources: tuple[str, ...]
     seconds: float
+    #: Build-info files read through :meth:`read_build_info`, by id.
+    _read: dict[str, Mapping[str, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def read_build_info(self, build_info_id: str) -> Mapping[str, Any]:
+        """A build-info file of this build (``build/build-info/<id>.json``, 7.8 MB of JSON for the
+        pilot's contracts), read once for this result: the deploys and upgrades made with one compile
+        result share it. Read-only."""
+        data = self._read.get(build_info_id)
+        if data is None:
+            data = self._read[build_info_id] = read_build_info_file(self.build_info.parent / f"{build_info_id}.json")
+        return data
 
 
 def compile_project(

@@ -25,7 +25,6 @@ Public API:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -214,7 +213,7 @@ def run_deploy(
     from eth_utils.address import to_checksum_address
 
     from ..chain.identity import read_identity
-    from ..compile import compile_project, load_build_info
+    from ..compile import compile_project
     from ..config import DEV_CHAIN_IDS
     from ..tx import TxPolicy
     from ._signers import dev_signer, refs_of, resolve_accounts, signer_map
@@ -239,10 +238,6 @@ def run_deploy(
     store, notice = resolve_records(project, chain, deployments_dir, new_stack=new_stack, identity=identity)
     journal = DeployJournal.in_folder(store.folder)
 
-    @lru_cache(maxsize=4)
-    def build_info(build_info_id: str) -> Mapping[str, Any]:
-        return load_build_info(project.paths, build_info_id)
-
     runner = DeployRunner(
         w3=chain.w3,
         chain_id=chain_id,
@@ -253,7 +248,7 @@ def run_deploy(
         config=config,
         artifacts=compiled.artifacts,
         solc_long_version=compiled.solc.long_version,
-        build_info=build_info,
+        build_info=compiled.read_build_info,
         deployer=signer,
         signers=keys,
         accounts=accounts,
