@@ -606,33 +606,45 @@ class _OutputPump(threading.Thread):
         self._header = header
         self.tail: deque[str] = deque(maxlen=60)
         self.listening = threading.Event()
+        self._skipping = False
 
     def run(self) -> None:
         log = self._log_file.open("a", encoding="utf-8") if self._log_file is not None else None
+        self._skipping = False
         try:
             if log is not None:
                 log.write(self._header + "\n")
-            skipping = False
-            for raw in iter(self._stream.readline, b""):
-                line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-                text = line.strip()
-                if text in _SECRET_SECTIONS:
-                    skipping = True
-                    line = f"({text}: left out by pkr-pilot)"
-                elif skipping:
-                    if not text or set(text) == {"="} or _KEY_LINE.fullmatch(text):
-                        continue
-                    if text.startswith(("Mnemonic:", "Derivation path:")):
-                        continue
-                    skipping = False
-                if text.startswith("Listening on"):
-                    self.listening.set()
-                self.tail.append(line)
+            # Whatever the pipe holds at once, then one flush: anvil logs several lines per
+            # transaction, and a write per line cost a system call each in bulk runs.
+            pending = b""
+            while chunk := self._stream.read1(65536):  # type: ignore[attr-defined]
+                *lines, pending = (pending + chunk).split(b"\n")
+                for raw in lines:
+                    self._take(raw, log)
                 if log is not None:
-                    log.write(line + "\n")
                     log.flush()
+            if pending:
+                self._take(pending, log)
         except (OSError, ValueError):  # the pipe was closed under us
             pass
         finally:
             if log is not None:
                 log.close()
+
+    def _take(self, raw: bytes, log: IO[str] | None) -> None:
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        text = line.strip()
+        if text in _SECRET_SECTIONS:
+            self._skipping = True
+            line = f"({text}: left out by pkr-pilot)"
+        elif self._skipping:
+            if not text or set(text) == {"="} or _KEY_LINE.fullmatch(text):
+                return
+            if text.startswith(("Mnemonic:", "Derivation path:")):
+                return
+            self._skipping = False
+        if text.startswith("Listening on"):
+            self.listening.set()
+        self.tail.append(line)
+        if log is not None:
+            log.write(line + "\n")
