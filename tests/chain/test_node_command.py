@@ -29,7 +29,7 @@ class NodeProcess:
     """``python -m pkr_pilot node ...`` with its output read line by line."""
 
     def __init__(self, project: Project, *args: str) -> None:
-        env = {**os.environ, "PKR_PILOT_ROOT": str(project.paths.root)}
+        env = {**os.environ, "PKR_PILOT_ROOT": str(project.paths.root), "PYTHONFAULTHANDLER": "1"}
         env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pkr_pilot", "node", *args],
@@ -61,12 +61,28 @@ class NodeProcess:
             if text in line:
                 return line
 
-    def interrupt(self, timeout: float = 20) -> int:
+    def interrupt(self, timeout: float = 30) -> int:
+        """Ctrl-C, then the exit code. The node's stop is bounded at about 22 s (10 s for the head to be
+        still, 10 s for anvil to dump its state, 2 s after SIGTERM); past ``timeout`` the node is made to
+        print every thread's stack (faulthandler) and the test fails with its output."""
         self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(timeout=timeout)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGABRT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self._drain()
+            raise AssertionError(f"pkr-pilot node did not exit within {timeout:g} s of SIGINT:\n"
+                                 + "\n".join(self.lines[-80:])) from None
+        self._drain()
+        return code
+
+    def _drain(self) -> None:
         while (line := self._queue.get(timeout=5)) is not None:
             self.lines.append(line)
-        return code
 
     def kill(self) -> None:
         if self.proc.poll() is None:
