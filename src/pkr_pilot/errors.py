@@ -46,6 +46,7 @@ __all__ = [
     "DeploymentError",
     "DevKeyRefused",
     "JournalError",
+    "MinedUnseen",
     "NodeStartError",
     "PilotError",
     "ReconcileError",
@@ -265,4 +266,24 @@ class SendUndecided(SentNotConfirmed):
             self,
             f"sent, not yet confirmed: {tx_hash} is undecided (the node's answer was lost: {why}); "
             "run the same command again to follow it",
+        )
+
+
+class MinedUnseen(SentNotConfirmed):
+    """The node shows neither a sent transaction nor its receipt, yet its sender's nonce was used.
+
+    It, or another transaction with the same nonce, was mined, and the node does not say which (a
+    restarted node that lost its last blocks, a pruned index, a load balancer's lagging replica).
+    That is undecided, never "dropped": sending again could pay twice. Running the same command
+    again looks for the operation on chain by its ref before it sends anything.
+    """
+
+    def __init__(self, tx_hash: str, nonce: int) -> None:
+        self.tx_hash = tx_hash
+        self.tx_hashes = (tx_hash,)
+        PilotError.__init__(
+            self,
+            f"sent, not yet confirmed: {tx_hash} is undecided (the node shows neither it nor its receipt, "
+            f"but nonce {nonce} of its sender was used); run the same command again: it looks for the "
+            "operation on chain by its ref before sending anything",
         )

@@ -10,13 +10,13 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from faultproxy import Act, FaultProxy
+from faultproxy import Act, FaultProxy, NullReceipts
 from ops_env import ALICE, BOB, FREEZER, MINTER, StackEnv, addr
 from ops_helpers import YES, journal_lines, sends_nothing, statuses
 from web3 import Web3
 
 from pkr_pilot import ops
-from pkr_pilot.errors import ChainError, SentNotConfirmed, UserInputError
+from pkr_pilot.errors import ChainError, MinedUnseen, SentNotConfirmed, UserInputError
 from pkr_pilot.journal import JournalWarning
 from pkr_pilot.ops import RunOptions
 
@@ -136,6 +136,23 @@ def test_interrupted_after_send_then_rerun_resumes_without_a_second_mint(env: St
     assert _minted(env, REF) == 1
     assert env.token.total_supply() == supply + 10_000
     assert statuses(tmp_path / "operations.jsonl") == ["sending", "sent", "confirmed"]
+
+
+def test_a_mined_transaction_the_node_does_not_show_is_undecided_not_dropped(env: StackEnv, operator_for, tmp_path):
+    """No receipt and no transaction (a node that lost its last blocks), but the nonce was used: the
+    operation stops as undecided; "dropped" would invite a second mint. The re-run finds it by its ref."""
+    with FaultProxy(env.node.url) as proxy:
+        proxy.add(NullReceipts(times=None, transactions=True))
+        with pytest.raises(MinedUnseen, match=r"undecided .*nonce \d+ of its sender was used"):
+            ops.mint(operator_for(MINTER, w3=Web3(Web3.HTTPProvider(proxy.url))), addr(ALICE), "100",
+                     ref="BANK-TX-7", options=YES)
+    assert statuses(tmp_path / "operations.jsonl") == ["sending", "sent"]
+
+    before = env.nonce(MINTER)
+    again = ops.mint(operator_for(MINTER), addr(ALICE), "100", ref="BANK-TX-7", options=YES)
+
+    assert env.nonce(MINTER) == before and _minted(env, REF) == 1
+    assert again.status == "confirmed" and again.note == "resumed an earlier run"
 
 
 def test_crash_between_signing_and_submitting_then_rerun_sends_exactly_once(env: StackEnv, operator_for, tmp_path):

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     ChainError,
+    MinedUnseen,
     SentNotConfirmed,
     TransactionFailed,
     TransactionTimeout,
@@ -481,11 +482,14 @@ class Operator:
                 left = eta_text(max(0.0, deadline - now))
                 self.progress(f"waiting for {sents[-1].tx_hash} to be mined ({left} left of {policy.timeout:g} s)")
                 told_at = now
-            # Unknown to the node (and no receipt): dropped, or its nonce went to another
-            # transaction. Either way it can no longer be mined; three looks in a row to be sure.
+            # Unknown to the node (and no receipt), three looks in a row: dropped while its nonce is
+            # free; once the nonce is used, it or another transaction with that nonce was mined and
+            # the node does not show which: undecided, never "dropped" (a re-send could pay twice).
             known = any(self._known(s.tx_hash) for s in sents)
             misses = 0 if known else misses + 1
             if misses >= 3:
+                if self._nonce_used(sents[-1]):
+                    raise MinedUnseen(sents[-1].tx_hash, sents[-1].nonce)
                 raise TransactionDropped(sents[-1].tx_hash)
             if known:  # pending: behind a nonce nothing mined (a gap)? filled once it lasts
                 gap.check(sents[-1])
@@ -580,6 +584,10 @@ class Operator:
             return self.sender.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
         except TransactionNotFound:
             return None
+
+    def _nonce_used(self, sent: Sent) -> bool:
+        mined = int(self.sender.w3.eth.get_transaction_count(sent.sender, "latest"))  # type: ignore[arg-type]
+        return mined > sent.nonce
 
     def _known(self, tx_hash: str) -> bool:
         from web3.exceptions import TransactionNotFound
