@@ -610,7 +610,6 @@ class _OutputPump(threading.Thread):
 
     def run(self) -> None:
         log = self._log_file.open("a", encoding="utf-8") if self._log_file is not None else None
-        self._skipping = False
         try:
             if log is not None:
                 log.write(self._header + "\n")

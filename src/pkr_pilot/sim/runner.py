@@ -468,10 +468,7 @@ class Runner:
                     "type": 2, "data": encode_multicall([calls[i] for i in pack]), **fees})
             for k, (pack, gas) in enumerate(zip(packs, gas_of, strict=True))
         ]
-        raws = sign_as(items, chain_id=self.chain.chain_id)
-        signed = [SignedTx(bank.address, int(tx["nonce"]), "0x" + keccak(raw).hex(), raw)
-                  for (_, tx), raw in zip(items, raws, strict=True)]
-        mined = self._sender(max(gas_of, default=gas_limit)).send(signed)
+        mined = self._sender(max(gas_of, default=gas_limit)).send(self._sign(items))
         outcomes: list[tuple[TxStatus, str, str | None]] = [(TxStatus.SKIPPED, "", None)] * len(calls)
         for index, error in skipped.items():
             outcomes[index] = (TxStatus.SKIPPED, f"skipped: {error.signature_text}", None)
@@ -689,11 +686,8 @@ class Runner:
                     "chainId": self.chain.chain_id, "type": 2, "data": data, **fees})
             for bank, data in calls
         ]
-        raws = sign_as(items, chain_id=self.chain.chain_id)
-        signed = [SignedTx(bank.address, int(tx["nonce"]), "0x" + keccak(raw).hex(), raw)
-                  for (bank, tx), raw in zip(items, raws, strict=True)]
         done: list[bool] = []
-        for (bank, data), m in zip(calls, self._sender(BANK_CALL_GAS).send(signed), strict=True):
+        for (bank, data), m in zip(calls, self._sender(BANK_CALL_GAS).send(self._sign(items)), strict=True):
             if m.status is TxStatus.MINED:
                 self.counts[kind] += 1
                 done.append(True)
@@ -702,7 +696,7 @@ class Runner:
                 self.nonces.forget(bank.address)
                 reason = m.error or str(m.status)
             else:
-                reason = self._replayed_error(bank.address, data, m.block)
+                reason = self._replayed_error(bank.address, data, m.block, BANK_CALL_GAS)
             self.unexpected.append(Failure(self.step, kind, reason, m.tx_hash))
             done.append(False)
         return done
@@ -811,10 +805,7 @@ class Runner:
             tx = {"to": self.token.address, "value": 0, "gas": TRANSFER_GAS, "nonce": self.nonces.take(address),
                   "chainId": self.chain.chain_id, "type": 2, "data": self._calldata.transfer(p.dst, p.amount), **fees}
             items.append((p.src, tx))
-        raws = sign_as(items, chain_id=self.chain.chain_id)
-        signed = [SignedTx(p.src.address, int(tx["nonce"]), "0x" + keccak(raw).hex(), raw)
-                  for (p, raw, (_, tx)) in zip(planned, raws, items, strict=True)]
-        mined = self._sender(TRANSFER_GAS).send(signed)
+        mined = self._sender(TRANSFER_GAS).send(self._sign(items))
         from ..reports.events import BlockTimes
 
         times = BlockTimes(self.w3).fetch(m.block for m in mined if m.block is not None)
@@ -844,15 +835,15 @@ class Runner:
 
     def _revert_reason(self, p: _Planned, m: Mined) -> str:
         """The custom error of a reverted payment, replayed against the state of its block."""
-        return self._replayed_error(p.src.address, self._calldata.transfer(p.dst, p.amount), m.block)
+        return self._replayed_error(p.src.address, self._calldata.transfer(p.dst, p.amount), m.block, TRANSFER_GAS)
 
-    def _replayed_error(self, sender: str, data: bytes, block: int | None) -> str:
+    def _replayed_error(self, sender: str, data: bytes, block: int | None, gas: int) -> str:
         """The custom error of a reverted call to the token, replayed against the state of its block."""
         from ..decode import revert_data_from_exception
 
         try:
             self.w3.eth.call({"from": sender, "to": self.token.address, "data": "0x" + data.hex(),  # type: ignore[typeddict-item]
-                              "gas": BANK_CALL_GAS}, block)
+                              "gas": gas}, block)
         except Exception as exc:  # web3 raises several types for a revert; decode what it carries
             raw = revert_data_from_exception(exc)
             if raw is None:
@@ -895,6 +886,12 @@ class Runner:
             return None
         self.counts[kind] += 1
         return result
+
+    def _sign(self, items: Sequence[tuple[Participant, dict[str, Any]]]) -> list[SignedTx]:
+        """Participants' transactions signed (keys derived on the fly), ready for :meth:`_sender`."""
+        raws = sign_as(items, chain_id=self.chain.chain_id)
+        return [SignedTx(person.address, int(tx["nonce"]), "0x" + keccak(raw).hex(), raw)
+                for (person, tx), raw in zip(items, raws, strict=True)]
 
     def _sender(self, gas_each: int) -> BlockSender:
         """Sends transactions whose gas limit is ``gas_each``, as many to a block as the block's gas takes
