@@ -15,7 +15,7 @@ from pkr_pilot.cli import main
 from pkr_pilot.errors import UserInputError
 from pkr_pilot.sim import load_scenario, parse_scenario, simulate
 from pkr_pilot.sim.runner import check_funding
-from pkr_pilot.sim.sending import txs_per_block
+from pkr_pilot.sim.sending import blocks_by_gas
 
 ETH = 10**18
 FUNDER = "0x" + "ab" * 20
@@ -116,7 +116,14 @@ def test_a_run_on_a_history_pruning_node_with_larger_blocks_still_reconciles(pro
 
 
 def test_a_block_takes_as_many_transactions_as_its_gas_limit_allows_with_a_tenth_to_spare() -> None:
-    assert txs_per_block(30_000_000, 120_000) == 225  # a step's payments on anvil's default blocks
-    assert txs_per_block(300_000_000, 120_000) == 2_250
-    assert txs_per_block(30_000_000, 21_000) == 1_285  # gas funding
-    assert txs_per_block(1_000_000, 2_000_000) == 1  # never less than one
+    def sizes(gas: list[int], limit: int) -> list[int]:
+        return [len(run) for run in blocks_by_gas(gas, limit)]
+
+    assert sizes([120_000] * 500, 30_000_000) == [225, 225, 50]  # a step's payments on anvil's default blocks
+    assert sizes([120_000] * 2_250, 300_000_000) == [2_250]
+    assert sizes([21_000] * 1_285, 30_000_000) == [1_285]  # gas funding
+    assert sizes([2_000_000, 2_000_000], 1_000_000) == [1, 1]  # never less than one a block
+    # banks' calls (200,000) ahead of payments (120,000): the block is cut by the sum of the limits
+    assert sizes([200_000] * 30 + [120_000] * 2_200, 300_000_000) == [30 + 2_200]
+    assert sizes([200_000] * 30 + [120_000] * 2_300, 300_000_000) == [30 + 2_200, 100]
+    assert sizes([], 30_000_000) == []

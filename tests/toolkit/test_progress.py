@@ -93,7 +93,8 @@ def test_the_simulators_step_rate_and_eta_leave_setup_out() -> None:
     bar = _ProgressBar(72, quiet=False)
     bar.line = ProgressLine("simulating: step", 72, stream=out, tty=False, every=0.0,
                             clock=_clock(0.0, 280.0, 284.0, 288.0))
-    bar(Progress(0, 72, "setup", "onboarding"))  # setup ends at 280 s
+    bar(Progress(0, 72, "setup", "onboarding"))  # the last setup phase: minutes of KYC and payouts
+    bar(Progress(0, 72, "step"))  # setup ends at 280 s: the steps start
     bar(Progress(1, 72, "step"))
     bar(Progress(2, 72, "step"))
     assert out.getvalue().splitlines() == [

@@ -81,13 +81,14 @@ class _ProgressBar:
 
     def __call__(self, event: Progress) -> None:
         if event.phase == "step":
-            self.line.update(event.done)
+            if event.done == 0:
+                self.line.restart()  # the steps' rate and ETA start after setup (minutes at national scale)
+            else:
+                self.line.update(event.done)
             return
         if event.phase == "report":
             self.line.close()
         self.line.note(f"{event.phase}: {event.message}" if event.phase == "setup" else event.message)
-        if event.phase == "setup":
-            self.line.restart()  # the steps' rate and ETA start after setup (minutes at national scale)
 
     def close(self) -> None:
         self.line.close()

@@ -9,16 +9,22 @@
             A  operator actions, each through pkr_pilot.ops (simulate → send → wait → journal):
                unpause / releases of partial freezes / court-order freeze or seizure / partial
                freezes on suspicious activity / pause drill / reserve attestation (scheduled, or on
-               demand before mints would exceed it) / allowance top-ups; then the banks' deposit
-               mints, pre-signed and mined together in a block of their own
-            B  the step's payments, pre-signed and sent in JSON-RPC batches (person to person,
-               merchant payments, redemptions to banks, and the attempts that must fail)
-            C  banks burn what was redeemed to them (pre-signed, one block)
+               demand before mints would exceed it) / allowance top-ups
+            B  one block (more only when its gas is full), pre-signed and sent in JSON-RPC batches:
+               the banks' burns of what was redeemed to them in the step before, the banks' deposit
+               mints, and the step's payments (person to person, merchant payments, redemptions to
+               banks, and the attempts that must fail)
+    end     the last step's redemption burns (one block)
 
-The banks' routine calls go like the payments, not one operation (and one block) each: a node's cost
-per block grows with its state (anvil 1.7 rebuilds its whole state trie for every block: 145 ms for
-an empty block at 100,000 funded accounts against 1 ms on a fresh chain), so at national scale the
-number of blocks, not of transactions, decided a step's time.
+The banks' routine calls go like the payments, not one operation (and one block) each, and in the
+payments' block: a node's cost per block grows with its state (anvil 1.7 rebuilds its whole state
+trie for every block: 145 ms for an empty block at 100,000 funded accounts against 1 ms on a fresh
+chain), so at national scale the number of blocks, not of transactions, decided a step's time.
+
+Nothing in a step's block depends on the order the node puts it in: payments are planned on the
+balances before the step (what a deposit brings is spendable from the next step, and counts against
+its wallet's balance cap at once), and a bank burns what it held before the step. So a transaction
+that fails, fails for its own reason, whatever else the block holds.
 
 Everything random comes from one ``random.Random(seed)``, drawn in a fixed order, and on a node whose
 clock and mining the runner controls (anvil) every block gets a planned timestamp and the same
@@ -48,7 +54,7 @@ from ..progress import Progress
 from ..sending import NonceBook, SignedTx, TxStatus, fee_fields
 from .model import Ledger, StepBudget
 from .participants import Participant, Participants, make_participants, sign_as
-from .sending import BlockSender, Calldata, Mined, call_all, txs_per_block
+from .sending import BlockSender, Calldata, Mined, call_all
 
 if TYPE_CHECKING:
     from ..bulk import BulkSender
@@ -121,8 +127,19 @@ class _Planned:
     amount: int
     #: The custom error this payment must fail with (None: it must succeed).
     expect: str | None = None
-    #: Redemption number (burned by the bank in phase C).
+    #: Redemption number (burned by the bank in the next step's block).
     redemption: int | None = None
+
+
+@dataclass(frozen=True)
+class _BankCall:
+    """A bank's routine token call (a deposit mint, a redemption burn), sent with the payments."""
+
+    kind: str
+    bank: Participant
+    data: bytes
+    #: The model's side of it, once it is mined and succeeded.
+    done: Callable[[], None]
 
 
 class Runner:
@@ -170,7 +187,8 @@ class Runner:
         self.timings: dict[str, float] = {}
         self._frozen_attempts_due = 0
         self._paused_attempts_due = 0
-        self._redeemed: set[int] = set()
+        #: Redemption burns the banks make in the next step's block (held while the token is paused).
+        self._burns_due: list[_BankCall] = []
         self.operations = 0
 
     # ================================================================== the run
@@ -193,10 +211,12 @@ class Runner:
             self._onboard()
             self.timings["setup_seconds"] = self.clock() - started
             steps_started = self.clock()
+            self.progress(Progress(0, self.scenario.steps, "step"))  # the steps' rate starts now
             for step in range(self.scenario.steps):
                 self.step = step
                 self._play_step(step)
                 self.progress(Progress(step + 1, self.scenario.steps, "step"))
+            self._last_burns()
             self.timings["steps_seconds"] = self.clock() - steps_started
         finally:
             # Keep the journal of whatever happened, and give the node its own clock back.
@@ -281,7 +301,7 @@ class Runner:
             for n, (person, wei) in enumerate(zip(people, gas, strict=True))
         ]
         signed = _sign_all(self.funder, txs)
-        for person, mined in zip(people, self._sender(21_000).send(signed), strict=True):
+        for person, mined in zip(people, self._sender().send(signed), strict=True):
             if mined.status is not TxStatus.MINED:
                 raise ChainError(f"funding {person.label} {person.address} with gas failed: {mined.status} {mined.error}")
         self.counts["gas_funding"] += len(signed)
@@ -414,7 +434,7 @@ class Runner:
             for person, amount in opening
             if amount > 0
         ]
-        self._send_payments(planned)
+        self._send_block([], planned)
 
     def _kyc(self) -> None:
         """Put every citizen in its wallet tier and exempt merchants from the limits: the KYC role's
@@ -468,7 +488,7 @@ class Runner:
                     "type": 2, "data": encode_multicall([calls[i] for i in pack]), **fees})
             for k, (pack, gas) in enumerate(zip(packs, gas_of, strict=True))
         ]
-        mined = self._sender(max(gas_of, default=gas_limit)).send(self._sign(items))
+        mined = self._sender().send(self._sign(items))
         outcomes: list[tuple[TxStatus, str, str | None]] = [(TxStatus.SKIPPED, "", None)] * len(calls)
         for index, error in skipped.items():
             outcomes[index] = (TxStatus.SKIPPED, f"skipped: {error.signature_text}", None)
@@ -499,23 +519,31 @@ class Runner:
             self._suspicious_freeze(step)
         if c.pause_step is not None and step == c.pause_step:
             self._pause()
-        self._deposits(step)
+        mints, incoming = self._deposits(step)
 
-        # ---- B: payments ---------------------------------------------------------------
-        planned = self._plan_payments(step)
-        self._send_payments(planned)
+        # ---- B: one block: last step's burns, deposit mints, payments ---------------------
+        planned = self._plan_payments(step, incoming)
+        burns: list[_BankCall] = []
+        if not self.ledger.paused:  # a paused token burns nothing: the banks burn after the unpause
+            burns, self._burns_due = self._burns_due, []
+        redeemed = self._send_block([*burns, *mints], planned)
+        self._burns_due += [self._burn(self.people.banks[p.src.bank], p.amount, f"RED-{p.redemption:06d}")
+                            for p in planned if p.redemption is not None and p.redemption in redeemed]
 
-        # ---- C: banks burn what was redeemed to them -------------------------------------
-        burns = [
-            (self.people.banks[p.src.bank], p.amount, f"RED-{p.redemption:06d}")
-            for p in planned
-            if p.redemption is not None and p.redemption in self._redeemed
-        ]
-        calls = [(bank, self.token.burn(amount, parse_ref(ref)).data) for bank, amount, ref in burns]
-        for (bank, amount, _), done in zip(burns, self._send_bank_calls("redemption_burn", calls), strict=True):
-            if done:
-                self.ledger.burn(bank.address, amount)
-                self.ledger.reserves_held -= amount
+    def _last_burns(self) -> None:
+        """After the last step: the banks burn what was redeemed in it (in one block)."""
+        if self.ledger.paused:
+            self.skipped["redemption_burn_while_paused"] += len(self._burns_due)
+            return
+        burns, self._burns_due = self._burns_due, []
+        self._send_block(burns, [])
+
+    def _burn(self, bank: Participant, amount: int, ref: str) -> _BankCall:
+        def done() -> None:
+            self.ledger.burn(bank.address, amount)
+            self.ledger.reserves_held -= amount
+
+        return _BankCall("redemption_burn", bank, self.token.burn(amount, parse_ref(ref)).data, done)
 
     def _count(self, rate: float) -> int:
         whole = int(rate)
@@ -595,7 +623,9 @@ class Runner:
             self.ledger.paused = False
 
     # ---------------------------------------------------------------- money in
-    def _deposits(self, step: int) -> None:
+    def _deposits(self, step: int) -> tuple[list[_BankCall], dict[str, int]]:
+        """The step's deposit mints (sent with its payments) and what they bring to each wallet;
+        the attestation and allowance top-ups they need are made first, through ops."""
         s = self.scenario
         wanted = [
             (self.people.citizens[self.rng.randrange(len(self.people.citizens))], s.flows.deposit_amount.draw(self.rng))
@@ -603,7 +633,7 @@ class Runner:
         ]
         if self.ledger.paused:
             self.skipped["deposit_while_paused"] += len(wanted)
-            return
+            return [], {}
         deposits: list[tuple[Participant, int]] = []
         incoming: dict[str, int] = {}
         for citizen, amount in wanted:
@@ -625,20 +655,23 @@ class Runner:
             self.ledger.reserves_held += pending
             self._attest(f"RES-S{step:05d}" if scheduled else f"RES-S{step:05d}-DEMAND")
             self.ledger.reserves_held -= pending
-        mints: list[tuple[Participant, bytes]] = []
+        mints: list[_BankCall] = []
         drawn: Counter[str] = Counter()  # what this step's mints will draw from each bank's allowance
         for citizen, amount in deposits:
             bank = self.people.banks[citizen.bank]
             self.deposits += 1
             drawn[bank.address] += amount
             self._top_up(bank, drawn[bank.address])
-            mints.append((bank, self.token.mint(citizen.address, amount, parse_ref(f"DEP-{self.deposits:06d}")).data))
-        for (citizen, amount), (bank, _), done in zip(
-            deposits, mints, self._send_bank_calls("deposit_mint", mints), strict=True
-        ):
-            if done:
-                self.ledger.mint(citizen.address, amount, bank.address)
-                self.ledger.reserves_held += amount
+            data = self.token.mint(citizen.address, amount, parse_ref(f"DEP-{self.deposits:06d}")).data
+            mints.append(_BankCall("deposit_mint", bank, data, self._minted(citizen.address, amount, bank.address)))
+        return mints, incoming
+
+    def _minted(self, to: str, amount: int, bank: str) -> Callable[[], None]:
+        def done() -> None:
+            self.ledger.mint(to, amount, bank)
+            self.ledger.reserves_held += amount
+
+        return done
 
     def _attest(self, report: str) -> None:
         from .. import ops
@@ -673,36 +706,23 @@ class Runner:
                     ref=f"ALLOW-B{bank.index:02d}-{self.topups:04d}") is not None:
             self.ledger.allowance[bank.address] = allowance
 
-    def _send_bank_calls(self, kind: str, calls: Sequence[tuple[Participant, bytes]]) -> list[bool]:
-        """Send banks' token calls (``kind``: deposit mints, redemption burns) pre-signed, mined
-        together like the payments; count each one that succeeded, record how the others failed."""
-        if not calls:
-            return []
-        fees = self._fees()
-        for address in {b.address: None for b, _ in calls}:
-            self.nonces.forget(address)  # banks also send through ops: ask the node
-        items: list[tuple[Participant, dict[str, Any]]] = [
-            (bank, {"to": self.token.address, "value": 0, "gas": BANK_CALL_GAS, "nonce": self.nonces.take(bank.address),
-                    "chainId": self.chain.chain_id, "type": 2, "data": data, **fees})
-            for bank, data in calls
-        ]
-        done: list[bool] = []
-        for (bank, data), m in zip(calls, self._sender(BANK_CALL_GAS).send(self._sign(items)), strict=True):
-            if m.status is TxStatus.MINED:
-                self.counts[kind] += 1
-                done.append(True)
-                continue
-            if m.status in (TxStatus.REJECTED, TxStatus.DROPPED):
-                self.nonces.forget(bank.address)
-                reason = m.error or str(m.status)
-            else:
-                reason = self._replayed_error(bank.address, data, m.block, BANK_CALL_GAS)
-            self.unexpected.append(Failure(self.step, kind, reason, m.tx_hash))
-            done.append(False)
-        return done
+    def _account_bank_call(self, call: _BankCall, m: Mined) -> None:
+        """Count a bank's call that succeeded (and apply it to the model); record how another failed."""
+        if m.status is TxStatus.MINED:
+            self.counts[call.kind] += 1
+            call.done()
+            return
+        if m.status in (TxStatus.REJECTED, TxStatus.DROPPED):
+            self.nonces.forget(call.bank.address)
+            reason = m.error or str(m.status)
+        else:
+            reason = self._replayed_error(call.bank.address, call.data, m.block, BANK_CALL_GAS)
+        self.unexpected.append(Failure(self.step, call.kind, reason, m.tx_hash))
 
     # ---------------------------------------------------------------- payments
-    def _plan_payments(self, step: int) -> list[_Planned]:
+    def _plan_payments(self, step: int, incoming: dict[str, int] | None = None) -> list[_Planned]:
+        """The step's payments, planned on the balances before the step; ``incoming`` (the deposits
+        minted in the same block) counts against the receivers' balance caps."""
         s = self.scenario
         people = self.people
         ledger = self.ledger
@@ -710,7 +730,7 @@ class Runner:
             day = (self.start_time + step * s.step_seconds) // _DAY
         else:  # the node's own clock: a step that straddles midnight may see a limit reset early
             day = self.chain.latest_timestamp() // _DAY
-        budget = StepBudget(ledger, day)
+        budget = StepBudget(ledger, day, incoming=dict(incoming or {}))
         planned: list[_Planned] = []
         citizens, merchants = people.citizens, people.merchants
         minimum = _MIN_UNITS * self.unit
@@ -791,47 +811,56 @@ class Runner:
         if made < wanted:
             self.skipped["limit_attempt_no_candidate"] += wanted - made
 
-    def _send_payments(self, planned: Sequence[_Planned]) -> None:
-        """Sign, send and account for ``planned`` (one block per chunk on a controlled node)."""
-        self._redeemed = set()
-        if not planned:
-            return
+    def _send_block(self, calls: Sequence[_BankCall], planned: Sequence[_Planned]) -> set[int]:
+        """Sign, send and account for the banks' ``calls`` and the ``planned`` payments, in one block
+        while its gas lasts on a controlled node; the redemptions that succeeded."""
+        if not calls and not planned:
+            return set()
         fees = self._fees()
-        for bank in {p.src.address: None for p in planned if p.src.kind == "bank"}:
-            self.nonces.forget(bank)  # banks also send through ops: ask the node
-        items: list[tuple[Participant, dict[str, Any]]] = []
-        for p in planned:
-            address = p.src.address
-            tx = {"to": self.token.address, "value": 0, "gas": TRANSFER_GAS, "nonce": self.nonces.take(address),
-                  "chainId": self.chain.chain_id, "type": 2, "data": self._calldata.transfer(p.dst, p.amount), **fees}
-            items.append((p.src, tx))
-        mined = self._sender(TRANSFER_GAS).send(self._sign(items))
+        banks = {c.bank.address: None for c in calls} | {p.src.address: None for p in planned if p.src.kind == "bank"}
+        for address in banks:
+            self.nonces.forget(address)  # banks also send through ops: ask the node
+        chain_id = self.chain.chain_id
+
+        def tx(person: Participant, gas: int, data: bytes) -> tuple[Participant, dict[str, Any]]:
+            return person, {"to": self.token.address, "value": 0, "gas": gas, "nonce": self.nonces.take(person.address),
+                            "chainId": chain_id, "type": 2, "data": data, **fees}
+
+        items = [tx(c.bank, BANK_CALL_GAS, c.data) for c in calls]
+        items += [tx(p.src, TRANSFER_GAS, self._calldata.transfer(p.dst, p.amount)) for p in planned]
+        mined = self._sender().send(self._sign(items))
+        for call, m in zip(calls, mined, strict=False):
+            self._account_bank_call(call, m)
+        paid = mined[len(calls) :]
         from ..reports.events import BlockTimes
 
-        times = BlockTimes(self.w3).fetch(m.block for m in mined if m.block is not None)
-        for p, m in zip(planned, mined, strict=True):
-            self._account_payment(p, m, times)
+        times = BlockTimes(self.w3).fetch(m.block for m in paid if m.block is not None)
+        redeemed: set[int] = set()
+        for p, m in zip(planned, paid, strict=True):
+            if self._account_payment(p, m, times) and p.redemption is not None:
+                redeemed.add(p.redemption)
+        return redeemed
 
-    def _account_payment(self, p: _Planned, m: Mined, times: dict[int, int]) -> None:
+    def _account_payment(self, p: _Planned, m: Mined, times: dict[int, int]) -> bool:
+        """Apply a mined payment to the model, or record how it failed; whether it went through."""
         if m.status is TxStatus.MINED:
             if p.expect is not None:
                 self.unexpected.append(Failure(self.step, p.kind, "succeeded", m.tx_hash, p.expect))
             assert m.block is not None
             self.ledger.transfer(p.src.address, p.dst, p.amount, timestamp=times[m.block])
             self.counts[p.kind] += 1
-            if p.redemption is not None:
-                self._redeemed.add(p.redemption)
-            return
+            return True
         if m.status in (TxStatus.REJECTED, TxStatus.DROPPED):
             # The nonce was not used: later transactions of this sender must not assume it was.
             self.nonces.forget(p.src.address)
             self.unexpected.append(Failure(self.step, p.kind, m.error or m.status, m.tx_hash, p.expect))
-            return
+            return False
         reason = self._revert_reason(p, m)
         if p.expect is not None and reason == p.expect:
             self.expected[f"{p.kind}:{reason}"] += 1
         else:
             self.unexpected.append(Failure(self.step, p.kind, reason, m.tx_hash, p.expect))
+        return False
 
     def _revert_reason(self, p: _Planned, m: Mined) -> str:
         """The custom error of a reverted payment, replayed against the state of its block."""
@@ -890,14 +919,14 @@ class Runner:
     def _sign(self, items: Sequence[tuple[Participant, dict[str, Any]]]) -> list[SignedTx]:
         """Participants' transactions signed (keys derived on the fly), ready for :meth:`_sender`."""
         raws = sign_as(items, chain_id=self.chain.chain_id)
-        return [SignedTx(person.address, int(tx["nonce"]), "0x" + keccak(raw).hex(), raw)
+        return [SignedTx(person.address, int(tx["nonce"]), "0x" + keccak(raw).hex(), raw, tx)
                 for (person, tx), raw in zip(items, raws, strict=True)]
 
-    def _sender(self, gas_each: int) -> BlockSender:
-        """Sends transactions whose gas limit is ``gas_each``, as many to a block as the block's gas takes
+    def _sender(self) -> BlockSender:
+        """Sends signed transactions as many to a block as the block's gas takes, by their gas limits
         (a pilot network with larger blocks mines a step's payments in fewer of them)."""
-        per_block = txs_per_block(self.block_gas_limit, gas_each)
-        return BlockSender(self.chain, self.transport, controlled=self.controlled, per_block=per_block)
+        return BlockSender(self.chain, self.transport, controlled=self.controlled,
+                           block_gas_limit=self.block_gas_limit)
 
     def _fees(self) -> dict[str, int]:
         return fee_fields(int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0)))
@@ -959,7 +988,7 @@ def _sign_all(signer: TxSigner, txs: Sequence[dict[str, Any]]) -> list[SignedTx]
     if not callable(fast):
         return [_signed(signer, tx) for tx in txs]
     raws = [bytes(raw) for raw in fast(txs)]
-    return [SignedTx(signer.address, int(tx["nonce"]), "0x" + keccak(raw).hex(), raw)
+    return [SignedTx(signer.address, int(tx["nonce"]), "0x" + keccak(raw).hex(), raw, tx)
             for tx, raw in zip(txs, raws, strict=True)]
 
 
@@ -967,5 +996,5 @@ def _signed(signer: TxSigner, tx: dict[str, Any]) -> SignedTx:
     result = signer.sign_transaction(tx)
     return SignedTx(
         sender=signer.address, nonce=int(tx["nonce"]), raw=bytes(result.raw_transaction),
-        tx_hash="0x" + bytes(result.hash).hex(),
+        tx_hash="0x" + bytes(result.hash).hex(), fields=tx,
     )
