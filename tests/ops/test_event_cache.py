@@ -60,9 +60,9 @@ def test_cached_reads_equal_full_scans(env: StackEnv, operator_for, tmp_path):
     for _ in range(2):  # first run fills the cache, second reads it
         assert cached.token.events(("Minted", "AmountFrozen")) == env.stack.token.events(("Minted", "AmountFrozen"))
         assert cached.token.frozen_accounts() == env.stack.token.frozen_accounts()
-    data = json.loads((tmp_path / "cache" / f"{cached.token.address}.json").read_text())
-    assert data["schema"] == "pkr-pilot.event-cache" and data["v"] == 1
-    assert data["scanned_to"] == int(env.w3.eth.block_number) - REORG_MARGIN
+    lines = [json.loads(line) for line in (tmp_path / "cache" / f"{cached.token.address}.jsonl").read_text().splitlines()]
+    assert lines[0]["schema"] == "pkr-pilot.event-cache" and lines[0]["v"] == 2
+    assert lines[-1]["scanned_to"] == int(env.w3.eth.block_number) - REORG_MARGIN
 
 
 def test_a_second_read_scans_only_the_recent_blocks(env: StackEnv, operator_for, tmp_path, monkeypatch):
@@ -95,6 +95,31 @@ def test_a_damaged_cache_file_is_rebuilt(env: StackEnv, operator_for, tmp_path):
     _mine(env, REORG_MARGIN + 2)
     cached = _cached_stack(env, tmp_path / "cache")
     cached.token.events(("Minted",))
-    (tmp_path / "cache" / f"{cached.token.address}.json").write_text("{not json")
+    (tmp_path / "cache" / f"{cached.token.address}.jsonl").write_text("{not json")
 
     assert cached.token.events(("Minted",)) == env.stack.token.events(("Minted",))
+
+
+def test_a_scan_is_appended_and_a_torn_append_loses_only_itself(env: StackEnv, operator_for, tmp_path):
+    """Keeping the cache current costs the new blocks, not the history: a scan appends its events and
+    a checkpoint; a torn last append is dropped on reading, and the blocks it covered scanned again."""
+    ops.mint(operator_for(MINTER), addr(ALICE), "1", ref="BANK-EC-A", options=YES)
+    _mine(env, REORG_MARGIN + 2)
+    cached = _cached_stack(env, tmp_path / "cache")
+    path = tmp_path / "cache" / f"{cached.token.address}.jsonl"
+    cached.token.events(("Minted",))
+    first = path.read_bytes()
+
+    ops.mint(operator_for(MINTER), addr(ALICE), "1", ref="BANK-EC-B", options=YES)
+    _mine(env, REORG_MARGIN + 2)
+    assert len(cached.token.events(("Minted",))) == len(env.stack.token.events(("Minted",)))
+    grown = path.read_bytes()
+    assert grown.startswith(first)  # appended, not rewritten
+    added = [json.loads(line) for line in grown[len(first):].splitlines()]
+    minted = [a["args"]["ref"] for a in added[:-1] if a.get("name") == "Minted"]
+    assert len(minted) == 1 and minted[0].startswith("0x" + b"BANK-EC-B".hex())
+    assert "scanned_to" in added[-1]
+
+    path.write_bytes(grown[:-7])  # the last append torn: its checkpoint is lost
+    fresh = _cached_stack(env, tmp_path / "cache")
+    assert fresh.token.events(("Minted",)) == env.stack.token.events(("Minted",))

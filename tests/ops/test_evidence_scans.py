@@ -215,10 +215,11 @@ def test_a_cache_file_with_a_malformed_event_is_rebuilt(env: StackEnv, tmp_path)
     env.node.rpc("anvil_mine", hex(REORG_MARGIN + 2))
     cached = _cached_stack(env, tmp_path / "cache")
     cached.token.find_events("TierSet", {"account": _stranger(1)})
-    path = tmp_path / "cache" / f"{cached.token.address}.json"
-    data = json.loads(path.read_text())
-    data["events"][-1]["args"]["acount"] = data["events"][-1]["args"].pop("account")
-    path.write_text(json.dumps(data))
+    path = tmp_path / "cache" / f"{cached.token.address}.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    event = next(item for item in reversed(lines) if item.get("name") == "TierSet")
+    event["args"]["acount"] = event["args"].pop("account")
+    path.write_text("".join(json.dumps(item) + "\n" for item in lines))
 
     fresh = _cached_stack(env, tmp_path / "cache")
 

@@ -1,6 +1,7 @@
 """Event scanning: ``eth_getLogs`` in pages (halved when a node refuses a range), log decoding, the
 narrowing of :meth:`~pkr_pilot.contracts.ContractHandle.find_events`, and the :class:`EventCache`
-(kept on disk, atomic, with an in-memory index) that makes a full-history read scan only new blocks."""
+(kept on disk, appended to, with an in-memory index) that makes a full-history read scan only new
+blocks."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._files import atomic_write_json
+from .._files import append_durably, atomic_write_bytes
 from ..errors import ChainError
 from ..transport import RpcError, Transport, transport_for
 from ._abi import _canonical_type, _normalise_value
@@ -63,10 +64,11 @@ class LogStats:
 class CachedEvents:
     """One contract's cached events up to ``scanned_to``, with lookups by an indexed argument.
 
-    Held in memory by :class:`EventCache` between reads (a snapshot: extending the cache makes a
-    new one). Events read from the cache file stay in their stored (JSON) form until something asks
-    for them, and ``find`` answers from a per-``(event, argument)`` index built on first use: a
-    lookup converts only the events it returns, whatever the history holds.
+    Held in memory by :class:`EventCache` between reads and extended in place (new blocks' events
+    are appended, and the indexes built so far with them: at national scale a copy per extension
+    cost more than the lookup). Events read from the cache file stay in their stored (JSON) form
+    until something asks for them, and ``find`` answers from a per-``(event, argument)`` index built
+    on first use: a lookup converts only the events it returns, whatever the history holds.
     """
 
     def __init__(self, events: Sequence[DecodedEvent], scanned_to: int, scanned_to_hash: str) -> None:
@@ -153,23 +155,19 @@ class CachedEvents:
                 out.append(event)
         return out
 
-    def extended(self, new: Sequence[DecodedEvent], scanned_to: int, scanned_to_hash: str) -> CachedEvents:
-        """A snapshot with ``new`` appended (indexes already built are carried over and extended)."""
-        out = CachedEvents((), scanned_to, scanned_to_hash)
+    def extend(self, new: Sequence[DecodedEvent], scanned_to: int, scanned_to_hash: str) -> None:
+        """Append ``new`` (the blocks after :attr:`scanned_to` up to ``scanned_to``), indexes included."""
         base = len(self._items)
-        out._items = self._items + list(new)
-        out._abis = self._abis
+        self._items.extend(new)
         if self._by_name is not None:
-            out._by_name = {k: list(v) for k, v in self._by_name.items()}
             for n, e in enumerate(new, start=base):
-                out._by_name.setdefault(e.name, []).append(n)
+                self._by_name.setdefault(e.name, []).append(n)
         for (name, arg), index in self._by_arg.items():
-            copy = {k: list(v) for k, v in index.items()}
             for n, e in enumerate(new, start=base):
                 if e.name == name and arg in e.args:
-                    copy.setdefault(_index_key(e.args[arg]), []).append(n)
-            out._by_arg[(name, arg)] = copy
-        return out
+                    index.setdefault(_index_key(e.args[arg]), []).append(n)
+        self.scanned_to = scanned_to
+        self.scanned_to_hash = scanned_to_hash
 
     def _event(self, position: int) -> DecodedEvent:
         item = self._items[position]
@@ -227,18 +225,25 @@ def _index_key(value: Any) -> Any:
 
 
 class EventCache:
-    """Decoded events kept between runs, one JSON file per contract: ``<folder>/<address>.json``.
+    """Decoded events kept between runs, one JSON-lines file per contract: ``<folder>/<address>.jsonl``.
+
+    The file is a header line (schema, contract, first block), then, for each scan, the new events
+    one per line and a checkpoint line (``{"scanned_to": N, "hash": H}``). A scan appends (one
+    ``write``), so keeping the cache current costs what the new blocks hold, not the whole history
+    (a national run's 125,000 cached events, rewritten at every operation, cost more than the
+    lookup). Reading stops at the first damaged line and keeps what its last checkpoint covers: a
+    torn append loses only the scan it was writing.
 
     A cache, never a source of truth: a file that is unreadable, from another schema, chain or
-    contract, or whose last scanned block no longer has the recorded hash (a reorganisation deeper
-    than ``REORG_MARGIN``, or a dev chain that was reset) is dropped and rebuilt from the chain.
-    Written atomically (temporary file, ``os.replace``). Within a process the parsed file is kept in
-    memory (:class:`CachedEvents`) and parsed again only when the file changed on disk; the last
+    contract, or whose last checkpoint's block no longer has the recorded hash (a reorganisation
+    deeper than ``REORG_MARGIN``, or a dev chain that was reset) is dropped and rebuilt from the
+    chain (written whole, atomically). Within a process the parsed file is kept in memory
+    (:class:`CachedEvents`) and parsed again only when another process changed it; the last
     block's hash is checked against the chain on every load either way.
     """
 
     SCHEMA = "pkr-pilot.event-cache"
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -246,7 +251,7 @@ class EventCache:
         self._guard = threading.Lock()
 
     def path(self, handle: ContractHandle) -> Path:
-        return self.folder / f"{handle.address}.json"
+        return self.folder / f"{handle.address}.jsonl"
 
     def read(
         self, handle: ContractHandle, events: Mapping[bytes, Mapping[str, Any]]
@@ -293,29 +298,48 @@ class EventCache:
         scanned_to: int,
     ) -> None:
         """Replace the cache of ``handle`` with ``decoded``, covering up to ``scanned_to``."""
-        self._store(handle, CachedEvents(decoded, scanned_to, self._block_hash(handle, scanned_to)))
+        self._replace(handle, CachedEvents(decoded, scanned_to, self._block_hash(handle, scanned_to)))
 
     def extend(
         self, handle: ContractHandle, cached: CachedEvents, new: Sequence[DecodedEvent], scanned_to: int
     ) -> CachedEvents:
-        """Store ``cached`` plus ``new`` (the blocks after ``cached.scanned_to`` up to ``scanned_to``)."""
-        out = cached.extended(new, scanned_to, self._block_hash(handle, scanned_to))
-        self._store(handle, out)
+        """``cached`` plus ``new`` (the blocks after ``cached.scanned_to`` up to ``scanned_to``), stored.
+
+        ``cached`` is what :meth:`load` returned: when the file is still the one it was read from,
+        the scan is appended to it; otherwise (a new file, or another process wrote it) it is
+        written whole."""
+        path = self.path(handle)
+        key = (handle.address, handle.from_block)
+        block_hash = self._block_hash(handle, scanned_to)
+        with self._guard:
+            if scanned_to <= cached.scanned_to:
+                return cached  # another thread of this process stored these blocks meanwhile
+            # (and when it stored some of them: only what it did not)
+            new = [e for e in new if e.block_number > cached.scanned_to]
+            memo = self._memo.get(key)
+            try:
+                appendable = memo is not None and memo[1] is cached and memo[0] == _file_signature(path)
+            except OSError:
+                appendable = False
+            if not appendable:
+                out = CachedEvents(cached.events, cached.scanned_to, cached.scanned_to_hash)
+                out.extend(new, scanned_to, block_hash)
+            else:
+                cached.extend(new, scanned_to, block_hash)
+                append_durably(path, _lines([*map(_event_to_json, new), _checkpoint(cached)]))
+                self._memo[key] = (_file_signature(path), cached)
+                return cached
+        self._replace(handle, out)
         return out
 
-    def _store(self, handle: ContractHandle, cached: CachedEvents) -> None:
-        data = {
-            "schema": self.SCHEMA,
-            "v": self.VERSION,
-            "address": handle.address,
-            "from_block": handle.from_block,
-            "scanned_to": cached.scanned_to,
-            "scanned_to_hash": cached.scanned_to_hash,
-            "events": cached.stored(),
-        }
-        atomic_write_json(self.path(handle), data, indent=None)
+    def _replace(self, handle: ContractHandle, cached: CachedEvents) -> None:
+        """Write the whole cache of ``handle`` (atomically) and remember it."""
+        header = {"schema": self.SCHEMA, "v": self.VERSION, "address": handle.address, "from_block": handle.from_block}
+        path = self.path(handle)
+        atomic_write_bytes(path, _lines([header, *cached.stored(), _checkpoint(cached)]))
+        path.with_suffix(".json").unlink(missing_ok=True)  # the whole-file form of version 1
         try:
-            signature = _file_signature(self.path(handle))
+            signature = _file_signature(path)
         except OSError:
             return
         with self._guard:
@@ -325,27 +349,58 @@ class EventCache:
         self, path: Path, handle: ContractHandle, events: Mapping[bytes, Mapping[str, Any]]
     ) -> CachedEvents | None:
         try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
+            lines = path.read_bytes().split(b"\n")
+        except OSError:
             return None
         try:
+            header = json.loads(lines[0])
             if (
-                data.get("schema") != self.SCHEMA
-                or data.get("v") != self.VERSION
-                or data.get("address") != handle.address
-                or int(data["from_block"]) != handle.from_block
+                header.get("schema") != self.SCHEMA
+                or header.get("v") != self.VERSION
+                or header.get("address") != handle.address
+                or int(header["from_block"]) != handle.from_block
             ):
                 return None
-            by_name = {str(e["name"]): e for e in events.values()}
-            return CachedEvents.from_stored(
-                data["events"], by_name, int(data["scanned_to"]), str(data["scanned_to_hash"])
-            )
+        except (AttributeError, KeyError, TypeError, ValueError):  # malformed
+            return None
+        stored: list[Mapping[str, Any]] = []
+        kept = 0
+        scanned_to: int | None = None
+        scanned_to_hash = ""
+        for line in lines[1:]:
+            try:
+                item = json.loads(line)
+            except ValueError:
+                break  # a torn append (or damage): keep what the last checkpoint covers
+            if not isinstance(item, dict):
+                break
+            if "scanned_to" in item:
+                try:
+                    scanned_to, scanned_to_hash = int(item["scanned_to"]), str(item["hash"])
+                except (KeyError, TypeError, ValueError):
+                    break
+                kept = len(stored)
+            else:
+                stored.append(item)
+        if scanned_to is None:
+            return None
+        by_name = {str(e["name"]): e for e in events.values()}
+        try:
+            return CachedEvents.from_stored(stored[:kept], by_name, scanned_to, scanned_to_hash)
         except (AttributeError, KeyError, TypeError, ValueError):  # malformed
             return None
 
     @staticmethod
     def _block_hash(handle: ContractHandle, number: int) -> str:
         return "0x" + bytes(handle.w3.eth.get_block(number)["hash"]).hex()
+
+
+def _checkpoint(cached: CachedEvents) -> dict[str, Any]:
+    return {"scanned_to": cached.scanned_to, "hash": cached.scanned_to_hash}
+
+
+def _lines(items: Iterable[Any]) -> bytes:
+    return "".join(json.dumps(item, separators=(",", ":")) + "\n" for item in items).encode()
 
 
 def _file_signature(path: Path) -> tuple[int, int, int]:

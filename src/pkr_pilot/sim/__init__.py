@@ -146,7 +146,7 @@ def simulate(
         with connect(project, net, state_file=state_file, log=False, node_args=node_args) as chain:
             signer = funder(chain.chain_id) if funder is not None else _dev_funder(chain.chain_id, chain.is_dev)
             runner = Runner(chain, project, scenario, seed=run_seed, out_dir=folder, funder=signer,
-                            compiled=compiled, progress=progress)
+                            compiled=compiled, progress=progress, event_cache=Path(scratch) / "event-cache")
             outcome = runner.run()
             if progress is not None:
                 progress(Progress(scenario.steps, scenario.steps, "report", "writing the report"))

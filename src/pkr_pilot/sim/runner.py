@@ -157,7 +157,9 @@ class Runner:
         compiled: Any = None,
         progress: Callable[[Progress], None] | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        event_cache: Path | None = None,
     ) -> None:
+        """``event_cache``: a folder for the operators' event cache (see :meth:`_deploy`)."""
         self.chain = chain
         self.w3 = chain.w3
         self.project = project
@@ -168,6 +170,7 @@ class Runner:
         self.compiled = compiled
         self.progress = progress or (lambda _p: None)
         self.clock = clock
+        self.event_cache = event_cache
         self.rng = random.Random(seed)  # noqa: S311 - a simulation, not cryptography
         self.people = make_participants(scenario, seed, self.rng)
         self.unit = 10**scenario.decimals
@@ -346,7 +349,7 @@ class Runner:
     def _deploy(self) -> None:
         from ..amounts import TierLimits
         from ..compile import compile_project
-        from ..contracts import Stack
+        from ..contracts import EventCache, Stack
         from ..deploy import RecordStore, deploy_stack
         from ..deploy.config import DeployConfig, MinterConfig, TokenConfig
         from ..ops import OperationsJournal
@@ -390,7 +393,11 @@ class Runner:
             compiled=compiled, deployments_dir=folder, policy=self.policy,
         )
         records = {r.name: r for r in RecordStore(folder, self.chain.network.deployments_name).records()}
-        self.stack = Stack.from_deployment(self.w3, records)
+        # The operators answer "was this already done?" from the chain by ref, like the ops CLI, and
+        # like it through an event cache: without one, each operation scanned the whole history
+        # (a million logs by mid-run at national scale, for one lookup).
+        cache = EventCache(self.event_cache) if self.event_cache is not None else None
+        self.stack = Stack.from_deployment(self.w3, records, cache=cache)
         self.token = self.stack.token
         self._calldata = Calldata(self.token)
         self.journal = OperationsJournal(segments / "setup.jsonl")
