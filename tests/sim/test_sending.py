@@ -76,6 +76,30 @@ def test_a_logged_transaction_needs_no_receipt_and_a_silent_one_is_asked(parts: 
     assert counting.calls.count("eth_getTransactionReceipt") == 2  # the revert and the ETH transfer
 
 
+class _NoBlocks(_Counting):
+    """A node that does not show the blocks just mined (a lagging replica): null for eth_getBlockByNumber."""
+
+    def batch(self, calls: Any) -> Any:
+        from pkr_pilot.transport import RpcReply
+
+        replies = super().batch(calls)
+        return [RpcReply(None) if method == "eth_getBlockByNumber" else reply
+                for (method, _), reply in zip(calls, replies, strict=True)]
+
+
+def test_a_block_the_node_does_not_show_is_read_from_receipts(parts: Any) -> None:
+    stack, transport = parts
+    alice, bob = stack.actors.alice, stack.actors.bob
+    token = stack.deployment.token.address
+    nonce = stack.w3.eth.get_transaction_count(alice.address)
+    one = bytes.fromhex("a9059cbb") + bytes(12) + bytes.fromhex(bob.address[2:]) + (1).to_bytes(32, "big")
+    txs = [_signed(alice, nonce + n, to=token, data=one) for n in range(2)]
+    lagging = _NoBlocks(transport)
+    mined = BlockSender(stack.chain, lagging, controlled=True).send(txs)  # type: ignore[arg-type]
+    assert [m.status for m in mined] == [TxStatus.MINED] * 2
+    assert lagging.calls.count("eth_getTransactionReceipt") == 2
+
+
 def test_a_refused_transaction_is_rejected_and_the_one_stuck_behind_it_is_dropped(parts: Any) -> None:
     stack, transport = parts
     alice, bob = stack.actors.alice, stack.actors.bob

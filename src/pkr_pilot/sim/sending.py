@@ -197,16 +197,20 @@ class BlockSender:
         calls += [("eth_getLogs", [{"fromBlock": hex(b), "toBlock": hex(b)}]) for b in blocks]
         replies = call_all(self.transport, calls, what="reading the mined blocks")
         block_of: dict[str, int] = {}
-        for number, block in zip(blocks, replies[: len(blocks)], strict=True):
+        unseen = False  # a block the node does not show (yet): its transactions are asked one by one
+        for block in replies[: len(blocks)]:
             if block is None:
-                raise ChainError(f"block {number:,} was mined but the node does not show it")
-            block_of.update({str(h).lower(): number for h in block["transactions"]})
-        logged = {str(log["transactionHash"]).lower() for logs in replies[len(blocks) :] for log in logs}
+                unseen = True
+                continue
+            block_of.update({str(h).lower(): int(block["number"], 16) for h in block["transactions"]})
+        logged = {str(log["transactionHash"]).lower() for logs in replies[len(blocks) :] for log in logs or ()}
         out: dict[str, Mapping[str, Any] | None] = {}
         ask: list[str] = []
         for tx_hash in hashes:
             mined_in = block_of.get(tx_hash.lower())
-            if mined_in is None:
+            if mined_in is None and unseen:
+                ask.append(tx_hash)
+            elif mined_in is None:
                 out[tx_hash] = None
             elif tx_hash.lower() in logged:
                 out[tx_hash] = {"status": "0x1", "blockNumber": hex(mined_in)}
