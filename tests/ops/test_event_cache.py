@@ -123,3 +123,6 @@ def test_a_scan_is_appended_and_a_torn_append_loses_only_itself(env: StackEnv, o
     path.write_bytes(grown[:-7])  # the last append torn: its checkpoint is lost
     fresh = _cached_stack(env, tmp_path / "cache")
     assert fresh.token.events(("Minted",)) == env.stack.token.events(("Minted",))
+    # Rescanned and written whole: nothing is appended after the torn line, where no reader would see it.
+    lines = path.read_text().splitlines()
+    assert all(json.loads(line) for line in lines) and "scanned_to" in json.loads(lines[-1])

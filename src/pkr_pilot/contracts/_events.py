@@ -79,6 +79,8 @@ class CachedEvents:
         self._abis: Mapping[str, Mapping[str, Any]] = {}
         self._by_name: dict[str, list[int]] | None = None
         self._by_arg: dict[tuple[str, str], dict[Any, list[int]]] = {}
+        #: Read from a whole cache file (no damaged line, no scan without its checkpoint).
+        self.clean = True
 
     @classmethod
     def from_stored(
@@ -281,7 +283,7 @@ class EventCache:
                 return empty
             cached = parsed
             with self._guard:
-                self._memo[key] = (signature, cached)
+                self._memo[key] = (signature if cached.clean else _NOT_APPENDABLE, cached)
         try:
             block = handle.w3.eth.get_block(cached.scanned_to)
         except BlockNotFound:
@@ -326,7 +328,11 @@ class EventCache:
                 out.extend(new, scanned_to, block_hash)
             else:
                 cached.extend(new, scanned_to, block_hash)
-                append_durably(path, _lines([*map(_event_to_json, new), _checkpoint(cached)]))
+                try:
+                    append_durably(path, _lines([*map(_event_to_json, new), _checkpoint(cached)]))
+                except OSError:
+                    self._memo.pop(key, None)  # the file is behind the memory: read it again next time
+                    raise
                 self._memo[key] = (_file_signature(path), cached)
                 return cached
         self._replace(handle, out)
@@ -367,32 +373,39 @@ class EventCache:
         kept = 0
         scanned_to: int | None = None
         scanned_to_hash = ""
+        damaged = False
         for line in lines[1:]:
+            if not line:
+                continue  # the end of the last line
             try:
                 item = json.loads(line)
-            except ValueError:
-                break  # a torn append (or damage): keep what the last checkpoint covers
-            if not isinstance(item, dict):
-                break
-            if "scanned_to" in item:
-                try:
+                if "scanned_to" in item:
                     scanned_to, scanned_to_hash = int(item["scanned_to"]), str(item["hash"])
-                except (KeyError, TypeError, ValueError):
-                    break
-                kept = len(stored)
-            else:
-                stored.append(item)
+                    kept = len(stored)
+                else:
+                    stored.append(item)
+            except (KeyError, TypeError, ValueError):
+                damaged = True  # a torn append (or damage): keep what the last checkpoint covers
+                break
         if scanned_to is None:
             return None
         by_name = {str(e["name"]): e for e in events.values()}
         try:
-            return CachedEvents.from_stored(stored[:kept], by_name, scanned_to, scanned_to_hash)
+            cached = CachedEvents.from_stored(stored[:kept], by_name, scanned_to, scanned_to_hash)
         except (AttributeError, KeyError, TypeError, ValueError):  # malformed
             return None
+        # Appending after a damaged line or unfinished scan would hide the appended scans from every
+        # later reader: such a file is written whole at its next extension.
+        cached.clean = not damaged and kept == len(stored)
+        return cached
 
     @staticmethod
     def _block_hash(handle: ContractHandle, number: int) -> str:
         return "0x" + bytes(handle.w3.eth.get_block(number)["hash"]).hex()
+
+
+#: The memo's file signature of a cache file that must not be appended to (see ``EventCache._parse``).
+_NOT_APPENDABLE = (-1, -1, -1)
 
 
 def _checkpoint(cached: CachedEvents) -> dict[str, Any]:
