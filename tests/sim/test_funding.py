@@ -127,3 +127,27 @@ def test_a_block_takes_as_many_transactions_as_its_gas_limit_allows_with_a_tenth
     assert sizes([200_000] * 30 + [120_000] * 2_200, 300_000_000) == [30 + 2_200]
     assert sizes([200_000] * 30 + [120_000] * 2_300, 300_000_000) == [30 + 2_200, 100]
     assert sizes([], 30_000_000) == []
+
+
+def test_the_operators_look_up_refs_through_an_event_cache(project: Any, compiled: Any, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Was this ref already used?" is asked of the chain at every operation: without a cache, each one
+    scanned the whole history (a million logs by mid-run at national scale). The cache lives in the
+    run's scratch folder and leaves nothing in the report folder."""
+    from pkr_pilot.contracts import EventCache
+
+    loads: list[Path] = []
+    original = EventCache.load
+
+    def counting(cache: EventCache, handle: Any, events: Any) -> Any:
+        loads.append(cache.folder)
+        return original(cache, handle, events)
+
+    monkeypatch.setattr(EventCache, "load", counting)
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY)
+    result = simulate(project, load_scenario(path), out_dir=tmp_path / "out", compiled=compiled)
+    assert result.ok
+    assert len(loads) >= result.summary["figures"]["transactions_by_kind"].get("freeze", 1)
+    assert all(not folder.is_relative_to(tmp_path) for folder in loads)
+    assert not any(p.suffix == ".jsonl" and "cache" in str(p) for p in (tmp_path / "out").rglob("*"))

@@ -239,24 +239,3 @@ def test_the_browser_check_sees_a_broken_image_and_a_console_error(tmp_path: Pat
     assert any("boom" in e for e in seen.errors)
     assert seen.images == [{"src": "missing.png", "complete": True, "width": 0}]
 
-
-def test_the_operators_look_up_refs_through_an_event_cache(tiny: Path, project: Any, compiled: Any,
-                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """"Was this ref already used?" is asked of the chain at every operation: without a cache, each one
-    scanned the whole history (a million logs by mid-run at national scale). The cache lives in the
-    run's scratch folder and leaves nothing in the report folder."""
-    from pkr_pilot.contracts import EventCache
-
-    loads: list[Path] = []
-    original = EventCache.load
-
-    def counting(cache: EventCache, handle: Any, events: Any) -> Any:
-        loads.append(cache.folder)
-        return original(cache, handle, events)
-
-    monkeypatch.setattr(EventCache, "load", counting)
-    result = simulate(project, load_scenario(tiny), out_dir=tmp_path / "out", compiled=compiled)
-    assert result.ok
-    assert len(loads) >= result.summary["figures"]["transactions_by_kind"].get("freeze", 1)
-    assert all(not folder.is_relative_to(tmp_path) for folder in loads)
-    assert not any(p.suffix == ".jsonl" and "cache" in str(p) for p in (tmp_path / "out").rglob("*"))
