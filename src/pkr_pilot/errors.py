@@ -244,11 +244,19 @@ class SentNotConfirmed(PilotError):
 
     exit_code = 10
 
-    def __init__(self, tx_hashes: list[str] | tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        tx_hashes: list[str] | tuple[str, ...],
+        *,
+        why: str | None = None,
+        then: str = "run the same command again to follow it",
+    ) -> None:
+        """``why``: what is known of the (first) undecided transaction; ``then``: what to do."""
         self.tx_hashes = tuple(tx_hashes)
         shown = self.tx_hashes[0] if self.tx_hashes else "?"
         more = f" (+{len(self.tx_hashes) - 1} more)" if len(self.tx_hashes) > 1 else ""
-        super().__init__(f"sent, not yet confirmed: {shown}{more}; run the same command again to follow it")
+        known = f" is undecided ({why})" if why is not None else ""
+        super().__init__(f"sent, not yet confirmed: {shown}{more}{known}; {then}")
 
 
 class SendUndecided(SentNotConfirmed):
@@ -261,12 +269,7 @@ class SendUndecided(SentNotConfirmed):
 
     def __init__(self, tx_hash: str, why: str) -> None:
         self.tx_hash = tx_hash
-        self.tx_hashes = (tx_hash,)
-        PilotError.__init__(
-            self,
-            f"sent, not yet confirmed: {tx_hash} is undecided (the node's answer was lost: {why}); "
-            "run the same command again to follow it",
-        )
+        super().__init__((tx_hash,), why=f"the node's answer was lost: {why}")
 
 
 class MinedUnseen(SentNotConfirmed):
@@ -280,10 +283,8 @@ class MinedUnseen(SentNotConfirmed):
 
     def __init__(self, tx_hash: str, nonce: int) -> None:
         self.tx_hash = tx_hash
-        self.tx_hashes = (tx_hash,)
-        PilotError.__init__(
-            self,
-            f"sent, not yet confirmed: {tx_hash} is undecided (the node shows neither it nor its receipt, "
-            f"but nonce {nonce} of its sender was used); run the same command again: it looks for the "
-            "operation on chain by its ref before sending anything",
+        super().__init__(
+            (tx_hash,),
+            why=f"the node shows neither it nor its receipt, but nonce {nonce} of its sender was used",
+            then="run the same command again: it looks for the operation on chain by its ref before sending anything",
         )
