@@ -66,6 +66,7 @@ from typing import TYPE_CHECKING, Any
 
 from .amounts import format_amount, parse_address, parse_amount, parse_ref
 from .bulk import BulkSender, TxOutcome, TxRequest
+from .contracts import selector, static_words
 from .errors import ChainError, JournalError, ReconcileError, SentNotConfirmed, UserInputError
 from .evidence import find_payments
 from .journal import Journal
@@ -98,15 +99,9 @@ _COLUMNS = ("address", "amount", "ref")
 _ZERO = "0x" + "00" * 20
 
 
-def _selector(signature: str) -> bytes:
-    from eth_utils.crypto import keccak
-
-    return bytes(keccak(text=signature))[:4]
-
-
-_TRANSFER_WITH_REFERENCE = _selector("transferWithReference(address,uint256,bytes32)")
-_TRANSFER_WITH_UNIQUE_REFERENCE = _selector("transferWithUniqueReference(address,uint256,bytes32)")
-_REFERENCE_USED = _selector("referenceUsed(address,bytes32)")
+_TRANSFER_WITH_REFERENCE = selector("transferWithReference(address,uint256,bytes32)")
+_TRANSFER_WITH_UNIQUE_REFERENCE = selector("transferWithUniqueReference(address,uint256,bytes32)")
+_REFERENCE_USED = selector("referenceUsed(address,bytes32)")
 
 
 # =========================================================================== the file
@@ -168,7 +163,7 @@ def derive_ref(sha256: str, line: int) -> bytes:
     column to keep refs stable across edits.
 
     >>> derive_ref("00" * 32, 2).hex()[:8]
-    '5df3f0b8'
+    'db4c1240'
     """
     from eth_utils.crypto import keccak
 
@@ -817,7 +812,7 @@ def _evidence(
 
 def _references_used(engine: BulkSender, token: str, payer: str, rows: Sequence[Payment], block: int) -> list[bool]:
     calls: list[tuple[str, Sequence[Any]]] = [
-        ("eth_call", [{"to": token, "data": "0x" + (_REFERENCE_USED + bytes(12) + bytes.fromhex(payer[2:]) + row.ref32).hex()}, hex(block)])
+        ("eth_call", [{"to": token, "data": "0x" + (_REFERENCE_USED + static_words(payer, row.ref32)).hex()}, hex(block)])
         for row in rows
     ]
     out: list[bool] = []
@@ -1002,13 +997,13 @@ def _refuse_refs_paid_elsewhere(folder: Path, journal: DisbursementJournal, todo
 def transfer_data(to: str, amount: int, ref: bytes, *, strict: bool = False) -> bytes:
     """Call data of ``transferWithReference(address,uint256,bytes32)`` (``strict``: the unique twin).
 
-    The ABI's fixed layout, no encoder pass.
+    The ABI's fixed layout (:func:`~pkr_pilot.contracts.static_words`), no encoder pass.
 
     >>> transfer_data("0x" + "11" * 20, 5, bytes(32)).hex()[:8] == _TRANSFER_WITH_REFERENCE.hex()
     True
     """
-    selector = _TRANSFER_WITH_UNIQUE_REFERENCE if strict else _TRANSFER_WITH_REFERENCE
-    return selector + bytes(12) + bytes.fromhex(to[2:]) + amount.to_bytes(32, "big") + ref
+    function = _TRANSFER_WITH_UNIQUE_REFERENCE if strict else _TRANSFER_WITH_REFERENCE
+    return function + static_words(to, amount, ref)
 
 
 def _preflight(engine: BulkSender, token: Any, rows: Sequence[Payment], strict: bool) -> dict[str, str]:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .contracts import event_topic, static_words
 from .errors import ChainError
 
 if TYPE_CHECKING:
@@ -41,14 +42,8 @@ BLOCKS_PER_QUERY = 10_000
 _CALLS_PER_BATCH = 50
 
 
-def _topic(name: str) -> bytes:
-    from eth_utils.crypto import keccak
-
-    return bytes(keccak(text=name))
-
-
 #: keccak256("PaymentReference(address,bytes32)")
-PAYMENT_REFERENCE_TOPIC = _topic("PaymentReference(address,bytes32)")
+PAYMENT_REFERENCE_TOPIC = event_topic("PaymentReference(address,bytes32)")
 
 
 @dataclass(frozen=True)
@@ -73,7 +68,7 @@ def payments_in_logs(logs: Iterable[Mapping[str, Any]], token: str, payer: str) 
     """
     by_position: dict[tuple[str, int], Mapping[str, Any]] = {}
     references: list[Mapping[str, Any]] = []
-    payer_topic = _address_topic(payer)
+    payer_topic = static_words(payer)
     for log in logs:
         if log.get("removed") or str(log.get("address", "")).lower() != token.lower():
             continue
@@ -126,7 +121,7 @@ def find_payments(
     wanted = list(dict.fromkeys(refs))
     if not wanted or to_block < from_block:
         return {}
-    payer_topic = "0x" + _address_topic(payer).hex()
+    payer_topic = "0x" + static_words(payer).hex()
     queries: list[dict[str, Any]] = []
     for start in range(from_block, to_block + 1, blocks_per_query):
         end = min(to_block, start + blocks_per_query - 1)
@@ -196,10 +191,6 @@ def _runs(blocks: Sequence[int], width: int) -> list[tuple[int, int]]:
         else:
             runs.append((block, block))
     return runs
-
-
-def _address_topic(address: str) -> bytes:
-    return bytes(12) + bytes.fromhex(address[2:])
 
 
 def _bytes(value: Any) -> bytes:

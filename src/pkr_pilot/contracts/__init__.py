@@ -31,9 +31,12 @@ from ._abi import (
     Call,
     canonical_role,
     encode_call,
+    event_topic,
     function_item,
     role_id,
     role_name,
+    selector,
+    static_words,
 )
 from ._eip712 import (
     AUTHORIZATION_FIELDS,
@@ -99,9 +102,12 @@ __all__ = [
     "canonical_role",
     "decode_log",
     "encode_call",
+    "event_topic",
     "function_item",
     "role_id",
     "role_name",
     "scan_events",
+    "selector",
     "stack_decoder",
+    "static_words",
 ]

@@ -97,10 +97,43 @@ def _role_bytes(role: str | bytes) -> bytes:
     return role_id(role)
 
 
-def _selector(signature: str) -> bytes:
+def selector(signature: str) -> bytes:
+    """The 4-byte selector of a canonical function signature (``transfer(address,uint256)``)."""
     from eth_utils.abi import function_signature_to_4byte_selector
 
     return bytes(function_signature_to_4byte_selector(signature))
+
+
+def event_topic(signature: str) -> bytes:
+    """The first log topic of a canonical event signature (``PaymentReference(address,bytes32)``)."""
+    from eth_utils.crypto import keccak
+
+    return bytes(keccak(text=signature))
+
+
+def static_words(*args: str | int | bytes) -> bytes:
+    """``args`` as 32-byte ABI words, the fixed layout of ``address``, ``uint256`` and ``bytes32``
+    arguments, without an encoder pass (the calls sent by the thousand; a log's address topic).
+
+    A ``0x`` string is an address, an int a ``uint256``, bytes a ``bytes32``.
+
+    >>> static_words("0x" + "11" * 20, 5).hex() == "00" * 12 + "11" * 20 + "00" * 31 + "05"
+    True
+    """
+    out = bytearray()
+    for arg in args:
+        if isinstance(arg, str):
+            raw = bytes.fromhex(arg[2:])
+            if len(raw) != 20:
+                raise ValueError(f"not an address: {arg}")
+            out += bytes(12) + raw
+        elif isinstance(arg, int):
+            out += arg.to_bytes(32, "big")
+        elif len(arg) == 32:
+            out += arg
+        else:
+            raise ValueError(f"not a 32-byte value: 0x{bytes(arg).hex()}")
+    return bytes(out)
 
 
 def _event_topic(item: Mapping[str, Any]) -> bytes:
@@ -135,7 +168,7 @@ def encode_call(item: Mapping[str, Any], args: Sequence[Any]) -> tuple[str, byte
         for t, v in zip(types, args, strict=True)
     ]
     signature = f"{item['name']}({','.join(types)})"
-    return signature, _selector(signature) + encode(types, values)
+    return signature, selector(signature) + encode(types, values)
 
 
 def function_item(abi: Sequence[Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:

@@ -97,9 +97,6 @@ class Ledger:
     def unfreeze_amount(self, account: str, amount: int) -> None:
         self.frozen[account] -= amount
 
-    def balance_in_frozen_accounts(self) -> int:
-        return sum(self.balance.get(a, 0) for a in self.full)
-
 
 @dataclass
 class StepBudget:

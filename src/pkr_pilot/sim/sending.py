@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..contracts import static_words
 from ..errors import ChainError, TransactionTimeout
 from ..sending import SignedTx, TxStatus
 
@@ -82,9 +83,7 @@ class Calldata:
 
     def _encoded(self, function: str, *args: Any) -> bytes:
         selector = self._selectors.get(function)
-        words = b"".join(
-            bytes(12) + bytes.fromhex(a[2:]) if isinstance(a, str) else int(a).to_bytes(32, "big") for a in args
-        )
+        words = static_words(*args)
         if selector is None:
             reference = bytes(self.token.build(function, *args).data)
             selector = reference[:4]
