@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .sending import quantity
+
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
@@ -119,24 +121,18 @@ def _sign_one(tx: Mapping[str, Any], sign_hash: Callable[[bytes], tuple[int, int
     if isinstance(data, str):
         data = bytes.fromhex(data[2:] if data.startswith("0x") else data)
     fields: list[Any] = [
-        uint(_int(tx["chainId"])),
-        uint(_int(tx["nonce"])),
-        uint(_int(tx["maxPriorityFeePerGas"])),
-        uint(_int(tx["maxFeePerGas"])),
-        uint(_int(tx["gas"])),
+        uint(quantity(tx["chainId"])),
+        uint(quantity(tx["nonce"])),
+        uint(quantity(tx["maxPriorityFeePerGas"])),
+        uint(quantity(tx["maxFeePerGas"])),
+        uint(quantity(tx["gas"])),
         bytes.fromhex(tx["to"][2:]),
-        uint(_int(tx["value"])),
+        uint(quantity(tx["value"])),
         bytes(data),
         [],  # the empty access list
     ]
     v, r, s = sign_hash(keccak(b"\x02" + encode_raw(fields)))
     return b"\x02" + bytes(encode_raw([*fields, uint(v), uint(r), uint(s)]))
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, str):
-        return int(value, 0)
-    return int(value)
 
 
 def _hash_signer(key: bytes) -> Callable[[bytes], tuple[int, int, int]]:

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn
 from ._files import atomic_write_bytes
 from .config import DEV_CHAIN_IDS
 from .errors import AccountError, DevKeyRefused, UserInputError
+from .sending import quantity
 
 if TYPE_CHECKING:
     from eth_account.datastructures import SignedMessage, SignedTransaction
@@ -203,7 +204,7 @@ class Signer:
                 f"{self.name}: refusing to sign a transaction without chainId",
                 hint="a signature without a chain id can be replayed on any chain; set chainId",
             )
-        self._check_chain(_as_int(raw), "a transaction")
+        self._check_chain(quantity(raw), "a transaction")
         return self._account.sign_transaction(dict(tx))
 
     def sign_transactions(self, txs: Sequence[Mapping[str, Any]]) -> list[bytes]:
@@ -218,7 +219,7 @@ class Signer:
             raw = tx.get("chainId")
             if raw is None:
                 raise AccountError(f"{self.name}: refusing to sign a transaction without chainId")
-            self._check_chain(_as_int(raw), "a transaction")
+            self._check_chain(quantity(raw), "a transaction")
         return sign_dynamic_fee_transactions(self._account, txs)
 
     def sign_typed_data(
@@ -231,7 +232,7 @@ class Signer:
         """Sign EIP-712 data (same arguments as ``LocalAccount.sign_typed_data``)."""
         domain = domain_data if domain_data is not None else (full_message or {}).get("domain", {})
         if self._is_dev and isinstance(domain, Mapping) and domain.get("chainId") is not None:
-            self._check_chain(_as_int(domain["chainId"]), "typed data")
+            self._check_chain(quantity(domain["chainId"]), "typed data")
         return self._account.sign_typed_data(
             dict(domain_data) if domain_data is not None else None,
             dict(message_types) if message_types is not None else None,
@@ -263,12 +264,6 @@ class Signer:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Signer:
         return self
-
-
-def _as_int(value: Any) -> int:
-    if isinstance(value, str):
-        return int(value, 0)
-    return int(value)
 
 
 def _refuse_dev(name: str, chain_id: int, *, what: str = "use it on") -> NoReturn:

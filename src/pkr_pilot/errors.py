@@ -33,6 +33,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .human import plain
+
 if TYPE_CHECKING:
     from .human import Units
 
@@ -172,7 +174,7 @@ class ContractRevert(PilotError):
         self.data = data
         self.action = action
         self.units = units or Units()
-        rendered = ", ".join(f"{k}={_render(v)}" for k, v in self.args_by_name.items())
+        rendered = ", ".join(f"{k}={plain(v)}" for k, v in self.args_by_name.items())
         text = f"{name}({rendered})"
         human = self.units.error_text(name, self.args_by_name)
         super().__init__(f"{action} reverted: {human}" if action else f"reverted: {human}")
@@ -210,12 +212,6 @@ class ReconcileError(PilotError):
     """The on-chain books do not balance; the message lists the first mismatch."""
 
     exit_code = 8
-
-
-def _render(value: Any) -> str:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    return str(value)
 
 
 def require_extra(module: str, *, extra: str, feature: str) -> None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .contracts import event_topic, static_words
 from .errors import ChainError
+from .sending import quantity
 
 if TYPE_CHECKING:
     from .transport import Transport as RpcTransport
@@ -76,11 +77,11 @@ def payments_in_logs(logs: Iterable[Mapping[str, Any]], token: str, payer: str) 
         if len(topics) == 3 and topics[0] == PAYMENT_REFERENCE_TOPIC and topics[1] == payer_topic:
             references.append(log)
         elif len(topics) == 3 and topics[0] == TRANSFER_TOPIC and topics[1] == payer_topic:
-            by_position[(str(log["transactionHash"]).lower(), _int(log["logIndex"]))] = log
+            by_position[(str(log["transactionHash"]).lower(), quantity(log["logIndex"]))] = log
     out: list[Payment] = []
     for log in references:
         tx_hash = str(log["transactionHash"]).lower()
-        index = _int(log["logIndex"])
+        index = quantity(log["logIndex"])
         transfer = by_position.get((tx_hash, index - 1))
         if transfer is None:
             raise ChainError(
@@ -94,7 +95,7 @@ def payments_in_logs(logs: Iterable[Mapping[str, Any]], token: str, payer: str) 
                 to="0x" + _bytes(transfer["topics"][2])[12:].hex(),
                 value=int(str(transfer.get("data") or "0x0"), 16),
                 tx_hash=tx_hash,
-                block=_int(log["blockNumber"]),
+                block=quantity(log["blockNumber"]),
                 log_index=index,
             )
         )
@@ -135,7 +136,7 @@ def find_payments(
     references = _get_logs(transport, queries, done=done)
     if not references:
         return {}
-    blocks = sorted({_int(log["blockNumber"]) for log in references})
+    blocks = sorted({quantity(log["blockNumber"]) for log in references})
     transfers = _get_logs(
         transport,
         [
@@ -199,5 +200,3 @@ def _bytes(value: Any) -> bytes:
     return bytes.fromhex(str(value)[2:])
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) else int(str(value), 16)

@@ -133,6 +133,35 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def json_default(value: Any) -> Any:
+    """``json.dumps(default=…)`` for records and journals: bytes (and ``HexBytes``-like values) as
+    ``0x`` hex, mappings as dicts; anything else is refused with :class:`TypeError`."""
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if hasattr(value, "hex") and callable(value.hex):
+        text = str(value.hex())
+        return text if text.startswith("0x") else "0x" + text
+    raise TypeError(f"cannot write a {type(value).__name__} as JSON")
+
+
+def plain(value: Any) -> str:
+    """A value as it is (an event's or error's argument): bytes as ``0x`` hex, the rest as ``str``."""
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    return str(value)
+
+
+def iso(seconds: int) -> str:
+    """ISO-8601 UTC as files carry it (CSV, JSON): ``2026-12-04T18:25:13Z``.
+
+    >>> iso(1796408713)
+    '2026-12-04T18:25:13Z'
+    """
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
 def timestamp(seconds: int, *, with_unix: bool = True) -> str:
     """``2026-12-04 18:25:13 UTC (1796408713)``; ``never`` for 0."""
     if seconds == 0:

@@ -26,6 +26,15 @@ __all__ = ["DEFAULT_PRIORITY_FEE", "NonceBook", "SignedTx", "TxStatus", "fee_fie
 DEFAULT_PRIORITY_FEE = 10**9
 
 
+def quantity(value: Any) -> int:
+    """A JSON-RPC quantity (``0x`` hex text) or an int as an int (decimal text is read as decimal).
+
+    >>> quantity("0x1a"), quantity(26), quantity("26")
+    (26, 26, 26)
+    """
+    return value if isinstance(value, int) else int(str(value), 0)
+
+
 class TxStatus(enum.StrEnum):
     """What happened to a transaction, or to an item it carries (the bulk engine, the simulator)."""
 

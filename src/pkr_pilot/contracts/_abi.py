@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..human import plain
+
 #: Roles of the token, in the order operators usually read them.
 TOKEN_ROLES: tuple[str, ...] = (
     "DEFAULT_ADMIN_ROLE",
@@ -85,7 +87,7 @@ class Call:
 
     def describe(self) -> str:
         """``PilotRupee.mint(to=0x…, amount=125050, ref=0x…)`` for logs and confirmations."""
-        rendered = ", ".join(f"{k}={_render(v)}" for k, v in self.args.items())
+        rendered = ", ".join(f"{k}={plain(v)}" for k, v in self.args.items())
         return f"{self.contract}.{self.function}({rendered})"
 
 
@@ -201,7 +203,3 @@ def _normalise_value(value: Any) -> Any:
     return value
 
 
-def _render(value: Any) -> str:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    return str(value)

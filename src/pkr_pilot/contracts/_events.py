@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._files import append_durably, atomic_write_bytes
 from ..errors import ChainError
+from ..sending import quantity
 from ..transport import RpcError, Transport, transport_for
 from ._abi import _canonical_type, _normalise_value
 
@@ -529,10 +530,6 @@ def _as_bytes(value: Any) -> bytes:
     return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
 
 
-def _as_int(value: Any) -> int:
-    return int(value, 16) if isinstance(value, str) else int(value)
-
-
 class _LogFilter:
     """How to look for the events of one kind whose arguments equal ``match``, cheapest first.
 
@@ -624,9 +621,9 @@ def decode_log(item: Mapping[str, Any], log: Mapping[str, Any]) -> DecodedEvent:
         name=str(item["name"]),
         args=args,
         address=_checksum(str(log["address"]) if isinstance(log["address"], str) else log["address"]),
-        block_number=_as_int(log["blockNumber"]),
+        block_number=quantity(log["blockNumber"]),
         tx_hash="0x" + _as_bytes(log["transactionHash"]).hex(),
-        log_index=_as_int(log["logIndex"]),
+        log_index=quantity(log["logIndex"]),
     )
 
 
@@ -719,9 +716,9 @@ def _decode_log_abi(item: Mapping[str, Any], log: Mapping[str, Any]) -> DecodedE
         name=str(item["name"]),
         args={k: _normalise_value(v) for k, v in args.items()},
         address=_checksum(str(log["address"]) if isinstance(log["address"], str) else log["address"]),
-        block_number=_as_int(log["blockNumber"]),
+        block_number=quantity(log["blockNumber"]),
         tx_hash="0x" + _as_bytes(log["transactionHash"]).hex(),
-        log_index=_as_int(log["logIndex"]),
+        log_index=quantity(log["logIndex"]),
     )
 
 

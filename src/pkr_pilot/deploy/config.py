@@ -35,6 +35,7 @@ from typing import Any
 
 from ..amounts import UNLIMITED, TierLimits, parse_address, parse_amount
 from ..errors import ConfigError, UserInputError
+from ..human import json_default
 
 __all__ = [
     "CONFIG_SCHEMA_VERSION",
@@ -179,19 +180,13 @@ class DeployConfig:
         """sha256 of the canonical JSON form (source excluded)."""
         data = asdict(self)
         data.pop("source", None)
-        text = json.dumps(data, sort_keys=True, default=_jsonable)
+        text = json.dumps(data, sort_keys=True, default=json_default)
         return hashlib.sha256(text.encode()).hexdigest()
 
     def to_json(self) -> dict[str, Any]:
         """JSON-able form (bytes as 0x-hex, amounts as base-unit integers)."""
-        out: dict[str, Any] = json.loads(json.dumps(asdict(self), default=_jsonable))
+        out: dict[str, Any] = json.loads(json.dumps(asdict(self), default=json_default))
         return out
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    raise TypeError(type(value).__name__)
 
 
 # ---------------------------------------------------------------------------

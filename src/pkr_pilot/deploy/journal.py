@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +33,7 @@ from typing import Any
 
 from .._files import move_durably
 from ..errors import DeploymentError, JournalError
+from ..human import json_default
 from ..journal import Journal as _Journal
 from ..journal import JournalWarning, utc_stamp
 
@@ -148,7 +149,7 @@ class DeployJournal:
         if step is not None:
             entry["step"] = step
         entry.update({k: v for k, v in fields.items() if v is not None})
-        entry = json.loads(json.dumps(entry, default=_jsonable))
+        entry = json.loads(json.dumps(entry, default=json_default))
         if self._file is not None:
             [line] = self._file.write([entry])
         else:
@@ -201,12 +202,3 @@ def _set_aside_legacy(path: Path) -> None:
         )
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, Mapping):
-        return dict(value)
-    if hasattr(value, "hex") and callable(value.hex):
-        text = value.hex()
-        return text if str(text).startswith("0x") else "0x" + str(text)
-    raise TypeError(f"cannot journal a {type(value).__name__}")

@@ -43,6 +43,7 @@ from eth_utils.crypto import keccak
 from ..amounts import format_amount
 from ..contracts import ContractHandle, encode_call, function_item, role_id
 from ..errors import ConfigError, DeploymentError
+from ..human import json_default
 from .config import TOKEN_ROLES, UNLIMITED, DeployConfig
 
 if TYPE_CHECKING:
@@ -151,14 +152,8 @@ class Step:
 
     @property
     def params_hash(self) -> str:
-        text = json.dumps([self.id, *self.params], sort_keys=True, default=_jsonable)
+        text = json.dumps([self.id, *self.params], sort_keys=True, default=json_default)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    raise TypeError(type(value).__name__)
 
 
 def _call(ctx: StepContext, key: str, fn: str, *args: Any) -> Any:

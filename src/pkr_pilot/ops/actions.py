@@ -36,6 +36,7 @@ from ..contracts import (
     role_id,
 )
 from ..errors import UserInputError
+from ..human import iso
 from .flow import Evidence, OperationResult, Operator, Plan, RunOptions
 from .views import ref_text as _ref_text
 
@@ -531,10 +532,10 @@ def _attest_plan(op: Operator, v: Values) -> Plan:
         # wall clock (anvil mines on demand): "now" is the latest block's time, said so when it lags.
         when = int(op.stack.w3.eth.get_block("latest")["timestamp"])
         lag = int(_dt.datetime.now(_dt.UTC).timestamp()) - when
-        as_of_text = f"{_iso(when)} (now: the latest block's time" + (f", {lag} s behind the clock)" if lag > 1 else ")")
+        as_of_text = f"{iso(when)} (now: the latest block's time" + (f", {lag} s behind the clock)" if lag > 1 else ")")
     else:
         when = parse_timestamp(as_of)
-        as_of_text = _iso(when)
+        as_of_text = iso(when)
     supply = token.total_supply()
     if units < supply:
         notes.append(
@@ -689,7 +690,7 @@ def _execute_plan(op: Operator, v: Values) -> Plan:
         ready = timelock.ready_at(op_id)
         now = int(op.stack.w3.eth.get_block("latest")["timestamp"])
         raise UserInputError(
-            f"timelock operation {what} ({ref_text!r}) is not ready until {_iso(ready)} "
+            f"timelock operation {what} ({ref_text!r}) is not ready until {iso(ready)} "
             f"({ready - now} s from now)",
             hint="re-run this command after that time",
         )
@@ -1037,10 +1038,6 @@ def parse_timestamp(value: int | str) -> int:
     if moment.tzinfo is None:
         raise UserInputError(f"as-of {value!r} has no time zone", hint="append Z (UTC) or an offset like +05:00")
     return int(moment.timestamp())
-
-
-def _iso(timestamp: int) -> str:
-    return _dt.datetime.fromtimestamp(timestamp, _dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _switch(value: bool | str, what: str) -> bool:

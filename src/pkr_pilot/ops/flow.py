@@ -36,6 +36,7 @@ from ..errors import (
     TransactionTimeout,
     UserInputError,
 )
+from ..human import plain
 from ..progress import eta_text
 from ..tx import GapWatch, Sender, Sent, TransactionDropped
 from .journal import OperationsJournal, OperationState, tx_fields, tx_from_fields
@@ -637,14 +638,8 @@ def _sent_of(tx: Mapping[str, Any], sender: str) -> Sent:
 
 
 def _event_text(event: DecodedEvent) -> str:
-    args = ", ".join(f"{k}={_render(v)}" for k, v in event.args.items())
+    args = ", ".join(f"{k}={plain(v)}" for k, v in event.args.items())
     return f"{event.name}({args})"
-
-
-def _render(value: Any) -> str:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    return str(value)
 
 
 def _jsonable(value: Any) -> Any:

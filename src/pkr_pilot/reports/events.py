@@ -37,7 +37,6 @@ form adds ``exported_at`` only when the caller passes it.
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import functools
 import io
 import json
@@ -49,6 +48,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..contracts import DEFAULT_LOG_PAGE, DecodedEvent
 from ..errors import ChainError, UserInputError
+from ..human import iso
+from ..sending import quantity
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -127,7 +128,7 @@ class EventRow:
     @property
     def block_time(self) -> str:
         """The block timestamp as ISO 8601 UTC (``2030-01-01T00:00:00Z``)."""
-        return _iso(self.block_timestamp)
+        return iso(self.block_timestamp)
 
     def key(self) -> tuple[int, int]:
         """Position on chain: (block number, log index)."""
@@ -287,7 +288,7 @@ class BlockTimes:
             result = response.get("result")
             if not result:
                 raise ChainError(f"the node could not return a block: {response.get('error') or 'no such block'}")
-            by_number[_int(result["number"])] = _int(result["timestamp"])
+            by_number[quantity(result["number"])] = quantity(result["timestamp"])
         for n in chunk:
             if n not in by_number:
                 raise ChainError(f"the node did not return block {n}")
@@ -810,9 +811,3 @@ def _field_hash(where: str, raw: Mapping[str, Any]) -> str:
     return value.lower()
 
 
-def _int(value: Any) -> int:
-    return int(value, 16) if isinstance(value, str) else int(value)
-
-
-def _iso(timestamp: int) -> str:
-    return _dt.datetime.fromtimestamp(timestamp, _dt.UTC).isoformat().replace("+00:00", "Z")

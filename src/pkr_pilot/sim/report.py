@@ -9,7 +9,6 @@ state, so two runs can be compared file by file.
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import io
 import json
 import math
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._files import atomic_write_text
 from ..amounts import format_amount
-from ..human import percent
+from ..human import iso, percent
 from ..reports.charts import (
     balance_distribution_chart,
     frozen_chart,
@@ -180,7 +179,7 @@ def _summary(
             "seed": seed,
             "steps": scenario.steps,
             "step_seconds": scenario.step_seconds,
-            "start_time": _iso(outcome.start_time),
+            "start_time": iso(outcome.start_time),
         },
         "chain": {
             "network": network,
@@ -193,7 +192,7 @@ def _summary(
             "last_block": last,
             "blocks": last - outcome.first_block + 1,
             "transactions": sum(c for _, _, c in txs),
-            "end_time": _iso(int(token.w3.eth.get_block(last)["timestamp"])),
+            "end_time": iso(int(token.w3.eth.get_block(last)["timestamp"])),
         },
         "participants": {
             "central_bank": people.central_bank.address,
@@ -480,5 +479,3 @@ def _page(summary: Mapping[str, Any], report: ReconcileReport) -> str:
     )
 
 
-def _iso(timestamp: int) -> str:
-    return _dt.datetime.fromtimestamp(timestamp, _dt.UTC).isoformat().replace("+00:00", "Z")
