@@ -282,6 +282,21 @@ def test_wrong_keystore_password_is_refused_and_nothing_sent(env: StackEnv, pkr)
     assert env.nonce(FREEZER) == nonce and not _journal(env).exists()
 
 
+def test_the_password_prompt_names_the_keystore_and_the_role_and_a_wrong_one_sends_nothing(env: StackEnv, pkr):
+    from pkr_pilot.accounts import create_keystore
+
+    folder = env.root / ".pkr-pilot" / "keystores"
+    if not (folder / "cli-freezer.json").exists():
+        create_keystore(folder, "cli-freezer", "right-password", scrypt_n=2**4)
+    nonce = env.nonce(FREEZER)
+
+    run = pkr("freeze", addr(BOB), "--ref", "ALERT-Q", "--yes", "--account", "keystore:cli-freezer", input="typed-wrong\n")
+
+    assert "Password for keystore cli-freezer (freezer)" in run.out + run.err
+    assert run.code == 5 and "typed-wrong" not in run.out + run.err and "Traceback" not in run.err
+    assert env.nonce(FREEZER) == nonce and not _journal(env).exists()
+
+
 def test_ephemeral_network_is_refused_with_what_to_do(env: StackEnv, pkr, tmp_path):
     networks = tmp_path / "networks.toml"
     networks.write_text('[networks.scratch]\nbackend = "anvil"\n')

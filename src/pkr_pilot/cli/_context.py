@@ -12,6 +12,7 @@ from ..errors import UserInputError
 
 if TYPE_CHECKING:
     from ..config import Project
+    from ..tx import TxSigner
 
 __all__ = ["CliContext", "pass_cli", "read_password"]
 
@@ -52,3 +53,13 @@ def read_password(prompt: str, *, confirm: bool = False, env: str = PASSWORD_ENV
     if not value:
         raise UserInputError("empty password", hint=f"type it at the prompt or set {env}")
     return value
+
+
+def load_signer(project: Project, spec: str, *, chain_id: int, role: str) -> TxSigner:
+    """The account ``spec`` names, to sign as ``role`` on ``chain_id``; a keystore's password comes
+    from ``$PKR_PILOT_PASSWORD`` or a hidden prompt that names the keystore and the role."""
+    from ..accounts import load_account
+
+    return load_account(
+        project, spec, chain_id=chain_id, password=lambda name: read_password(f"Password for keystore {name} ({role})")
+    )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ._context import CliContext, read_password
+from ._context import CliContext, load_signer
 
 if TYPE_CHECKING:
     from ..config import NetworkConfig, Project
@@ -197,7 +197,6 @@ def operator_session(cli: CliContext, args: OpArgs, action: str) -> Iterator[Ope
 
 
 def _load_signer(project: Project, network: NetworkConfig, chain_id: int, spec: str | None, role: str) -> Any:
-    from ..accounts import load_account
     from ..errors import UserInputError
 
     chosen = spec or network.accounts.get(role) or network.accounts.get("default")
@@ -207,11 +206,7 @@ def _load_signer(project: Project, network: NetworkConfig, chain_id: int, spec: 
             hint=f"pass --account keystore:NAME (or dev:N on a local dev chain), or set "
             f"accounts.{role} or accounts.default in [networks.{network.name}]",
         )
-
-    def ask(name: str) -> str:
-        return read_password(f"Password for keystore {name} ({role})")
-
-    return load_account(project, chosen, chain_id=chain_id, password=ask)
+    return load_signer(project, chosen, chain_id=chain_id, role=role)
 
 
 def _confirm_prompt(network: str, chain_id: int) -> Callable[[Preview], bool]:

@@ -185,14 +185,9 @@ def _signer(project: Project, network: NetworkConfig, chain: Any, spec: str | No
             f"no account for the {role}",
             hint=f"pass --account keystore:NAME (or dev:N on a local dev chain), or set accounts.{role} in [networks.{network.name}]",
         )
-    from ..accounts import load_account
-    from ._context import read_password
+    from ._context import load_signer
 
-    def ask(name: str) -> str:
-        return read_password(f"Password for keystore {name} ({role})")
-
-    signer: TxSigner = load_account(project, spec, chain_id=chain.chain_id, password=ask)
-    return signer
+    return load_signer(project, spec, chain_id=chain.chain_id, role=role)
 
 
 def _role_signers(

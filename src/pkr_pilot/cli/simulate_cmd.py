@@ -136,12 +136,10 @@ def _exit_status(result: SimResult) -> None:
 
 
 def _funder(project: Any, spec: str) -> Any:
-    from ..accounts import load_account
-    from ._context import read_password
+    from ._context import load_signer
 
     def signer(chain_id: int) -> Any:
-        return load_account(project, spec, chain_id=chain_id, password=lambda name: read_password(
-            f"Password for keystore {name} (funder)"))
+        return load_signer(project, spec, chain_id=chain_id, role="funder")
 
     return signer
 

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from ..amounts import format_amount
 from ..contracts import DEFAULT_LOG_PAGE
 from ..errors import ChainError, ReconcileError, UserInputError
+from ..human import plain
 from .events import BlockTimes, EventRow, EventSource, stream_events
 
 if TYPE_CHECKING:
@@ -632,18 +633,12 @@ def _row_changes(ours: EventRow, chain: EventRow) -> str:
             parts.append(f"{name} {getattr(chain, name)} -> {getattr(ours, name)}")
     for name in sorted(set(ours.args) | set(chain.args)):
         if ours.args.get(name) != chain.args.get(name):
-            parts.append(f"{name} {_value_text(chain.args.get(name))} -> {_value_text(ours.args.get(name))}")
+            parts.append(f"{name} {plain(chain.args.get(name))} -> {plain(ours.args.get(name))}")
     return "; ".join(parts) or "differs"
 
 
 def _args_text(args: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={_value_text(v)}" for k, v in args.items())
-
-
-def _value_text(value: Any) -> str:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    return str(value)
+    return ", ".join(f"{k}={plain(v)}" for k, v in args.items())
 
 
 # --------------------------------------------------------------------------- chain reads
