@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import enum
 import hashlib
 import io
 import time
@@ -88,6 +89,7 @@ __all__ = [
     "PaymentFile",
     "PaymentFileError",
     "RowOutcome",
+    "RowStatus",
     "read_payments",
     "run_disbursement",
     "transfer_data",
@@ -366,6 +368,37 @@ def _replay(lines: Sequence[Mapping[str, Any]]) -> _State:
 # =========================================================================== the run
 
 
+class RowStatus(enum.StrEnum):
+    """What became of a row (its ``--json`` and summary word)."""
+
+    #: Paid by this run.
+    PAID = "paid"
+    #: Paid before: the chain shows its ref (this run sent nothing for it).
+    ALREADY_PAID = "already_paid"
+    #: Undecided until the operator settled it as paid (``--settle-paid``).
+    SETTLED_PAID = "settled_paid"
+    #: Mined and reverted (the error says why).
+    FAILED = "failed"
+    #: Would revert now (preflight), so not sent.
+    SKIPPED = "skipped"
+    #: Refused by the node.
+    REJECTED = "rejected"
+    #: Held back: the run stopped first (an earlier row is pending or undecided).
+    NOT_SENT = "not_sent"
+    #: Sent, not yet mined or not yet confirmed.
+    PENDING = "pending"
+    #: The chain cannot yet say whether it was paid: nothing is sent for it until it can, or the
+    #: operator decides.
+    UNDECIDED = "undecided"
+    #: A dry run's row that would be paid.
+    PLANNED = "planned"
+
+    @classmethod
+    def paid(cls) -> tuple[RowStatus, ...]:
+        """The statuses of a row that is paid (by this run, before, or by the operator's decision)."""
+        return (cls.PAID, cls.ALREADY_PAID, cls.SETTLED_PAID)
+
+
 @dataclass(frozen=True)
 class RowOutcome:
     """What happened to one row, in this run or an earlier one."""
@@ -374,9 +407,7 @@ class RowOutcome:
     ref: str
     address: str
     amount: int
-    #: paid | already_paid | settled_paid (the operator's decision) | failed | skipped | rejected |
-    #: not_sent | pending | undecided | planned (dry run)
-    status: str
+    status: RowStatus
     tx_hash: str | None = None
     block: int | None = None
     error: str | None = None
@@ -388,9 +419,6 @@ class RowOutcome:
             if value is not None:
                 out[key] = value
         return out
-
-
-_PAID = ("paid", "already_paid", "settled_paid")
 
 
 @dataclass(frozen=True)
@@ -417,20 +445,20 @@ class DisbursementResult:
     @property
     def complete(self) -> bool:
         """Every row paid (in this run or before)."""
-        return all(row.status in _PAID for row in self.rows)
+        return all(row.status in RowStatus.paid() for row in self.rows)
 
     def failures(self) -> list[RowOutcome]:
-        return [row for row in self.rows if row.status not in (*_PAID, "planned")]
+        return [row for row in self.rows if row.status not in (*RowStatus.paid(), RowStatus.PLANNED)]
 
     @property
     def paid_now(self) -> int:
-        return sum(1 for row in self.rows if row.status == "paid")
+        return sum(1 for row in self.rows if row.status is RowStatus.PAID)
 
     @property
     def rows_per_second(self) -> float:
         return self.paid_now / self.send_seconds if self.send_seconds > 0 else 0.0
 
-    def total(self, *statuses: str) -> int:
+    def total(self, *statuses: RowStatus) -> int:
         return sum(row.amount for row in self.rows if not statuses or row.status in statuses)
 
     def to_json(self) -> dict[str, Any]:
@@ -446,7 +474,7 @@ class DisbursementResult:
             "counts": self.counts(),
             "rows": len(self.rows),
             "total": format_amount(self.total(), decimals=self.decimals, grouping=False),
-            "paid_total": format_amount(self.total(*_PAID), decimals=self.decimals, grouping=False),
+            "paid_total": format_amount(self.total(*RowStatus.paid()), decimals=self.decimals, grouping=False),
             "transactions": self.transactions,
             "resent": self.resent,
             "send_seconds": round(self.send_seconds, 4),
@@ -555,9 +583,9 @@ def run_disbursement(
             for key, proof in found.items():
                 row = by_key[key]
                 if proof.settled:
-                    outcome[key] = _row_outcome(row, "already_paid", proof.tx_hash, proof.block, proof.note)
+                    outcome[key] = _row_outcome(row, RowStatus.ALREADY_PAID, proof.tx_hash, proof.block, proof.note)
                 else:
-                    outcome[key] = _row_outcome(row, "pending", proof.tx_hash, proof.block, "paid in a block younger than the network's confirmations")
+                    outcome[key] = _row_outcome(row, RowStatus.PENDING, proof.tx_hash, proof.block, "paid in a block younger than the network's confirmations")
             open_txs = _open_transactions(state, outcome)
             if open_txs:
                 facts = _facts(engine, payer, open_txs, state.txs, view)
@@ -579,7 +607,7 @@ def run_disbursement(
                     found = _evidence(engine, token.address, payer, payments.rows, start_block, view, strict_refs, count)
                     for key, proof in found.items():
                         if proof.settled:
-                            outcome[key] = _row_outcome(by_key[key], "already_paid", proof.tx_hash, proof.block, proof.note)
+                            outcome[key] = _row_outcome(by_key[key], RowStatus.ALREADY_PAID, proof.tx_hash, proof.block, proof.note)
                     open_txs = _open_transactions(state, outcome)
                     facts = _facts(engine, payer, open_txs, state.txs, view)
                 _journal_settlements(journal, state, facts)
@@ -589,14 +617,14 @@ def run_disbursement(
                         if journaled is None or key in outcome:
                             continue
                         if fact.status in ("unmined", "young"):
-                            outcome[key] = _row_outcome(journaled, "pending", tx_hash, None, fact.why)
+                            outcome[key] = _row_outcome(journaled, RowStatus.PENDING, tx_hash, None, fact.why)
                         elif fact.status == "undecided":
-                            outcome[key] = _row_outcome(journaled, "undecided", tx_hash, None, fact.why)
+                            outcome[key] = _row_outcome(journaled, RowStatus.UNDECIDED, tx_hash, None, fact.why)
                         # failed / void: nothing was paid by it; the row is paid anew below.
 
             # 2. The operator's decisions for undecided rows (recorded before they take effect).
             _apply_decisions(journal, state, by_key, outcome, settle_void, settle_paid, payments.path)
-            waiting = [o for o in outcome.values() if o.status in ("pending", "undecided")]
+            waiting = [o for o in outcome.values() if o.status in (RowStatus.PENDING, RowStatus.UNDECIDED)]
             todo = [row for row in payments.rows if row.key not in outcome]
 
             # 3. Check what is left: refs paid elsewhere, balance, rows that would revert.
@@ -615,22 +643,22 @@ def run_disbursement(
             plan = DisbursementPlan(
                 payer, token.address, mode, len(payments.rows), len(todo) - len(skipped),
                 sum(r.amount for r in todo if r.key not in skipped),
-                sum(1 for o in outcome.values() if o.status in _PAID), len(skipped), payments.decimals,
+                sum(1 for o in outcome.values() if o.status in RowStatus.paid()), len(skipped), payments.decimals,
             )
             for row in todo:
                 if row.key in skipped:
-                    outcome[row.key] = _row_outcome(row, "skipped", None, None, skipped[row.key])
+                    outcome[row.key] = _row_outcome(row, RowStatus.SKIPPED, None, None, skipped[row.key])
             sendable = [row for row in todo if row.key not in skipped]
             if waiting:
-                undecided = sum(1 for o in waiting if o.status == "undecided")
+                undecided = sum(1 for o in waiting if o.status is RowStatus.UNDECIDED)
                 say(f"{len(waiting)} row(s) wait on transactions the chain has not settled"
                     + (f" ({undecided} undecided: see the list)" if undecided else "") + ": nothing new is sent")
                 for row in sendable:
-                    outcome[row.key] = _row_outcome(row, "not_sent", None, None, "waiting for the rows listed as pending or undecided")
+                    outcome[row.key] = _row_outcome(row, RowStatus.NOT_SENT, None, None, "waiting for the rows listed as pending or undecided")
                 sendable = []
             if dry_run:
                 for row in sendable:
-                    outcome[row.key] = _row_outcome(row, "planned", None, None)
+                    outcome[row.key] = _row_outcome(row, RowStatus.PLANNED, None, None)
                 return _result(payments, journal, payer, token.address, mode, outcome, dry_run=True, resent=resent)
             if sendable and confirm is not None and not confirm(plan):
                 raise UserInputError("disbursement not confirmed: nothing sent")
@@ -672,7 +700,7 @@ def run_disbursement(
                     row = sendable[item.index]
                     status = _ROW_STATUS[item.status]
                     error = item.error.signature_text if item.error is not None else item.message
-                    outcome[row.key] = _row_outcome(row, status, item.tx_hash, item.block, None if status == "paid" else error)
+                    outcome[row.key] = _row_outcome(row, status, item.tx_hash, item.block, None if status is RowStatus.PAID else error)
                 final = _result(payments, journal, payer, token.address, mode, outcome, send_seconds=send_seconds, transactions=transactions, resent=resent)
                 journal.append([{"event": "finished", "counts": final.counts(), "send_seconds": round(send_seconds, 4)}])
                 return final
@@ -682,16 +710,16 @@ def run_disbursement(
 
 
 _ROW_STATUS = {
-    TxStatus.MINED: "paid",
-    TxStatus.REVERTED: "failed",
-    TxStatus.SKIPPED: "skipped",
-    TxStatus.REJECTED: "rejected",
-    TxStatus.NOT_SENT: "not_sent",
-    TxStatus.PENDING: "pending",
+    TxStatus.MINED: RowStatus.PAID,
+    TxStatus.REVERTED: RowStatus.FAILED,
+    TxStatus.SKIPPED: RowStatus.SKIPPED,
+    TxStatus.REJECTED: RowStatus.REJECTED,
+    TxStatus.NOT_SENT: RowStatus.NOT_SENT,
+    TxStatus.PENDING: RowStatus.PENDING,
 }
 
 
-def _row_outcome(row: Payment, status: str, tx_hash: str | None, block: int | None, error: str | None = None) -> RowOutcome:
+def _row_outcome(row: Payment, status: RowStatus, tx_hash: str | None, block: int | None, error: str | None = None) -> RowOutcome:
     return RowOutcome(row.line, row.ref, row.address, row.amount, status, tx_hash, block, error)
 
 
@@ -925,7 +953,7 @@ def _apply_decisions(
             current = None if row is None else outcome.get(row.key)
             if row is None:
                 problems.append(f"--settle-{decision} {ref}: no row of the file has this ref")
-            elif current is None or current.status != "undecided":
+            elif current is None or current.status is not RowStatus.UNDECIDED:
                 problems.append(f"--settle-{decision} {ref}: line {row.line} is not undecided "
                                 f"({current.status if current else 'unpaid, nothing to decide'})")
             else:
@@ -940,10 +968,10 @@ def _apply_decisions(
             state.decisions[key] = line
     for key, line in state.decisions.items():
         current = outcome.get(key)
-        if current is None or current.status != "undecided":
+        if current is None or current.status is not RowStatus.UNDECIDED:
             continue
         if line.get("decision") == "paid":
-            outcome[key] = replace(current, status="settled_paid", error=f"settled as paid by the operator at {line.get('time', 'now')}")
+            outcome[key] = replace(current, status=RowStatus.SETTLED_PAID, error=f"settled as paid by the operator at {line.get('time', 'now')}")
         else:
             del outcome[key]  # void: nothing was paid; the row is paid anew
 

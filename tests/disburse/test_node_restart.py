@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 
 from node_restart import Outcome, _count, _disburse, _finish, _nonce, drill_project, run_drill
@@ -57,6 +58,8 @@ def test_rows_whose_blocks_the_node_lost_are_undecided_and_never_paid_again() ->
         settled = _finish(_disburse(drill.root, drill.path, *(a for row in undecided for a in ("--settle-paid", row["ref"]))))
 
         assert settled["code"] == 0, settled["output"][-3000:]
+        paid_so_far = re.search(r"paid so far ([\d,.]+) of ([\d,.]+)", settled["output"])
+        assert paid_so_far and paid_so_far[1] == paid_so_far[2]  # rows settled as paid count as paid
         final = _outcome(drill)
         assert final.exact == rows and final.overpaid == 0
         assert final.payment_events == rows - len(lost)  # the lost blocks' events stay lost

@@ -173,7 +173,7 @@ def _bad_rows(exc: object, as_json: bool) -> None:
 
 def _render(result: object) -> None:
     from ..amounts import format_amount
-    from ..disburse import DisbursementResult
+    from ..disburse import DisbursementResult, RowStatus
 
     assert isinstance(result, DisbursementResult)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(result.counts().items()))
@@ -184,13 +184,13 @@ def _render(result: object) -> None:
             f"paid {result.paid_now} rows in {result.transactions} transactions, {result.send_seconds:.2f} s "
             f"({result.rows_per_second:,.0f} rows/s)"
         )
-    paid = format_amount(result.total("paid", "already_paid"), decimals=result.decimals)
+    paid = format_amount(result.total(*RowStatus.paid()), decimals=result.decimals)
     total = format_amount(result.total(), decimals=result.decimals)
     click.echo(f"paid so far {paid} of {total}; journal {result.journal}")
     for row in result.failures():
         where = f" (tx {row.tx_hash})" if row.tx_hash else ""
         click.echo(f"  line {row.line} ref {row.ref}: {row.status}: {row.error or ''}{where}")
-    undecided = [row for row in result.rows if row.status == "undecided"]
+    undecided = [row for row in result.rows if row.status is RowStatus.UNDECIDED]
     if undecided:
         click.echo(
             f"{len(undecided)} row(s) are undecided: the chain cannot say whether their transaction paid them, "
