@@ -232,21 +232,23 @@ def render(
     result: OperationResult, *, as_json: bool, network: str | None = None, stack: Stack | None = None
 ) -> None:
     """Print one operation's outcome: a short summary, or its JSON (call inside the session)."""
+    from ..ops import OperationStatus
+
     if as_json:
         data = result.to_json()
         if network is not None:
             data["network"] = network
         render_json(data)
         return
-    before_only = () if result.status == "dry-run" else _STATE_KEYS
+    before_only = () if result.status is OperationStatus.DRY_RUN else _STATE_KEYS
     shown = ", ".join(f"{k}={v}" for k, v in result.display.items() if k not in before_only)
     head = {
-        "confirmed": "confirmed",
-        "already-done": "already done (nothing sent)",
-        "dry-run": "dry run (nothing sent)",
-    }.get(result.status, result.status)
+        OperationStatus.CONFIRMED: "confirmed",
+        OperationStatus.ALREADY_DONE: "already done (nothing sent)",
+        OperationStatus.DRY_RUN: "dry run (nothing sent)",
+    }[result.status]
     click.echo(f"{head}: {result.action}({shown})")
-    if result.status == "dry-run":
+    if result.status is OperationStatus.DRY_RUN:
         gas = f" (gas ≈ {result.gas_estimate:,})" if result.gas_estimate else ""
         click.echo(f"  simulation: ok{gas}")
         for key, value in result.values.items():

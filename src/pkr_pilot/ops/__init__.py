@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from . import actions as _actions
 from .actions import *  # noqa: F403 - the actions are this package's API (actions.__all__)
-from .flow import Evidence, OperationResult, Operator, Plan, Preview, RunOptions
+from .flow import Evidence, OperationResult, OperationStatus, Operator, Plan, Preview, RunOptions
 from .journal import (
     JOURNAL_FILE,
     JOURNAL_SCHEMA,
@@ -52,6 +52,7 @@ __all__ = [
     "Evidence",
     "OperationResult",
     "OperationState",
+    "OperationStatus",
     "OperationsJournal",
     "Operator",
     "PendingRequest",

@@ -21,6 +21,7 @@ must say "already done", not show the revert a second attempt would hit.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import time
@@ -150,17 +151,23 @@ class Preview:
         return "; ".join(parts)
 
 
+class OperationStatus(enum.StrEnum):
+    """What an operation did (its ``--json`` word)."""
+
+    #: Sent (or resumed) and mined with the network's confirmations.
+    CONFIRMED = "confirmed"
+    #: The journal or the chain shows it was done before: nothing was sent.
+    ALREADY_DONE = "already-done"
+    #: Simulated only: nothing was sent.
+    DRY_RUN = "dry-run"
+
+
 @dataclass(frozen=True)
 class OperationResult:
-    """What an operation did. ``status`` is one of
-
-    ``confirmed``     sent (or resumed) and mined with the network's confirmations;
-    ``already-done``  the journal or the chain shows it was done before: nothing was sent;
-    ``dry-run``       simulated only: nothing was sent.
-    """
+    """What an operation did (``status``), with its transaction and what the chain shows after it."""
 
     action: str
-    status: str
+    status: OperationStatus
     key: str
     sender: str
     call: str
@@ -180,7 +187,7 @@ class OperationResult:
 
     @property
     def sent(self) -> bool:
-        return self.status == "confirmed"
+        return self.status is OperationStatus.CONFIRMED
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -288,7 +295,7 @@ class Operator:
 
         preview = self._simulate(plan)
         if opts.dry_run:
-            return self._result(plan, "dry-run", gas_estimate=preview.gas_estimate,
+            return self._result(plan, OperationStatus.DRY_RUN, gas_estimate=preview.gas_estimate,
                                 values={"returns": preview.returns} if preview.returns is not None else {},
                                 note="; ".join(f"WARNING: {w}" for w in plan.warnings) or None)
         if opts.yes:
@@ -320,14 +327,14 @@ class Operator:
         for tx in reversed(txs):
             if self._receipt(str(tx["hash"])) is not None:
                 if opts.dry_run:
-                    return self._result(plan, "already-done", tx_hash=str(tx["hash"]), note="mined by an earlier run")
+                    return self._result(plan, OperationStatus.ALREADY_DONE, tx_hash=str(tx["hash"]), note="mined by an earlier run")
                 self.progress(f"resuming: {tx['hash']} of an earlier run was mined")
                 return self._finish(plan, op, [_sent_of(tx, self.address)], note="resumed an earlier run")
         known = [tx for tx in txs if self._known(str(tx["hash"]))]
         if known:
             latest = known[-1]
             if opts.dry_run:
-                return self._result(plan, "already-done", tx_hash=str(latest["hash"]),
+                return self._result(plan, OperationStatus.ALREADY_DONE, tx_hash=str(latest["hash"]),
                                     note="an earlier run's transaction is still pending")
             sents = [_sent_of(tx, self.address) for tx in txs]
             if opts.replace:
@@ -458,7 +465,7 @@ class Operator:
             note=note,
         )
         return self._result(
-            plan, "confirmed", tx_hash=tx_hash, nonce=nonce, block=block,
+            plan, OperationStatus.CONFIRMED, tx_hash=tx_hash, nonce=nonce, block=block,
             gas_used=int(receipt["gasUsed"]), supply_after=supply,
             events=tuple(_event_text(e) for e in events), values=values, note=note,
         )
@@ -516,7 +523,7 @@ class Operator:
             "ref_text": plan.ref_text,
         }
 
-    def _result(self, plan: Plan, status: str, **fields: Any) -> OperationResult:
+    def _result(self, plan: Plan, status: OperationStatus, **fields: Any) -> OperationResult:
         return OperationResult(
             action=plan.action,
             status=status,
@@ -558,7 +565,7 @@ class Operator:
         line = state.confirmed or {}
         supply = line.get("supply_after")
         return self._result(
-            plan, "already-done",
+            plan, OperationStatus.ALREADY_DONE,
             tx_hash=line.get("tx_hash"), nonce=line.get("nonce"), block=line.get("block"),
             gas_used=line.get("gas_used"), supply_after=None if supply is None else int(supply),
             events=tuple(line.get("events") or ()), values=dict(line.get("values") or {}),
@@ -573,7 +580,7 @@ class Operator:
                 note=f"found on chain: {found.detail}",
             )
         return self._result(
-            plan, "already-done", tx_hash=found.tx_hash, block=found.block, values=dict(found.values),
+            plan, OperationStatus.ALREADY_DONE, tx_hash=found.tx_hash, block=found.block, values=dict(found.values),
             note=f"already done on chain: {found.detail}",
         )
 
