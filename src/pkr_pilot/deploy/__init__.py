@@ -33,7 +33,7 @@ from .config import DeployConfig, default_config_path, dev_default_config, load_
 from .journal import DeployJournal
 from .layout import check_compatible, extract_layout
 from .records import ContractRecord, DeployedContract, Deployment, RecordStore, load_deployment
-from .runner import STEP_DONE, DeployResult, DeployRunner, StepOutcome
+from .runner import STEP_DONE, DeployResult, DeployRunner, StepOutcome, StepStatus
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -54,6 +54,7 @@ __all__ = [
     "Deployment",
     "RecordStore",
     "StepOutcome",
+    "StepStatus",
     "check_compatible",
     "deploy_stack",
     "dev_default_config",

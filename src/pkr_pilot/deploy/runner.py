@@ -29,6 +29,7 @@ from outside, through the fault proxy (``tests/drills/faultproxy.py``): no hook 
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -78,7 +79,7 @@ if TYPE_CHECKING:
     from ..compile import Artifact, Artifacts
     from ..tx import TxSigner
 
-__all__ = ["DeployResult", "DeployRunner", "StepOutcome", "create_address"]
+__all__ = ["DeployResult", "DeployRunner", "StepOutcome", "StepStatus", "create_address"]
 
 #: What a step's progress event says (its phase is the status: start | sent | confirmed | applied |
 #: up-to-date | recovered; "notice" events carry a message of their own). Empty: nothing to show.
@@ -102,13 +103,26 @@ def create_address(sender: str, nonce: int) -> str:
     return str(to_checksum_address(keccak(rlp.encode([raw, nonce]))[12:]))
 
 
+class StepStatus(enum.StrEnum):
+    """What became of a deploy step (its ``--json`` word)."""
+
+    #: Done by a transaction of this run.
+    SENT = "sent"
+    #: Done by a transaction of an earlier, interrupted run (found mined).
+    RECOVERED = "recovered"
+    #: The chain already showed it (done by someone else, or by a run whose journal is gone).
+    APPLIED = "applied"
+    #: Done by an earlier run and still on chain: nothing to do.
+    UP_TO_DATE = "up-to-date"
+    #: Only the timelock may do it: scheduled through the timelock, then recorded by a later run.
+    WAITING = "waiting"
+
+
 @dataclass(frozen=True)
 class StepOutcome:
     step: str
     title: str
-    #: sent (a transaction of this run) | recovered (a transaction of an earlier run) |
-    #: applied (the chain already showed it) | up-to-date (journal)
-    status: str
+    status: StepStatus
     tx_hash: str | None = None
     block: int | None = None
     gas_used: int | None = None
@@ -127,11 +141,11 @@ class DeployResult:
 
     @property
     def transactions_sent(self) -> int:
-        return sum(1 for o in self.outcomes if o.status == "sent")
+        return sum(1 for o in self.outcomes if o.status is StepStatus.SENT)
 
     @property
     def up_to_date(self) -> bool:
-        return all(o.status == "up-to-date" for o in self.outcomes)
+        return all(o.status is StepStatus.UP_TO_DATE for o in self.outcomes)
 
     def to_json(self) -> dict[str, Any]:
         out = self.deployment.to_json()
@@ -428,7 +442,7 @@ class DeployRunner:
             if self._still_on_chain(step, state.confirmed):
                 self._absorb(step, state.confirmed)
                 self._emit(index, total, step, "up-to-date", state.confirmed.get("tx"))
-                return self._outcome(step, "up-to-date", state.confirmed)
+                return self._outcome(step, StepStatus.UP_TO_DATE, state.confirmed)
             self._notice(
                 f"{step.title}: the journal says done (transaction {state.confirmed.get('tx') or 'unknown'}) "
                 "but the chain does not show it (reverted or replaced): doing it again"
@@ -441,16 +455,16 @@ class DeployRunner:
             settled = self._settle_inflight(step, state, signer)
             if settled is not None:
                 self._emit(index, total, step, "recovered", settled.get("tx"))
-                return self._outcome(step, "recovered", settled)
+                return self._outcome(step, StepStatus.RECOVERED, settled)
 
         found = self._already_there(step, state)
         if found is not None:
             self._emit(index, total, step, "applied", found.get("tx"))
-            return self._outcome(step, "applied", found)
+            return self._outcome(step, StepStatus.APPLIED, found)
 
         confirmed = self._send(step, state, signer, index, total)
         self._emit(index, total, step, "confirmed", confirmed.get("tx"))
-        return self._outcome(step, "sent", confirmed)
+        return self._outcome(step, StepStatus.SENT, confirmed)
 
     def _governed(self, index: int, total: int, step: Step) -> StepOutcome:
         """A step only the timelock may perform: done once the chain shows it, else a notice."""
@@ -458,7 +472,7 @@ class DeployRunner:
         if step.applied(self.ctx):
             found = self._confirm(step, via="state")
             self._emit(index, total, step, "applied")
-            return self._outcome(step, "applied", found)
+            return self._outcome(step, StepStatus.APPLIED, found)
         args = step.args(self.ctx)
         target = self.ctx.contract(step.target)
         data = "0x" + target.build(step.function, *args).data.hex()
@@ -467,7 +481,7 @@ class DeployRunner:
             f"{step.title}: the timelock holds this power; schedule {step.function}({shown}) on {target.address} "
             f"through it (pkr-pilot timelock schedule), then run this deploy again to record it. Call data: {data}"
         )
-        return StepOutcome(step=step.id, title=step.title, status="waiting")
+        return StepOutcome(step=step.id, title=step.title, status=StepStatus.WAITING)
 
     def _still_on_chain(self, step: Step, confirmed: Mapping[str, Any]) -> bool:
         """Does the chain show a step the journal calls confirmed?"""
@@ -799,7 +813,7 @@ class DeployRunner:
         return Deployment(self.network, self.chain_id, contracts)
 
     # ------------------------------------------------------------------ output
-    def _outcome(self, step: Step, status: str, confirmed: Mapping[str, Any]) -> StepOutcome:
+    def _outcome(self, step: Step, status: StepStatus, confirmed: Mapping[str, Any]) -> StepOutcome:
         return StepOutcome(
             step=step.id,
             title=step.title,

@@ -917,7 +917,7 @@ class Runner:
         if expect is not None:
             self.unexpected.append(Failure(self.step, kind, "succeeded", result.tx_hash, expect))
             return None
-        if result.status != "confirmed":
+        if not result.sent:
             self.unexpected.append(Failure(self.step, kind, f"not sent: {result.status} ({result.note})", result.tx_hash))
             return None
         self.counts[kind] += 1
