@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
     from .config import NetworkConfig
 
-__all__ = ["ChainAccount", "GapWatch", "Sender", "Sent", "Simulation", "TransactionDropped", "TxPolicy", "TxSigner"]
+__all__ = ["ChainAccount", "GapWatch", "JournalingSigner", "Sender", "Sent", "Simulation", "TransactionDropped", "TxPolicy", "TxSigner"]
 
 #: Minimum fee bump a node accepts for a same-nonce replacement is 10 %; use more.
 REPLACEMENT_BUMP_PERCENT = 15
@@ -79,6 +79,32 @@ class TxSigner(Protocol):
     def address(self) -> str: ...
 
     def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTransaction: ...
+
+
+class JournalingSigner:
+    """A :class:`TxSigner` that records each signature before the transaction can reach a node.
+
+    The write-ahead hook of the exactly-once journals (operator actions, deploy steps):
+    ``record(tx_hash, tx)`` runs between signing and :class:`Sender`'s submission, so a crash or a
+    lost answer after it leaves a hash for the next run to look up on chain. ``signed`` lists the
+    hashes signed so far (an interrupt after the first one may leave a live transaction).
+    """
+
+    def __init__(self, inner: TxSigner, record: Callable[[str, Mapping[str, Any]], None]) -> None:
+        self._inner = inner
+        self._record = record
+        self.signed: list[str] = []
+
+    @property
+    def address(self) -> str:
+        return str(self._inner.address)
+
+    def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTransaction:
+        signed = self._inner.sign_transaction(tx)
+        tx_hash = "0x" + bytes(signed.hash).hex()
+        self._record(tx_hash, tx)
+        self.signed.append(tx_hash)
+        return signed
 
 
 @dataclass(frozen=True)

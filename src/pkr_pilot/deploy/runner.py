@@ -51,7 +51,7 @@ from ..errors import (
     TransactionTimeout,
 )
 from ..progress import Progress
-from ..tx import Sender, TxPolicy
+from ..tx import JournalingSigner, Sender, TxPolicy
 from ._code import code_hash, compare_code
 from .config import DeployConfig
 from .journal import DeployJournal, StepState
@@ -71,7 +71,6 @@ from .plan import (
 from .records import ContractRecord, DeployedContract, Deployment, GitInfo, RecordStore, git_info
 
 if TYPE_CHECKING:
-    from eth_account.datastructures import SignedTransaction
     from web3 import Web3
     from web3.types import TxReceipt
 
@@ -158,27 +157,6 @@ class DeployResult:
         out["seconds"] = round(self.seconds, 3)
         out["config"] = self.config_source
         return out
-
-
-class _JournalingSigner:
-    """Wraps a signer: every signature is journaled (hash, nonce) before it can be sent."""
-
-    def __init__(self, inner: TxSigner, journal: DeployJournal, step: str) -> None:
-        self._inner = inner
-        self._journal = journal
-        self._step = step
-
-    @property
-    def address(self) -> str:
-        return self._inner.address
-
-    def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTransaction:
-        signed = self._inner.sign_transaction(tx)
-        tx_hash = "0x" + bytes(signed.hash).hex()
-        nonce = int(tx["nonce"])
-        address = create_address(self.address, nonce) if not tx.get("to") else None
-        self._journal.append("sending", self._step, tx=tx_hash, nonce=nonce, sender=self.address, address=address)
-        return signed
 
 
 class DeployRunner:
@@ -659,7 +637,13 @@ class DeployRunner:
         self.journal.append(
             "planned", step.id, params=step.params_hash, args=args, sender=signer.address, nonce=nonce, address=address
         )
-        wrapped = _JournalingSigner(signer, self.journal, step.id)
+
+        def record(tx_hash: str, signed: Mapping[str, Any]) -> None:  # before the node can see it
+            at = int(signed["nonce"])
+            created = create_address(signer.address, at) if not signed.get("to") else None
+            self.journal.append("sending", step.id, tx=tx_hash, nonce=at, sender=signer.address, address=created)
+
+        wrapped = JournalingSigner(signer, record)
         sender = Sender(self.w3, wrapped, decoder=self._decoder, policy=self.policy, sleep=self._sleep,
                         chain_id=self.chain_id)
         simulation = sender.simulate(tx, action=step.title)

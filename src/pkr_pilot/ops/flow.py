@@ -39,11 +39,10 @@ from ..errors import (
 )
 from ..human import plain
 from ..progress import eta_text
-from ..tx import GapWatch, Sender, Sent, TransactionDropped
+from ..tx import GapWatch, JournalingSigner, Sender, Sent, TransactionDropped
 from .journal import OperationsJournal, OperationState, tx_fields, tx_from_fields
 
 if TYPE_CHECKING:
-    from eth_account.datastructures import SignedTransaction
     from web3.types import TxReceipt
 
     from ..contracts import Call, DecodedEvent, Stack
@@ -409,7 +408,7 @@ class Operator:
                     f"{plan.action} {plan.key!r} was sent meanwhile by another pkr-pilot process",
                     hint="re-run the same command to follow that transaction",
                 )
-            signer = _JournalingSigner(self.sender.signer, self.journal, op, replaces=None)
+            signer = self._journaling(op, replaces=None)
             journalled = Sender(self.sender.w3, signer, decoder=self.sender.decoder, policy=self.sender.policy,
                                 chain_id=self.sender.chain_id)
             # A refused submission leaves its "sending" line: whether the node kept it or not is
@@ -419,14 +418,23 @@ class Operator:
                 self.journal.append("sent", op, tx=_journal_tx(sent), tx_hash=sent.tx_hash, nonce=sent.nonce)
             except KeyboardInterrupt:
                 if signer.signed:  # the node may have it: live until the chain says otherwise
-                    raise SentNotConfirmed([str(t["hash"]) for t in signer.signed]) from None
+                    raise SentNotConfirmed(list(signer.signed)) from None
                 raise
         self.progress(f"sent {sent.tx_hash} (nonce {sent.nonce})")
         return [sent]
 
+    def _journaling(self, op: Mapping[str, Any], *, replaces: str | None) -> JournalingSigner:
+        """The operator's signer, journaling ``sending`` (with the fields to rebroadcast) per signature."""
+
+        def record(tx_hash: str, tx: Mapping[str, Any]) -> None:
+            fields = _journal_fields(tx_hash, tx, replaces)
+            self.journal.append("sending", op, tx=fields, tx_hash=tx_hash, nonce=int(tx["nonce"]))
+
+        return JournalingSigner(self.sender.signer, record)
+
     def _replace(self, op: Mapping[str, Any], stuck: Sent) -> Sent:
         with self.journal.locked():
-            signer = _JournalingSigner(self.sender.signer, self.journal, op, replaces=stuck.tx_hash)
+            signer = self._journaling(op, replaces=stuck.tx_hash)
             journalled = Sender(self.sender.w3, signer, decoder=self.sender.decoder, policy=self.sender.policy,
                                 chain_id=self.sender.chain_id)
             sent = journalled.replace(stuck)
@@ -607,36 +615,15 @@ class Operator:
         return True
 
 
-class _JournalingSigner:
-    """Signs through the real signer and journals ``sending`` before the node can see the transaction."""
-
-    def __init__(self, inner: Any, journal: OperationsJournal, op: Mapping[str, Any], *, replaces: str | None) -> None:
-        self._inner = inner
-        self._journal = journal
-        self._op = op
-        self._replaces = replaces
-        self.signed: list[dict[str, Any]] = []
-
-    @property
-    def address(self) -> str:
-        return str(self._inner.address)
-
-    def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTransaction:
-        signed = self._inner.sign_transaction(tx)
-        tx_hash = "0x" + bytes(signed.hash).hex()
-        fields = {"hash": tx_hash, **tx_fields(tx)}
-        if self._replaces:
-            fields["replaces"] = self._replaces
-        self._journal.append("sending", self._op, tx=fields, tx_hash=tx_hash, nonce=int(tx["nonce"]))
-        self.signed.append(fields)
-        return signed  # type: ignore[no-any-return]
-
-
-def _journal_tx(sent: Sent, *, replaces: str | None = None) -> dict[str, Any]:
-    fields = {"hash": sent.tx_hash, **tx_fields(sent.tx)}
+def _journal_fields(tx_hash: str, tx: Mapping[str, Any], replaces: str | None = None) -> dict[str, Any]:
+    fields = {"hash": tx_hash, **tx_fields(tx)}
     if replaces:
         fields["replaces"] = replaces
     return fields
+
+
+def _journal_tx(sent: Sent, *, replaces: str | None = None) -> dict[str, Any]:
+    return _journal_fields(sent.tx_hash, sent.tx, replaces)
 
 
 def _sent_of(tx: Mapping[str, Any], sender: str) -> Sent:
