@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PAYMENT_REFERENCE_TOPIC",
     "TRANSFER_TOPIC",
-    "Payment",
+    "ReferencedPayment",
     "find_payments",
     "payments_in_logs",
 ]
@@ -48,7 +48,7 @@ PAYMENT_REFERENCE_TOPIC = event_topic("PaymentReference(address,bytes32)")
 
 
 @dataclass(frozen=True)
-class Payment:
+class ReferencedPayment:
     """One referenced payment found on chain (``block`` is where its transaction was mined)."""
 
     ref: bytes
@@ -60,7 +60,7 @@ class Payment:
     log_index: int
 
 
-def payments_in_logs(logs: Iterable[Mapping[str, Any]], token: str, payer: str) -> list[Payment]:
+def payments_in_logs(logs: Iterable[Mapping[str, Any]], token: str, payer: str) -> list[ReferencedPayment]:
     """The referenced payments by ``payer`` among ``logs`` (a receipt's, or ``eth_getLogs`` answers).
 
     Raises:
@@ -78,7 +78,7 @@ def payments_in_logs(logs: Iterable[Mapping[str, Any]], token: str, payer: str) 
             references.append(log)
         elif len(topics) == 3 and topics[0] == TRANSFER_TOPIC and topics[1] == payer_topic:
             by_position[(str(log["transactionHash"]).lower(), quantity(log["logIndex"]))] = log
-    out: list[Payment] = []
+    out: list[ReferencedPayment] = []
     for log in references:
         tx_hash = str(log["transactionHash"]).lower()
         index = quantity(log["logIndex"])
@@ -89,7 +89,7 @@ def payments_in_logs(logs: Iterable[Mapping[str, Any]], token: str, payer: str) 
                 hint="the node answered with part of a transaction; run again (or against another node)",
             )
         out.append(
-            Payment(
+            ReferencedPayment(
                 ref=_bytes(log["topics"][2]),
                 payer=payer,
                 to="0x" + _bytes(transfer["topics"][2])[12:].hex(),
@@ -113,7 +113,7 @@ def find_payments(
     refs_per_query: int = REFS_PER_QUERY,
     blocks_per_query: int = BLOCKS_PER_QUERY,
     scanned: Callable[[int], None] | None = None,
-) -> dict[bytes, list[Payment]]:
+) -> dict[bytes, list[ReferencedPayment]]:
     """Every payment by ``payer`` on ``token`` carrying one of ``refs``, in ``[from_block, to_block]``.
 
     Returns ref -> the payments found with it, oldest first (more than one: it was paid more than once).
@@ -145,7 +145,7 @@ def find_payments(
             for first, last in _runs(blocks, blocks_per_query)
         ],
     )
-    found: dict[bytes, list[Payment]] = {}
+    found: dict[bytes, list[ReferencedPayment]] = {}
     for payment in payments_in_logs([*transfers, *references], token, payer):
         found.setdefault(payment.ref, []).append(payment)
     for payments in found.values():

@@ -99,3 +99,26 @@ def test_the_scan_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
     probe.parent.mkdir(parents=True)
     probe.write_text("def f():\n    from ..cli import main\n    from pkr_pilot.tx import Sender\n", encoding="utf-8")
     assert _imports(probe, tmp_path) == {"pkr_pilot.cli", "pkr_pilot.tx"}
+
+
+def _class_names(src: Path = SRC) -> dict[str, list[str]]:
+    where: dict[str, list[str]] = {}
+    for path in sorted((src / "pkr_pilot").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                where.setdefault(node.name, []).append(_module_name(path, src))
+    return where
+
+
+def test_one_name_one_thing_no_two_classes_share_a_name() -> None:
+    # docs/architecture.md, "One name, one thing": a second `Check` or `Payment` is a second meaning.
+    shared = {name: modules for name, modules in _class_names().items() if len(modules) > 1}
+    assert shared == {}, f"classes of the same name in several modules (rename one): {shared}"
+
+
+def test_the_name_scan_sees_a_class_defined_twice(tmp_path: Path) -> None:
+    for module in ("a", "b"):
+        path = tmp_path / "pkr_pilot" / f"{module}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("class Check:\n    pass\n", encoding="utf-8")
+    assert _class_names(tmp_path)["Check"] == ["pkr_pilot.a", "pkr_pilot.b"]

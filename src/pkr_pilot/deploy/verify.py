@@ -1,6 +1,6 @@
 """``pkr-pilot verify``: does the chain hold what the local build and the deploy config say?
 
-Checks, each reported as one :class:`Check` (every mismatch is listed, not just the first):
+Checks, each reported as one :class:`VerifyCheck` (every mismatch is listed, not just the first):
 
 * **code** — the runtime code of the proxy, of the implementation the proxy points at
   (read from the ERC-1967 slot, and compared with the record), of the MintDesk and of
@@ -54,11 +54,11 @@ if TYPE_CHECKING:
 
     from ..compile import Artifacts
 
-__all__ = ["Check", "VerifyReport", "verify_deployment"]
+__all__ = ["VerifyCheck", "VerifyReport", "verify_deployment"]
 
 
 @dataclass(frozen=True)
-class Check:
+class VerifyCheck:
     """One comparison between the chain and the build or config."""
 
     kind: str  # code | roles | minters | settings
@@ -96,19 +96,19 @@ class Check:
 class VerifyReport:
     network: str
     chain_id: int
-    checks: tuple[Check, ...] = field(default_factory=tuple)
+    checks: tuple[VerifyCheck, ...] = field(default_factory=tuple)
 
     @property
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
 
     @property
-    def mismatches(self) -> list[Check]:
+    def mismatches(self) -> list[VerifyCheck]:
         """Configuration drift: what makes ``verify`` exit 7."""
         return [c for c in self.checks if not c.ok]
 
     @property
-    def operational(self) -> list[Check]:
+    def operational(self) -> list[VerifyCheck]:
         """Differences explained by operations (listed, not failing)."""
         return [c for c in self.checks if c.ok and c.operational]
 
@@ -154,7 +154,7 @@ class _Verifier:
         self.config = config
         self.artifacts = artifacts
         self.accounts = dict(accounts)
-        self.checks: list[Check] = []
+        self.checks: list[VerifyCheck] = []
         self.addresses: dict[str, str] = {}
         self.bad_code: set[str] = set()
 
@@ -163,7 +163,7 @@ class _Verifier:
         operational: bool = False,
     ) -> None:
         self.checks.append(
-            Check(kind, subject, expected == actual if ok is None else ok, expected, actual, note, operational)
+            VerifyCheck(kind, subject, expected == actual if ok is None else ok, expected, actual, note, operational)
         )
 
     def journaled_txs(self) -> set[str]:

@@ -27,7 +27,13 @@ from .events import (
     render_ref,
     write_events,
 )
-from .reconcile import RECONCILE_SCHEMA, RECONCILE_SCHEMA_VERSION, Check, ReconcileReport, reconcile
+from .reconcile import (
+    RECONCILE_SCHEMA,
+    RECONCILE_SCHEMA_VERSION,
+    ReconcileCheck,
+    ReconcileReport,
+    reconcile,
+)
 
 __all__ = [
     "EVENTS_SCHEMA",
@@ -35,9 +41,9 @@ __all__ = [
     "RECONCILE_SCHEMA",
     "RECONCILE_SCHEMA_VERSION",
     "BlockTimes",
-    "Check",
     "EventExport",
     "EventRow",
+    "ReconcileCheck",
     "ReconcileReport",
     "export_events",
     "read_events",

@@ -6,7 +6,7 @@
     report = reconcile(stack.token, events=read_events(path, abi))     # against an exported file
     print(report.text()); report.raise_for_mismatch()                  # ReconcileError if not ok
 
-Checks (each a :class:`Check` with expected, actual and ok; amounts in base units):
+Checks (each a :class:`ReconcileCheck` with expected, actual and ok; amounts in base units):
 
 ``supply_matches_mints_and_burns``  ``totalSupply`` == opening supply + Σ ``Minted`` - Σ ``Burned``
                                      (a seizure only moves money: neutral).
@@ -54,7 +54,7 @@ __all__ = [
     "RECONCILE_SCHEMA",
     "RECONCILE_SCHEMA_VERSION",
     "Books",
-    "Check",
+    "ReconcileCheck",
     "ReconcileReport",
     "books_for",
     "reconcile",
@@ -80,7 +80,7 @@ MAX_DETAILS = 10
 
 
 @dataclass(frozen=True)
-class Check:
+class ReconcileCheck:
     """One reconciliation check. ``expected``/``actual`` are exact (base units for amounts)."""
 
     name: str
@@ -122,7 +122,7 @@ class ReconcileReport:
     block: int
     #: ``chain`` (events read from the node) or the events file's path.
     source: str
-    checks: tuple[Check, ...]
+    checks: tuple[ReconcileCheck, ...]
     #: Events taken into account, by name.
     event_counts: Mapping[str, int] = field(default_factory=dict)
 
@@ -130,10 +130,10 @@ class ReconcileReport:
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
 
-    def failed(self) -> list[Check]:
+    def failed(self) -> list[ReconcileCheck]:
         return [c for c in self.checks if not c.ok]
 
-    def check(self, name: str) -> Check:
+    def check(self, name: str) -> ReconcileCheck:
         for c in self.checks:
             if c.name == name:
                 return c
@@ -351,7 +351,7 @@ def reconcile(
         for e in token.events(("Transfer",), to_block=at, page=page):
             books.add(EventRow(e.block_number, 0, e.tx_hash, e.log_index, e.name, dict(e.args)))
 
-    checks: list[Check] = []
+    checks: list[ReconcileCheck] = []
     supply = reader.total_supply()
     checks.append(_supply_check(reader, books, supply))
     checks.extend(_reserve_checks(reader, books.last_attestation, supply))
@@ -384,7 +384,7 @@ def books_for(token: Token, book: EventSource) -> Books:
 # --------------------------------------------------------------------------- checks
 
 
-def _supply_check(reader: _Reader, books: Books, supply: int) -> Check:
+def _supply_check(reader: _Reader, books: Books, supply: int) -> ReconcileCheck:
     opening_block = books.opening_block
     opening = reader.total_supply(block=opening_block) if opening_block is not None else 0
     minted, burned = books.minted, books.burned
@@ -397,7 +397,7 @@ def _supply_check(reader: _Reader, books: Books, supply: int) -> Check:
             f"difference {supply - expected}",
         )
     )
-    return Check(
+    return ReconcileCheck(
         "supply_matches_mints_and_burns",
         "total supply equals minted minus burned",
         str(expected),
@@ -407,11 +407,11 @@ def _supply_check(reader: _Reader, books: Books, supply: int) -> Check:
     )
 
 
-def _reserve_checks(reader: _Reader, last: EventRow | None, supply: int) -> list[Check]:
+def _reserve_checks(reader: _Reader, last: EventRow | None, supply: int) -> list[ReconcileCheck]:
     onchain = reader.reserves()
     if last is None:
         attested = onchain[0]
-        within = Check(
+        within = ReconcileCheck(
             "supply_within_reserves",
             "supply does not exceed the last attested reserves",
             str(attested),
@@ -420,7 +420,7 @@ def _reserve_checks(reader: _Reader, last: EventRow | None, supply: int) -> list
             details=() if supply <= attested else ("no ReservesAttested event in the range",),
             relation="<=",
         )
-        match = Check(
+        match = ReconcileCheck(
             "reserves_match_last_attestation",
             "reserves() equals the last ReservesAttested event",
             "no attestation in the range",
@@ -433,7 +433,7 @@ def _reserve_checks(reader: _Reader, last: EventRow | None, supply: int) -> list
     amount = int(last.args["amount"])
     as_of = int(last.args["asOf"])
     report_hash = bytes(last.args["reportHash"])
-    within = Check(
+    within = ReconcileCheck(
         "supply_within_reserves",
         "supply does not exceed the last attested reserves",
         str(amount),
@@ -452,7 +452,7 @@ def _reserve_checks(reader: _Reader, last: EventRow | None, supply: int) -> list
             f"reportHash 0x{report_hash.hex()}",
             f"reserves() at block {reader.block}: amount {onchain[0]}, asOf {onchain[1]}, reportHash 0x{onchain[2].hex()}",
         )
-    match = Check(
+    match = ReconcileCheck(
         "reserves_match_last_attestation",
         "reserves() equals the last ReservesAttested event",
         str(amount),
@@ -463,7 +463,7 @@ def _reserve_checks(reader: _Reader, last: EventRow | None, supply: int) -> list
     return [within, match]
 
 
-def _freeze_checks(reader: _Reader, books: Books) -> list[Check]:
+def _freeze_checks(reader: _Reader, books: Books) -> list[ReconcileCheck]:
     accounts = sorted(books.full)
     on_full = reader.many("isFrozen", accounts)
     on_amount = reader.many("frozenBalanceOf", accounts)
@@ -476,7 +476,7 @@ def _freeze_checks(reader: _Reader, books: Books) -> list[Check]:
         if books.full[a] != bool(on_full[a])
     ]
     checks = [
-        Check(
+        ReconcileCheck(
             "frozen_accounts_match_events",
             "accounts frozen on chain are those the Frozen/Unfrozen events leave frozen",
             str(len(expected_full)),
@@ -494,7 +494,7 @@ def _freeze_checks(reader: _Reader, books: Books) -> list[Check]:
     ]
     problems = books.inconsistent + amount_diff
     checks.append(
-        Check(
+        ReconcileCheck(
             "frozen_amounts_match_events",
             "frozen amounts on chain are what the partial-freeze events and seizures leave",
             str(sum(books.amount[a] for a in accounts)),
@@ -518,7 +518,7 @@ def _note_total(out: list[str], row: EventRow, account: str, replayed: int) -> N
 
 def _frozen_balance_check(
     reader: _Reader, frozen: Sequence[str], frozen_at: Mapping[str, int], seized_since: Mapping[str, int]
-) -> Check:
+) -> ReconcileCheck:
     # Accounts frozen before the range (opening state) have no freeze block in the range: not checked.
     tracked = [a for a in frozen if a in frozen_at]
     now = reader.many("balanceOf", tracked)
@@ -535,7 +535,7 @@ def _frozen_balance_check(
                     f"{expected}, balanceOf is {now[a]}"
                 )
     except ChainError as exc:
-        return Check(
+        return ReconcileCheck(
             "frozen_balances_match_seizures",
             "fully frozen balances changed only by seizures",
             "historical state",
@@ -544,7 +544,7 @@ def _frozen_balance_check(
             kind="text",
             skipped=True,
         )
-    return Check(
+    return ReconcileCheck(
         "frozen_balances_match_seizures",
         "fully frozen balances changed only by seizures",
         str(expected_total),
@@ -554,11 +554,11 @@ def _frozen_balance_check(
     )
 
 
-def _holder_checks(reader: _Reader, replay: Mapping[str, int], supply: int) -> list[Check]:
+def _holder_checks(reader: _Reader, replay: Mapping[str, int], supply: int) -> list[ReconcileCheck]:
     holders = sorted(replay)
     balances = reader.many("balanceOf", holders)
     total = sum(int(b) for b in balances.values())
-    sum_check = Check(
+    sum_check = ReconcileCheck(
         "holder_balances_sum_to_supply",
         f"the balances of the {len(holders)} addresses seen in Transfer events add up to the supply",
         str(supply),
@@ -567,7 +567,7 @@ def _holder_checks(reader: _Reader, replay: Mapping[str, int], supply: int) -> l
         details=() if total == supply else (f"difference {total - supply}",),
     )
     diffs = [f"{h}: transfers give {replay[h]}, balanceOf is {balances[h]}" for h in holders if replay[h] != balances[h]]
-    replay_check = Check(
+    replay_check = ReconcileCheck(
         "holder_balances_match_transfers",
         "every holder's balance equals the sum of its transfers",
         str(len(holders)),
@@ -579,7 +579,7 @@ def _holder_checks(reader: _Reader, replay: Mapping[str, int], supply: int) -> l
     return [sum_check, replay_check]
 
 
-def _export_check(book: EventSource, chain: EventSource) -> Check:
+def _export_check(book: EventSource, chain: EventSource) -> ReconcileCheck:
     """Walk the file's rows and the chain's side by side (both in chain order): constant memory."""
     diffs: list[str] = []
     count = ours_total = theirs_total = 0
@@ -611,7 +611,7 @@ def _export_check(book: EventSource, chain: EventSource) -> Check:
             theirs_total += 1
             a, b = next(ours_iter, None), next(theirs_iter, None)
     shown = tuple(diffs[:MAX_DETAILS])
-    return Check(
+    return ReconcileCheck(
         "export_matches_chain",
         "every row of the events file is the chain's event at that position",
         f"{theirs_total} events on chain",

@@ -88,7 +88,7 @@ __all__ = [
     "Compliance",
     "Flows",
     "Opening",
-    "Participants",
+    "ParticipantsSpec",
     "Scenario",
     "TierSpec",
     "load_scenario",
@@ -121,7 +121,9 @@ class TierSpec:
 
 
 @dataclass(frozen=True)
-class Participants:
+class ParticipantsSpec:
+    """The scenario's ``[participants]`` table: how many of each kind, their allowances and gas."""
+
     banks: int
     bank_allowance: int
     merchants: int
@@ -181,7 +183,7 @@ class Scenario:
     supply_cap: int
     max_attestation_age: int
     limits: bool
-    participants: Participants
+    participants: ParticipantsSpec
     opening: Opening
     flows: Flows
     compliance: Compliance
@@ -246,7 +248,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "<dict>", sha256: s
         tiers = (TierSpec(1, 1),)
     if len({t.tier for t in tiers}) != len(tiers):
         raise p.error("participants.tiers", "a tier is listed twice")
-    participants = Participants(
+    participants = ParticipantsSpec(
         banks=p.integer(part, "banks", 1, 50, required=True, where="participants"),
         bank_allowance=amount.one(part, "bank_allowance", "participants", default="100,000,000"),
         merchants=p.integer(part, "merchants", 1, 100_000, required=True, where="participants"),
