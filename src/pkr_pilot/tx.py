@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
     from .config import NetworkConfig
 
-__all__ = ["ChainAccount", "GapWatch", "JournalingSigner", "Sender", "Sent", "Simulation", "TransactionDropped", "TxPolicy", "TxSigner"]
+__all__ = ["ChainAccount", "GapWatch", "JournalingSigner", "Sender", "Sent", "Simulation", "TransactionDropped", "TxPolicy", "TxSigner", "node_knows", "receipt_of"]
 
 #: Minimum fee bump a node accepts for a same-nonce replacement is 10 %; use more.
 REPLACEMENT_BUMP_PERCENT = 15
@@ -79,6 +79,28 @@ class TxSigner(Protocol):
     def address(self) -> str: ...
 
     def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTransaction: ...
+
+
+def receipt_of(w3: Web3, tx_hash: str) -> TxReceipt | None:
+    """The receipt of ``tx_hash``, or None while the node shows none (pending, dropped or unknown:
+    a missing receipt proves nothing by itself)."""
+    from web3.exceptions import TransactionNotFound
+
+    try:
+        return w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+    except TransactionNotFound:
+        return None
+
+
+def node_knows(w3: Web3, tx_hash: str) -> bool:
+    """The node shows ``tx_hash``, pending or mined."""
+    from web3.exceptions import TransactionNotFound
+
+    try:
+        w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+    except TransactionNotFound:
+        return False
+    return True
 
 
 class JournalingSigner:
@@ -333,7 +355,7 @@ class Sender(ChainAccount):
         misses = 0
         gap = GapWatch(self)
         while True:
-            receipt = self._receipt(tx_hash)
+            receipt = receipt_of(self.w3, tx_hash)
             if receipt is not None:
                 head = int(self.w3.eth.block_number)
                 if head - int(receipt["blockNumber"]) + 1 >= self.policy.confirmations:
@@ -397,32 +419,14 @@ class Sender(ChainAccount):
 
     def _known(self, signed_hash: bytes) -> str | None:
         """The hash of the signed transaction if the node knows it (pending or mined), else None."""
-        from web3.exceptions import TransactionNotFound
-
         tx_hash = "0x" + bytes(signed_hash).hex()
-        try:
-            self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            return None
-        return tx_hash
-
-    def _receipt(self, tx_hash: str) -> TxReceipt | None:
-        from web3.exceptions import TransactionNotFound
-
-        try:
-            return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            return None
+        return tx_hash if node_knows(self.w3, tx_hash) else None
 
     def _dropped(self, sent: Sent) -> bool:
-        from web3.exceptions import TransactionNotFound
-
-        try:
-            self.w3.eth.get_transaction(sent.tx_hash)  # type: ignore[arg-type]
+        if node_knows(self.w3, sent.tx_hash):
             return False
-        except TransactionNotFound:
-            mined_nonce = int(self.w3.eth.get_transaction_count(sent.sender, "latest"))  # type: ignore[arg-type]
-            return mined_nonce <= sent.nonce
+        mined_nonce = int(self.w3.eth.get_transaction_count(sent.sender, "latest"))  # type: ignore[arg-type]
+        return mined_nonce <= sent.nonce
 
     def _failure(self, tx_hash: str, receipt: TxReceipt, action: str | None) -> ContractRevert:
         """Replay a failed transaction at its block to recover the revert data."""

@@ -51,7 +51,7 @@ from ..errors import (
     TransactionTimeout,
 )
 from ..progress import Progress
-from ..tx import JournalingSigner, Sender, TxPolicy
+from ..tx import JournalingSigner, Sender, TxPolicy, node_knows, receipt_of
 from ._code import code_hash, compare_code
 from .config import DeployConfig
 from .journal import DeployJournal, StepState
@@ -472,12 +472,7 @@ class DeployRunner:
         return bool(tx_hash) and self._mined_ok(str(tx_hash))
 
     def _mined_ok(self, tx_hash: str) -> bool:
-        from web3.exceptions import TransactionNotFound
-
-        try:
-            receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            return False
+        receipt = receipt_of(self.w3, tx_hash)
         return receipt is not None and int(receipt["status"]) == 1
 
     def _code_matches(self, step: Step, address: str) -> bool:
@@ -546,8 +541,6 @@ class DeployRunner:
         Evidence first (code at the expected address, the effect read back), then the node's
         view of the transactions themselves; a receipt that is missing proves nothing.
         """
-        from web3.exceptions import TransactionNotFound
-
         sender_address = state.sender or signer.address
         found = self._evidence(step, sender_address, state.inflight, args=state.args)
         if found is not None:
@@ -555,9 +548,7 @@ class DeployRunner:
         sender = Sender(self.w3, signer, decoder=self._decoder, policy=self.policy, sleep=self._sleep,
                         chain_id=self.chain_id)
         for tx_hash, nonce in reversed(state.inflight):
-            try:  # mined or pending in the node?
-                self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
-            except TransactionNotFound:
+            if not node_knows(self.w3, tx_hash):  # neither mined nor pending in the node
                 continue
             self._fill_gap(signer, sender_address, nonce)
             try:
@@ -596,12 +587,7 @@ class DeployRunner:
         return self._confirm(step, via="state", tx=inflight[-1][0] if inflight else None)
 
     def _receipt_fields(self, tx_hash: str) -> dict[str, Any]:
-        from web3.exceptions import TransactionNotFound
-
-        try:
-            receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            return {}
+        receipt = receipt_of(self.w3, tx_hash)
         if receipt is None or int(receipt["status"]) != 1:
             return {}
         return {

@@ -39,7 +39,15 @@ from ..errors import (
 )
 from ..human import plain
 from ..progress import eta_text
-from ..tx import GapWatch, JournalingSigner, Sender, Sent, TransactionDropped
+from ..tx import (
+    GapWatch,
+    JournalingSigner,
+    Sender,
+    Sent,
+    TransactionDropped,
+    node_knows,
+    receipt_of,
+)
 from .journal import OperationsJournal, OperationState, tx_fields, tx_from_fields
 
 if TYPE_CHECKING:
@@ -324,12 +332,12 @@ class Operator:
         w3 = self.sender.w3
         txs = state.inflight
         for tx in reversed(txs):
-            if self._receipt(str(tx["hash"])) is not None:
+            if receipt_of(self.sender.w3, str(tx["hash"])) is not None:
                 if opts.dry_run:
                     return self._result(plan, OperationStatus.ALREADY_DONE, tx_hash=str(tx["hash"]), note="mined by an earlier run")
                 self.progress(f"resuming: {tx['hash']} of an earlier run was mined")
                 return self._finish(plan, op, [_sent_of(tx, self.address)], note="resumed an earlier run")
-        known = [tx for tx in txs if self._known(str(tx["hash"]))]
+        known = [tx for tx in txs if node_knows(self.sender.w3, str(tx["hash"]))]
         if known:
             latest = known[-1]
             if opts.dry_run:
@@ -350,7 +358,7 @@ class Operator:
             )
         nonce = int(txs[-1]["nonce"])
         mined = int(w3.eth.get_transaction_count(self.address, "latest"))  # type: ignore[arg-type]
-        if any(self._receipt(str(tx["hash"])) is not None for tx in txs):  # mined meanwhile
+        if any(receipt_of(self.sender.w3, str(tx["hash"])) is not None for tx in txs):  # mined meanwhile
             return self._settle_inflight(plan, op, self.journal.state(plan.scope, plan.key), opts)
         if mined > nonce:
             # No receipt while the nonce is used: mined on blocks this node lost, or behind an index
@@ -488,7 +496,7 @@ class Operator:
         gap = GapWatch(self.sender, notice=self.progress)
         while True:
             for sent in reversed(sents):
-                if self._receipt(sent.tx_hash) is not None:
+                if receipt_of(self.sender.w3, sent.tx_hash) is not None:
                     if waiting_for > 1:
                         self.progress(f"{sent.tx_hash} mined, waiting for {waiting_for} confirmations")
                     return self.sender.wait(sent.tx_hash, action=plan.action)
@@ -501,7 +509,7 @@ class Operator:
             # Unknown to the node (and no receipt), three looks in a row: dropped while its nonce is
             # free; once the nonce is used, it or another transaction with that nonce was mined and
             # the node does not show which: undecided, never "dropped" (a re-send could pay twice).
-            known = any(self._known(s.tx_hash) for s in sents)
+            known = any(node_knows(self.sender.w3, s.tx_hash) for s in sents)
             misses = 0 if known else misses + 1
             if misses >= 3:
                 if self._nonce_used(sents[-1]):
@@ -557,7 +565,7 @@ class Operator:
                 return self._from_journal(plan, state, f"already done on chain: {found.detail}")
         line = state.confirmed or {}
         tx_hash = line.get("tx_hash")
-        receipt = self._receipt(str(tx_hash)) if tx_hash else None
+        receipt = receipt_of(self.sender.w3, str(tx_hash)) if tx_hash else None
         if receipt is not None and int(receipt["status"]) == 1:
             return self._from_journal(plan, state, f"already done on chain: {tx_hash} is mined")
         nonce = line.get("nonce")
@@ -593,26 +601,9 @@ class Operator:
         )
 
     # ------------------------------------------------------------------ chain lookups
-    def _receipt(self, tx_hash: str) -> TxReceipt | None:
-        from web3.exceptions import TransactionNotFound
-
-        try:
-            return self.sender.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            return None
-
     def _nonce_used(self, sent: Sent) -> bool:
         mined = int(self.sender.w3.eth.get_transaction_count(sent.sender, "latest"))  # type: ignore[arg-type]
         return mined > sent.nonce
-
-    def _known(self, tx_hash: str) -> bool:
-        from web3.exceptions import TransactionNotFound
-
-        try:
-            self.sender.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            return False
-        return True
 
 
 def _journal_fields(tx_hash: str, tx: Mapping[str, Any], replaces: str | None = None) -> dict[str, Any]:
