@@ -72,7 +72,8 @@ from .errors import ChainError, JournalError, ReconcileError, SentNotConfirmed, 
 from .evidence import find_payments
 from .journal import Journal
 from .progress import Progress
-from .sending import SignedTx, TxStatus
+from .sending import SignedTx, TxStatus, quantity
+from .transport import call_all
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -99,6 +100,7 @@ JOURNAL_SCHEMA = "pkr-pilot.disbursement"
 JOURNAL_SCHEMA_VERSION = 2
 _COLUMNS = ("address", "amount", "ref")
 _ZERO = "0x" + "00" * 20
+_RUN_AGAIN = "check the node, then run again"
 
 
 _TRANSFER_WITH_REFERENCE = selector("transferWithReference(address,uint256,bytes32)")
@@ -771,18 +773,14 @@ class _ChainView:
 
     @classmethod
     def read(cls, engine: BulkSender, token: str, payer: str) -> _ChainView:
-        (head_reply,) = engine.transport.batch([("eth_blockNumber", [])])
-        if head_reply.error is not None or head_reply.result is None:
-            raise ChainError(f"cannot read the block number: {head_reply.message}", hint="check the node, then run again")
-        head = int(head_reply.result, 16)
+        (head,) = map(quantity, call_all(engine.transport, [("eth_blockNumber", [])], what="reading the block number",
+                                         hint=_RUN_AGAIN, none_ok=False))
         settled = max(0, head - max(1, engine.policy.confirmations) + 1)
-        replies = engine.transport.batch(
-            [("eth_getTransactionCount", [payer, hex(settled)]), ("eth_getTransactionCount", [payer, hex(head)])]
+        calls = [("eth_getTransactionCount", [payer, hex(settled)]), ("eth_getTransactionCount", [payer, hex(head)])]
+        settled_nonce, latest_nonce = map(
+            quantity, call_all(engine.transport, calls, what=f"reading the nonce of {payer}", hint=_RUN_AGAIN, none_ok=False)
         )
-        for reply in replies:
-            if reply.error is not None or reply.result is None:
-                raise ChainError(f"cannot read the nonce of {payer}: {reply.message}", hint="check the node, then run again")
-        return cls(head, settled, int(replies[0].result, 16), int(replies[1].result, 16))
+        return cls(head, settled, settled_nonce, latest_nonce)
 
 
 @dataclass(frozen=True)
@@ -843,13 +841,8 @@ def _references_used(engine: BulkSender, token: str, payer: str, rows: Sequence[
         ("eth_call", [{"to": token, "data": "0x" + (_REFERENCE_USED + static_words(payer, row.ref32)).hex()}, hex(block)])
         for row in rows
     ]
-    out: list[bool] = []
-    for i in range(0, len(calls), 500):
-        for reply in engine.transport.batch(calls[i : i + 500]):
-            if reply.error is not None or reply.result is None:
-                raise ChainError(f"cannot read referenceUsed: {reply.message}", hint="check the node, then run again")
-            out.append(int(str(reply.result), 16) != 0)
-    return out
+    results = call_all(engine.transport, calls, what="reading referenceUsed", hint=_RUN_AGAIN, none_ok=False)
+    return [quantity(result) != 0 for result in results]
 
 
 def _open_transactions(state: _State, outcome: Mapping[str, RowOutcome]) -> dict[str, _Journaled]:

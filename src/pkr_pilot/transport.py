@@ -44,6 +44,7 @@ __all__ = [
     "RpcError",
     "RpcReply",
     "Transport",
+    "call_all",
     "transport_for",
     "unreachable",
 ]
@@ -90,6 +91,19 @@ class Transport(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def call_all(
+    transport: Transport, calls: Sequence[Call], *, what: str, hint: str | None = None, none_ok: bool = True
+) -> list[Any]:
+    """The results of ``calls`` in order (batched by the transport); an error answer, or with
+    ``none_ok=False`` a ``null`` result, raises :class:`ChainError` saying what was being read."""
+    out: list[Any] = []
+    for (method, _), reply in zip(calls, transport.batch(calls), strict=True):
+        if reply.error is not None or (reply.result is None and not none_ok):
+            raise ChainError(f"{what}: {method} failed: {reply.message or 'no result'}", hint=hint)
+        out.append(reply.result)
+    return out
 
 
 def unreachable(url: str, reason: str) -> ChainError:

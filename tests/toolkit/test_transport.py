@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pkr_pilot.errors import ChainError
-from pkr_pilot.transport import HttpTransport, RpcError
+from pkr_pilot.transport import HttpTransport, RpcError, call_all
 
 
 class FakeNode:
@@ -27,6 +27,8 @@ class FakeNode:
 def _answer(request: dict[str, Any]) -> dict[str, Any]:
     if request["method"] == "echo":
         return {"jsonrpc": "2.0", "id": request["id"], "result": request["params"]}
+    if request["method"] == "nothing":
+        return {"jsonrpc": "2.0", "id": request["id"], "result": None}
     return {"jsonrpc": "2.0", "id": request["id"], "error": {"code": -32601, "message": "method not found"}}
 
 
@@ -86,6 +88,17 @@ def test_a_batch_gives_one_reply_per_call_in_order_with_errors_per_call(node: tu
     replies = HttpTransport(url).batch([("echo", [n]) for n in range(5)] + [("nope", [])])
     assert [r.result for r in replies[:5]] == [[n] for n in range(5)]
     assert replies[5].error is not None and replies[5].message == "method not found"
+
+
+def test_call_all_gives_the_results_or_one_error_saying_what_was_being_read(node: tuple[FakeNode, str]) -> None:
+    _, url = node
+    transport = HttpTransport(url)
+    assert call_all(transport, [("echo", [1]), ("nothing", [])], what="reading") == [[1], None]
+    with pytest.raises(ChainError) as failed:
+        call_all(transport, [("echo", [1]), ("nope", [])], what="reading the nonce", hint="check the node")
+    assert str(failed.value).startswith("reading the nonce: nope failed: method not found") and failed.value.hint == "check the node"
+    with pytest.raises(ChainError, match="reading the head: nothing failed: no result"):
+        call_all(transport, [("nothing", [])], what="reading the head", none_ok=False)
 
 
 @pytest.mark.parametrize("node", [(8, "413"), (8, "json"), (8, "html"), (0, "json")], indirect=True)

@@ -31,8 +31,8 @@ from ..reports.charts import (
 from ..reports.events import EventRow, stream_events, write_events_csv
 from ..reports.html import Chart, Section, render_page
 from ..reports.reconcile import Books, ReconcileReport, books_for, reconcile
-from ..transport import transport_for
-from .sending import Calldata, call_all
+from ..transport import call_all, transport_for
+from .sending import Calldata
 
 if TYPE_CHECKING:
     from ..transport import Transport

@@ -52,9 +52,10 @@ from ..amounts import format_amount, parse_ref
 from ..errors import ChainError, ContractRevert, UserInputError
 from ..progress import Progress
 from ..sending import NonceBook, SignedTx, TxStatus, fee_fields
+from ..transport import call_all
 from .model import Ledger, StepBudget
 from .participants import Participant, Participants, make_participants, sign_as
-from .sending import BlockSender, Calldata, Mined, call_all
+from .sending import BlockSender, Calldata, Mined
 
 if TYPE_CHECKING:
     from ..bulk import BulkSender

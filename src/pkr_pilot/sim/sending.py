@@ -24,8 +24,9 @@ from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..contracts import static_words
-from ..errors import ChainError, TransactionTimeout
+from ..errors import TransactionTimeout
 from ..sending import SignedTx, TxStatus
+from ..transport import call_all
 
 if TYPE_CHECKING:
     from ..chain import Chain
@@ -102,16 +103,6 @@ def _gas(tx: SignedTx) -> int:
     if gas is None:
         raise ValueError(f"transaction {tx.tx_hash} carries no gas limit in its fields")
     return int(gas)
-
-
-def call_all(transport: Transport, calls: Sequence[tuple[str, Sequence[Any]]], *, what: str) -> list[Any]:
-    """The results of ``calls`` in order (batched); an error answer raises :class:`ChainError`."""
-    out: list[Any] = []
-    for call, reply in zip(calls, transport.batch(calls), strict=True):
-        if reply.error is not None:
-            raise ChainError(f"{what}: {call[0]} failed: {reply.message}")
-        out.append(reply.result)
-    return out
 
 
 @dataclass
