@@ -52,6 +52,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .contracts import selector
 from .decode import ErrorDecoder
 from .errors import ContractRevert, TransactionFailed, UserInputError
 from .sending import SignedTx, TxStatus, is_already_known
@@ -78,7 +79,7 @@ __all__ = [
 ]
 
 #: ``multicall(bytes[])`` (OpenZeppelin Multicall).
-MULTICALL_SELECTOR = bytes.fromhex("ac9650d8")
+MULTICALL_SELECTOR = selector("multicall(bytes[])")
 #: Headroom added to a sampled gas estimate: one storage slot written from zero (20,000)
 #: read cold (2,100), so an item that creates a slot its samples did not (a first-time
 #: recipient) still fits.

@@ -272,13 +272,13 @@ def _naive(
 
 def _all_received(w3: Web3, token: str, recipients: Sequence[str]) -> bool:
     """Every recipient holds exactly AMOUNT (batched balanceOf calls)."""
+    from ..contracts import selector, static_words
     from ..transport import transport_for
 
     transport = transport_for(w3)
-    selector = bytes.fromhex("70a08231")
+    balance_of = selector("balanceOf(address)")
     calls: list[tuple[str, Sequence[Any]]] = [
-        ("eth_call", [{"to": token, "data": "0x" + (selector + bytes(12) + bytes.fromhex(to[2:])).hex()}, "latest"])
-        for to in recipients
+        ("eth_call", [{"to": token, "data": "0x" + (balance_of + static_words(to)).hex()}, "latest"]) for to in recipients
     ]
     try:
         replies = transport.batch(calls)

@@ -34,6 +34,7 @@ from ..contracts import (
     Desk,
     canonical_role,
     role_id,
+    static_words,
 )
 from ..errors import UserInputError
 from ..human import iso
@@ -755,7 +756,7 @@ def _payment_evidence(token: Token, payer: str, ref: bytes, to: str, amount: int
     """``PaymentReference(payer, ref)`` and the ``Transfer`` before it: the same payment, or a conflict."""
     from ..evidence import PAYMENT_REFERENCE_TOPIC, TRANSFER_TOPIC, payments_in_logs
 
-    payer_topic = "0x" + (bytes(12) + bytes.fromhex(payer[2:])).hex()
+    payer_topic = "0x" + static_words(payer).hex()
     for ev in token.find_events("PaymentReference", {"from": payer, "ref": ref}):
         # The payer's Transfer and PaymentReference logs of that block (logs, not the receipt: a node
         # may serve the one and not the other).
