@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
 from ..errors import ChainError, ChainIdMismatch, ContractRevert, DeploymentError
 from ..human import jsonable
@@ -391,13 +390,13 @@ class _Verifier:
     def _desk_attestors(self, desk_roles: Mapping[str, Sequence[str]]) -> None:
         """Separation of duties: no desk maker or checker holds ATTESTOR_ROLE on the token (the desk
         refuses to act for one, but the token cannot refuse the grant, so the state is reported)."""
-        from ..contracts import Token
+        from ..contracts import Token, role_id
 
         token = self.store.read(TOKEN)
         if token is None:
             return
         handle = Token(self.w3, token.address, token.abi)
-        attestor = bytes(keccak(text="ATTESTOR_ROLE"))
+        attestor = role_id("ATTESTOR_ROLE")
         people = sorted({a for constant in DESK_ROLES.values() for a in desk_roles.get(constant, [])})
         both = [a for a in people if handle.has_role(attestor, a)]
         self.add(
