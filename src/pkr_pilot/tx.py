@@ -25,7 +25,7 @@ Deployments, operator actions, the simulator and the tests all go through it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -33,11 +33,13 @@ from .decode import ErrorDecoder, revert_data_from_exception
 from .errors import (
     ChainError,
     ContractRevert,
+    MinedUnseen,
     PilotError,
     SendUndecided,
     TransactionFailed,
     TransactionTimeout,
 )
+from .progress import eta_text
 from .sending import is_already_known
 
 if TYPE_CHECKING:
@@ -59,6 +61,12 @@ GAP_GRACE_MAX = 30.0
 
 #: Gas of an empty transfer to self (a nonce filler).
 FILLER_GAS = 21_000
+
+#: While waiting for a transaction to be mined, the time left is said again this often (seconds).
+WAIT_REPORT_SECONDS = 10.0
+#: Looks in a row at which the node shows neither a sent transaction nor its receipt before it is
+#: called dropped (its nonce free) or undecided (its nonce used).
+UNSEEN_LOOKS = 3
 
 
 class TransactionDropped(ChainError):
@@ -333,11 +341,25 @@ class Sender(ChainAccount):
                 break  # the node's count did not move past the filler: stop rather than guess
         return fillers
 
-    def wait(self, sent: Sent | str, *, action: str | None = None) -> TxReceipt:
-        """Wait for the receipt and the policy's confirmations; decode a failure."""
-        tx_hash = sent if isinstance(sent, str) else sent.tx_hash
+    def wait(
+        self, sent: Sent | str | Sequence[Sent], *, action: str | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> TxReceipt:
+        """Wait for the receipt and the policy's confirmations; decode a failure.
+
+        ``sent`` may be a transaction and its same-nonce replacements: the one mined counts. One the
+        node no longer shows, nor its receipt, :data:`UNSEEN_LOOKS` looks in a row, was dropped
+        while its nonce is free (:class:`TransactionDropped`: sending again is safe) and is undecided
+        once the nonce is used (:class:`~pkr_pilot.errors.MinedUnseen`: it or another transaction
+        with that nonce was mined, and sending again could do it twice). A bare hash is waited for
+        until the timeout. ``progress`` hears the time left every :data:`WAIT_REPORT_SECONDS` and
+        about a nonce gap filled below it.
+        """
+        group = [sent] if isinstance(sent, Sent) else [] if isinstance(sent, str) else list(sent)
+        hashes = [sent] if isinstance(sent, str) else [s.tx_hash for s in group]
+        tx_hash = hashes[-1]
         try:
-            return self._wait(sent, tx_hash, action)
+            return self._wait(group, hashes, action, progress)
         except PilotError:  # ours (ChainError is a ConnectionError, hence an OSError)
             raise
         except OSError as exc:  # requests' and the builtin connection errors
@@ -349,30 +371,45 @@ class Sender(ChainAccount):
                 raise _lost_node(tx_hash, exc) from None
             raise
 
-    def _wait(self, sent: Sent | str, tx_hash: str, action: str | None) -> TxReceipt:
+    def _wait(
+        self, group: Sequence[Sent], hashes: Sequence[str], action: str | None, progress: Callable[[str], None] | None
+    ) -> TxReceipt:
         deadline = self._clock() + self.policy.timeout
-        receipt = None
         misses = 0
-        gap = GapWatch(self)
+        told_at: float | None = None
+        mined_said = False
+        gap = GapWatch(self, notice=progress)
         while True:
-            receipt = receipt_of(self.w3, tx_hash)
-            if receipt is not None:
+            mined = next(((h, r) for h in reversed(hashes) if (r := receipt_of(self.w3, h)) is not None), None)
+            if mined is not None:
+                tx_hash, receipt = mined
                 head = int(self.w3.eth.block_number)
                 if head - int(receipt["blockNumber"]) + 1 >= self.policy.confirmations:
-                    break
-            elif isinstance(sent, Sent):
-                dropped = self._dropped(sent)
-                misses = misses + 1 if dropped else 0
-                if misses >= 3:
-                    raise TransactionDropped(tx_hash)
-                if not dropped:
-                    gap.check(sent)
+                    if int(receipt["status"]) != 1:
+                        raise self._failure(tx_hash, receipt, action)
+                    return receipt
+                if progress is not None and not mined_said:
+                    progress(f"{tx_hash} mined, waiting for {self.policy.confirmations} confirmations")
+                    mined_said = True
+            else:
+                now = self._clock()
+                if progress is not None and (told_at is None or now - told_at >= WAIT_REPORT_SECONDS):
+                    left = eta_text(max(0.0, deadline - now))
+                    progress(f"waiting for {hashes[-1]} to be mined ({left} left of {self.policy.timeout:g} s)")
+                    told_at = now
+                if group:
+                    known = any(node_knows(self.w3, s.tx_hash) for s in group)
+                    misses = 0 if known else misses + 1
+                    if misses >= UNSEEN_LOOKS:
+                        last = group[-1]
+                        if self._mined_count(last.sender) > last.nonce:
+                            raise MinedUnseen(last.tx_hash, last.nonce)
+                        raise TransactionDropped(last.tx_hash)
+                    if known:  # pending: behind a nonce nothing mined (a gap)? filled once it lasts
+                        gap.check(group[-1])
             if self._clock() > deadline:
-                raise TransactionTimeout(tx_hash, self.policy.timeout)
+                raise TransactionTimeout(hashes[-1], self.policy.timeout)
             self._sleep(self.policy.poll_interval)
-        if int(receipt["status"]) != 1:
-            raise self._failure(tx_hash, receipt, action)
-        return receipt
 
     # -- internals -----------------------------------------------------------
     def _submit(self, full: Mapping[str, Any]) -> Sent:
@@ -422,11 +459,9 @@ class Sender(ChainAccount):
         tx_hash = "0x" + bytes(signed_hash).hex()
         return tx_hash if node_knows(self.w3, tx_hash) else None
 
-    def _dropped(self, sent: Sent) -> bool:
-        if node_knows(self.w3, sent.tx_hash):
-            return False
-        mined_nonce = int(self.w3.eth.get_transaction_count(sent.sender, "latest"))  # type: ignore[arg-type]
-        return mined_nonce <= sent.nonce
+    def _mined_count(self, address: str) -> int:
+        """Transactions of ``address`` mined (its nonce at ``latest``)."""
+        return int(self.w3.eth.get_transaction_count(address, "latest"))  # type: ignore[arg-type]
 
     def _failure(self, tx_hash: str, receipt: TxReceipt, action: str | None) -> ContractRevert:
         """Replay a failed transaction at its block to recover the revert data."""

@@ -16,6 +16,7 @@ from pkr_pilot.decode import ErrorDecoder
 from pkr_pilot.errors import (
     ChainError,
     ContractRevert,
+    MinedUnseen,
     SendUndecided,
     TransactionFailed,
     TransactionTimeout,
@@ -152,6 +153,34 @@ def test_waiting_times_out_with_a_hint_and_replace_gets_it_mined(project: Projec
         receipt = sender.wait(bumped)
         assert receipt["status"] == 1
         assert "0x" + bytes(receipt["transactionHash"]).hex() == bumped.tx_hash
+
+
+def test_waiting_for_a_replacement_group_returns_the_one_mined_and_says_the_time_left(project: Project) -> None:
+    with connect(project, _network(no_mining=True)) as chain:
+        signer = dev_account(8, chain_id=chain.chain_id)
+        sender = Sender(chain.w3, signer, policy=TxPolicy(timeout=0.3, poll_interval=0.05))
+        sent = sender.send({"to": dev_account(9).address, "value": 1}, gas=21_000)
+        said: list[str] = []
+        with pytest.raises(TransactionTimeout):
+            sender.wait(sent, progress=said.append)
+        assert said and said[0].startswith(f"waiting for {sent.tx_hash} to be mined (") and said[0].endswith("left of 0.3 s)")
+        bumped = sender.replace(sent)
+        chain.mine()
+        receipt = sender.wait([sent, bumped])
+        assert "0x" + bytes(receipt["transactionHash"]).hex() == bumped.tx_hash
+
+
+def test_a_sent_transaction_the_node_forgot_while_its_nonce_was_used_is_undecided_not_waited_out(project: Project) -> None:
+    with connect(project, _network()) as chain:
+        signer = dev_account(2, chain_id=chain.chain_id)
+        sender = Sender(chain.w3, signer, policy=TxPolicy(timeout=30, poll_interval=0.02))
+        mined = sender.send({"to": dev_account(3).address, "value": 1}, gas=21_000)
+        sender.wait(mined)
+        # What a node that lost the block (or a lagging replica) shows: no transaction, no receipt,
+        # and the sender's nonce used. It or another transaction with that nonce was mined.
+        forgotten = replace(mined, tx_hash="0x" + "ab" * 32)
+        with pytest.raises(MinedUnseen, match=f"nonce {mined.nonce} of its sender was used"):
+            sender.wait(forgotten)
 
 
 def test_losing_the_node_while_waiting_is_a_one_line_chain_error(project: Project) -> None:

@@ -46,6 +46,7 @@ from ..errors import (
     ChainError,
     ConfigError,
     DeploymentError,
+    MinedUnseen,
     PilotError,
     TransactionFailed,
     TransactionTimeout,
@@ -639,7 +640,7 @@ class DeployRunner:
         self._emit(index, total, step, "sent", sent.tx_hash)
         try:
             receipt = sender.wait(sent, action=step.title)
-        except TransactionTimeout:
+        except (TransactionTimeout, MinedUnseen):  # the chain may still show the step done
             found = self._evidence(step, signer.address, [(sent.tx_hash, sent.nonce)], args=args)
             if found is None:
                 raise self._undecided(step, sent.tx_hash, sent.nonce) from None

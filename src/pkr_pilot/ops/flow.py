@@ -11,7 +11,7 @@
       ├─ dry run? ─────────────────────────────────▶ "dry-run"        (nothing sent)
       ├─ confirm (callback) unless yes
       ├─ under the journal lock: re-check, sign, journal "sending", submit, journal "sent"
-      ├─ wait for the network's confirmations (dropped / timeout / failed raise, journalled;
+      ├─ wait for the network's confirmations (tx.Sender.wait: dropped / undecided / timeout / failed raise, journalled;
       │  a nonce gap below the transaction is filled with empty transfers: tx.GapWatch)
       └─ journal "confirmed" with block, gas and supply after  ─▶ "confirmed"
 
@@ -24,23 +24,18 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     ChainError,
-    MinedUnseen,
     SentNotConfirmed,
     TransactionFailed,
-    TransactionTimeout,
     UserInputError,
 )
 from ..human import plain
-from ..progress import eta_text
 from ..tx import (
-    GapWatch,
     JournalingSigner,
     Sender,
     Sent,
@@ -54,9 +49,6 @@ if TYPE_CHECKING:
     from web3.types import TxReceipt
 
     from ..contracts import Call, DecodedEvent, Stack
-
-#: While a transaction is not mined, the time left is reported again every this many seconds.
-WAIT_REPORT_SECONDS = 10.0
 
 __all__ = [
     "Evidence",
@@ -241,8 +233,6 @@ class Operator:
         network: str,
         confirm: ConfirmFn | None = None,
         progress: ProgressFn | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.stack = stack
         self.sender = sender
@@ -250,8 +240,6 @@ class Operator:
         self.network = network
         self.confirm = confirm
         self.progress = progress or (lambda _msg: None)
-        self._sleep = sleep
-        self._clock = clock
 
     @property
     def address(self) -> str:
@@ -487,39 +475,9 @@ class Operator:
         )
 
     def _await(self, plan: Plan, sents: Sequence[Sent]) -> TxReceipt:
-        """Wait until one of ``sents`` (same nonce) is mined, then for the confirmations."""
-        policy = self.sender.policy
-        deadline = self._clock() + policy.timeout
-        waiting_for = policy.confirmations
-        told_at: float | None = None
-        misses = 0
-        gap = GapWatch(self.sender, notice=self.progress)
-        while True:
-            for sent in reversed(sents):
-                if receipt_of(self.sender.w3, sent.tx_hash) is not None:
-                    if waiting_for > 1:
-                        self.progress(f"{sent.tx_hash} mined, waiting for {waiting_for} confirmations")
-                    return self.sender.wait(sent.tx_hash, action=plan.action)
-            now = self._clock()
-            if told_at is None or now - told_at >= WAIT_REPORT_SECONDS:
-                # The time left before the timeout, again every WAIT_REPORT_SECONDS while it waits.
-                left = eta_text(max(0.0, deadline - now))
-                self.progress(f"waiting for {sents[-1].tx_hash} to be mined ({left} left of {policy.timeout:g} s)")
-                told_at = now
-            # Unknown to the node (and no receipt), three looks in a row: dropped while its nonce is
-            # free; once the nonce is used, it or another transaction with that nonce was mined and
-            # the node does not show which: undecided, never "dropped" (a re-send could pay twice).
-            known = any(node_knows(self.sender.w3, s.tx_hash) for s in sents)
-            misses = 0 if known else misses + 1
-            if misses >= 3:
-                if self._nonce_used(sents[-1]):
-                    raise MinedUnseen(sents[-1].tx_hash, sents[-1].nonce)
-                raise TransactionDropped(sents[-1].tx_hash)
-            if known:  # pending: behind a nonce nothing mined (a gap)? filled once it lasts
-                gap.check(sents[-1])
-            if self._clock() > deadline:
-                raise TransactionTimeout(sents[-1].tx_hash, policy.timeout)
-            self._sleep(policy.poll_interval)
+        """Wait until one of ``sents`` (same nonce) is mined, then for the confirmations
+        (:meth:`Sender.wait`: dropped, undecided and gap handling, the time left said as it waits)."""
+        return self.sender.wait(sents, action=plan.action, progress=self.progress)
 
     # ------------------------------------------------------------------ results
     def _op_record(self, plan: Plan, fingerprint: str, chain_id: int) -> dict[str, Any]:
