@@ -17,6 +17,7 @@ A node that refuses a range (too many results, too wide) gets it again in halves
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ __all__ = [
     "TRANSFER_TOPIC",
     "ReferencedPayment",
     "find_payments",
+    "payments_in_block",
     "payments_in_logs",
 ]
 
@@ -92,8 +94,8 @@ def payments_in_logs(logs: Iterable[Mapping[str, Any]], token: str, payer: str) 
             ReferencedPayment(
                 ref=_bytes(log["topics"][2]),
                 payer=payer,
-                to="0x" + _bytes(transfer["topics"][2])[12:].hex(),
-                value=int(str(transfer.get("data") or "0x0"), 16),
+                to=_checksum("0x" + _bytes(transfer["topics"][2])[12:].hex()),
+                value=quantity(transfer.get("data") or "0x0"),
                 tx_hash=tx_hash,
                 block=quantity(log["blockNumber"]),
                 log_index=index,
@@ -153,6 +155,14 @@ def find_payments(
     return found
 
 
+def payments_in_block(transport: RpcTransport, token: str, payer: str, block: int) -> list[ReferencedPayment]:
+    """The referenced payments by ``payer`` mined in ``block``: its ``Transfer`` and ``PaymentReference``
+    logs of that block, read as logs (a node may serve the logs of a block and not its receipts)."""
+    topics = [["0x" + TRANSFER_TOPIC.hex(), "0x" + PAYMENT_REFERENCE_TOPIC.hex()], "0x" + static_words(payer).hex()]
+    query = {"address": token, "fromBlock": hex(block), "toBlock": hex(block), "topics": topics}
+    return payments_in_logs(_get_logs(transport, [query]), token, payer)
+
+
 def _get_logs(
     transport: RpcTransport,
     queries: Sequence[dict[str, Any]],
@@ -192,6 +202,13 @@ def _runs(blocks: Sequence[int], width: int) -> list[tuple[int, int]]:
         else:
             runs.append((block, block))
     return runs
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _checksum(address: str) -> str:
+    from eth_utils.address import to_checksum_address
+
+    return str(to_checksum_address(address))
 
 
 def _bytes(value: Any) -> bytes:

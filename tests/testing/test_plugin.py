@@ -69,3 +69,41 @@ def test_permit_signs_what_the_token_accepts(pkrp: PkrpStack, pkrp_wallets: Any)
     data = permit(owner.address, spender.address, 7_500, deadline, v, r, s)._encode_transaction_data()
     pkrp.sender(spender).transact({"to": pkrp.address, "data": data})
     assert pkrp.token.view("allowance", owner.address, spender.address) == 7_500
+
+
+def test_a_payment_ref_is_found_on_chain_on_the_plugins_backend(pkrp: PkrpStack, pkrp_wallets: Any, tmp_path: Any) -> None:
+    """'Already paid?' from the chain's logs (ops transfer evidence) on whatever backend the plugin runs."""
+    from pkr_pilot import ops
+    from pkr_pilot.errors import UserInputError
+
+    alice, bob = pkrp_wallets[:2]
+
+    def operator(journal: str) -> ops.Operator:
+        folder = tmp_path / journal
+        return ops.Operator(pkrp.contracts, pkrp.sender(alice), ops.OperationsJournal.in_folder(folder), network="plugin")
+
+    yes = ops.RunOptions(yes=True)
+    first = ops.transfer(operator("one"), bob.address, "7", ref="PLUGIN-PAY-1", options=yes)
+    assert first.status == "confirmed"
+    again = ops.transfer(operator("lost"), bob.address, "7", ref="PLUGIN-PAY-1", options=yes)  # no journal
+    assert again.status == "already-done" and again.tx_hash == first.tx_hash
+    with pytest.raises(UserInputError, match="already used") as refused:
+        ops.transfer(operator("other"), bob.address, "8", ref="PLUGIN-PAY-1", options=yes)
+    assert f"7.00 PKRP paid to {bob.address}" in str(refused.value)  # a person reads it: checksummed
+    assert pkrp.balance(bob.address) == Decimal("1007.00")
+
+
+def test_payments_are_found_by_their_refs_on_the_plugins_backend(pkrp: PkrpStack, pkrp_wallets: Any) -> None:
+    """The payout's 'already paid?' (evidence.find_payments: one query for many refs) on the plugin's backend."""
+    from pkr_pilot.evidence import find_payments
+    from pkr_pilot.transport import transport_for
+
+    alice, bob, carol = pkrp_wallets[:3]
+    refs = [bytes([n]) * 32 for n in (1, 2, 3)]
+    token = pkrp.token
+    pkrp.send(alice, token.build("transferWithReference", bob.address, pkrp.units("1.00"), refs[0]))
+    pkrp.send(alice, token.build("transferWithReference", carol.address, pkrp.units("2.00"), refs[1]))
+    found = find_payments(transport_for(pkrp.w3), token.address, alice.address, refs, from_block=0,
+                          to_block=pkrp.w3.eth.block_number)
+    assert sorted(found) == refs[:2]
+    assert [(p.to, p.value) for p in found[refs[1]]] == [(carol.address, pkrp.units("2.00"))]

@@ -34,7 +34,6 @@ from ..contracts import (
     Desk,
     canonical_role,
     role_id,
-    static_words,
 )
 from ..errors import UserInputError
 from ..human import iso
@@ -754,19 +753,12 @@ def _cited(detail: str, events: Any, *, values: Mapping[str, Any] | None = None)
 
 def _payment_evidence(token: Token, payer: str, ref: bytes, to: str, amount: int) -> Evidence | None:
     """``PaymentReference(payer, ref)`` and the ``Transfer`` before it: the same payment, or a conflict."""
-    from ..evidence import PAYMENT_REFERENCE_TOPIC, TRANSFER_TOPIC, payments_in_logs
+    from ..evidence import payments_in_block
+    from ..transport import transport_for
 
-    payer_topic = "0x" + static_words(payer).hex()
+    transport = transport_for(token.w3)
     for ev in token.find_events("PaymentReference", {"from": payer, "ref": ref}):
-        # The payer's Transfer and PaymentReference logs of that block (logs, not the receipt: a node
-        # may serve the one and not the other).
-        query: Any = {
-            "address": token.address, "fromBlock": ev.block_number, "toBlock": ev.block_number,
-            "topics": [["0x" + TRANSFER_TOPIC.hex(), "0x" + PAYMENT_REFERENCE_TOPIC.hex()], payer_topic],
-        }
-        raw = token.w3.eth.get_logs(query)
-        logs = [_log_json(log) for log in raw]
-        for paid in payments_in_logs(logs, token.address, payer):
+        for paid in payments_in_block(transport, token.address, payer, ev.block_number):
             if paid.ref != ref:
                 continue
             detail = (f"{format_amount(paid.value, decimals=token.decimals)} {token.symbol} paid to {paid.to} "
@@ -776,20 +768,6 @@ def _payment_evidence(token: Token, payer: str, ref: bytes, to: str, amount: int
                                      hint="a payment ref is used once; check the ref, the recipient and the amount")
             return Evidence(detail, tx_hash=ev.tx_hash, block=ev.block_number)
     return None
-
-
-def _log_json(log: Mapping[str, Any]) -> dict[str, Any]:
-    """A web3 log as the JSON-RPC answer has it (hex strings)."""
-    def hexed(value: Any) -> Any:
-        return "0x" + bytes(value).hex() if isinstance(value, bytes | bytearray) else value
-    return {
-        "address": log["address"],
-        "topics": [hexed(t) for t in log["topics"]],
-        "data": hexed(log["data"]),
-        "transactionHash": hexed(log["transactionHash"]),
-        "logIndex": int(log["logIndex"]),
-        "blockNumber": int(log["blockNumber"]),
-    }
 
 
 def _system_recipient(stack: Any, to: str) -> tuple[str, ...]:
