@@ -49,7 +49,19 @@ if TYPE_CHECKING:
 
     from .config import NetworkConfig
 
-__all__ = ["ChainAccount", "GapWatch", "JournalingSigner", "Sender", "Sent", "Simulation", "TransactionDropped", "TxPolicy", "TxSigner", "node_knows", "receipt_of"]
+__all__ = [
+    "ChainAccount",
+    "GapWatch",
+    "JournalingSigner",
+    "Sender",
+    "Sent",
+    "Simulation",
+    "TransactionDropped",
+    "TxPolicy",
+    "TxSigner",
+    "node_knows",
+    "receipt_of",
+]
 
 #: Minimum fee bump a node accepts for a same-nonce replacement is 10 %; use more.
 REPLACEMENT_BUMP_PERCENT = 15

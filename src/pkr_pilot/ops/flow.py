@@ -11,8 +11,8 @@
       ├─ dry run? ─────────────────────────────────▶ "dry-run"        (nothing sent)
       ├─ confirm (callback) unless yes
       ├─ under the journal lock: re-check, sign, journal "sending", submit, journal "sent"
-      ├─ wait for the network's confirmations (tx.Sender.wait: dropped / undecided / timeout / failed raise, journalled;
-      │  a nonce gap below the transaction is filled with empty transfers: tx.GapWatch)
+      ├─ wait for the network's confirmations (tx.Sender.wait: dropped / undecided / timeout /
+      │  failed raise, journalled; a nonce gap below it is filled with empty transfers: tx.GapWatch)
       └─ journal "confirmed" with block, gas and supply after  ─▶ "confirmed"
 
 The idempotency check runs *before* simulation: re-running a command whose transaction was mined
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Evidence",
     "OperationResult",
+    "OperationStatus",
     "Operator",
     "Plan",
     "Preview",
