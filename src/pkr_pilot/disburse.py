@@ -415,7 +415,7 @@ class RowOutcome:
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"line": self.line, "ref": self.ref, "address": self.address, "amount": str(self.amount), "status": self.status}
+        out: dict[str, Any] = {"line": self.line, "ref": self.ref, "address": self.address, "amount": str(self.amount), "status": self.status.value}
         for key in ("tx_hash", "block", "error"):
             value = getattr(self, key)
             if value is not None:
@@ -442,7 +442,7 @@ class DisbursementResult:
     resent: int = 0
 
     def counts(self) -> dict[str, int]:
-        return dict(Counter(row.status for row in self.rows))
+        return dict(Counter(row.status.value for row in self.rows))
 
     @property
     def complete(self) -> bool:

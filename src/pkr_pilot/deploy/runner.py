@@ -152,7 +152,8 @@ class DeployResult:
         out["status"] = "up to date" if self.up_to_date else "deployed"
         out["transactions"] = self.transactions_sent
         out["steps"] = [
-            {k: v for k, v in vars(o).items() if v is not None} for o in self.outcomes
+            {k: v.value if isinstance(v, StepStatus) else v for k, v in vars(o).items() if v is not None}
+            for o in self.outcomes
         ]
         out["notices"] = list(self.notices)
         out["seconds"] = round(self.seconds, 3)

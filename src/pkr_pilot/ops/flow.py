@@ -192,7 +192,7 @@ class OperationResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "action": self.action,
-            "status": self.status,
+            "status": self.status.value,
             "key": self.key,
             "sender": self.sender,
             "call": self.call,
