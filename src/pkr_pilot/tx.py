@@ -414,7 +414,7 @@ class Sender(ChainAccount):
                     misses = 0 if known else misses + 1
                     if misses >= UNSEEN_LOOKS:
                         last = group[-1]
-                        if self._mined_count(last.sender) > last.nonce:
+                        if self.mined_count(last.sender) > last.nonce:
                             raise MinedUnseen(last.tx_hash, last.nonce)
                         raise TransactionDropped(last.tx_hash)
                     if known:  # pending: behind a nonce nothing mined (a gap)? filled once it lasts
@@ -471,7 +471,7 @@ class Sender(ChainAccount):
         tx_hash = "0x" + bytes(signed_hash).hex()
         return tx_hash if node_knows(self.w3, tx_hash) else None
 
-    def _mined_count(self, address: str) -> int:
+    def mined_count(self, address: str) -> int:
         """Transactions of ``address`` mined (its nonce at ``latest``)."""
         return int(self.w3.eth.get_transaction_count(address, "latest"))  # type: ignore[arg-type]
 

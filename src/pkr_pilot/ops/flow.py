@@ -321,12 +321,12 @@ class Operator:
         w3 = self.sender.w3
         txs = state.inflight
         for tx in reversed(txs):
-            if receipt_of(self.sender.w3, str(tx["hash"])) is not None:
+            if receipt_of(w3, str(tx["hash"])) is not None:
                 if opts.dry_run:
                     return self._result(plan, OperationStatus.ALREADY_DONE, tx_hash=str(tx["hash"]), note="mined by an earlier run")
                 self.progress(f"resuming: {tx['hash']} of an earlier run was mined")
                 return self._finish(plan, op, [_sent_of(tx, self.address)], note="resumed an earlier run")
-        known = [tx for tx in txs if node_knows(self.sender.w3, str(tx["hash"]))]
+        known = [tx for tx in txs if node_knows(w3, str(tx["hash"]))]
         if known:
             latest = known[-1]
             if opts.dry_run:
@@ -346,8 +346,8 @@ class Operator:
                 hint="re-run without --replace: the operation is resent once",
             )
         nonce = int(txs[-1]["nonce"])
-        mined = int(w3.eth.get_transaction_count(self.address, "latest"))  # type: ignore[arg-type]
-        if any(receipt_of(self.sender.w3, str(tx["hash"])) is not None for tx in txs):  # mined meanwhile
+        mined = self.sender.mined_count(self.address)
+        if any(receipt_of(w3, str(tx["hash"])) is not None for tx in txs):  # mined meanwhile
             return self._settle_inflight(plan, op, self.journal.state(plan.scope, plan.key), opts)
         if mined > nonce:
             # No receipt while the nonce is used: mined on blocks this node lost, or behind an index
@@ -528,7 +528,7 @@ class Operator:
         if receipt is not None and int(receipt["status"]) == 1:
             return self._from_journal(plan, state, f"already done on chain: {tx_hash} is mined")
         nonce = line.get("nonce")
-        if isinstance(nonce, int) and int(self.sender.w3.eth.get_transaction_count(self.address, "latest")) > nonce:  # type: ignore[arg-type]
+        if isinstance(nonce, int) and self.sender.mined_count(self.address) > nonce:
             raise ChainError(
                 f"{plan.action} {plan.key!r} is journaled as confirmed in {tx_hash}, but this node shows neither "
                 f"its receipt nor the operation's effect, and nonce {nonce} is used; nothing was sent",
@@ -558,11 +558,6 @@ class Operator:
             plan, OperationStatus.ALREADY_DONE, tx_hash=found.tx_hash, block=found.block, values=dict(found.values),
             note=f"already done on chain: {found.detail}",
         )
-
-    # ------------------------------------------------------------------ chain lookups
-    def _nonce_used(self, sent: Sent) -> bool:
-        mined = int(self.sender.w3.eth.get_transaction_count(sent.sender, "latest"))  # type: ignore[arg-type]
-        return mined > sent.nonce
 
 
 def _journal_fields(tx_hash: str, tx: Mapping[str, Any], replaces: str | None = None) -> dict[str, Any]:

@@ -837,7 +837,7 @@ class Runner:
         items = [tx(c.bank, BANK_CALL_GAS, c.data) for c in calls]
         items += [tx(p.src, TRANSFER_GAS, self._calldata.transfer(p.dst, p.amount)) for p in planned]
         mined = self._sender().send(self._sign(items))
-        for call, m in zip(calls, mined, strict=False):
+        for call, m in zip(calls, mined[: len(calls)], strict=True):
             self._account_bank_call(call, m)
         paid = mined[len(calls) :]
         from ..reports.events import BlockTimes

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ..chain import Chain
     from ..transport import RpcReply, Transport
 
-__all__ = ["BlockSender", "Calldata", "Mined", "blocks_by_gas", "call_all"]
+__all__ = ["BlockSender", "Calldata", "Mined", "blocks_by_gas"]
 
 
 def blocks_by_gas(gas: Sequence[int], block_gas_limit: int) -> list[range]:
@@ -210,12 +210,8 @@ class BlockSender:
         return out
 
     def _receipts(self, hashes: Sequence[str]) -> dict[str, Mapping[str, Any] | None]:
-        out: dict[str, Mapping[str, Any] | None] = {}
-        for start in range(0, len(hashes), 500):
-            chunk = hashes[start : start + 500]
-            results = call_all(self.transport, [("eth_getTransactionReceipt", [h]) for h in chunk], what="receipts")
-            out.update(zip(chunk, results, strict=True))
-        return out
+        results = call_all(self.transport, [("eth_getTransactionReceipt", [h]) for h in hashes], what="receipts")
+        return dict(zip(hashes, results, strict=True))
 
     def _wait(self, hashes: Sequence[str]) -> dict[str, Mapping[str, Any] | None]:
         deadline = time.monotonic() + self.timeout
